@@ -1,0 +1,86 @@
+//! Running a user's callback: panics are caught, and while it runs its manager is marked as
+//! busy on this thread so that a blocking call into the same manager fails instead of hanging.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::exit::Cause;
+use crate::handler::{BoxError, BoxFuture, Step};
+
+thread_local! {
+    /// The manager whose callback runs on this thread right now; 0 for none.
+    static INSIDE: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Whether a callback of manager `manager` is running on this thread.
+pub(crate) fn inside(manager: u64) -> bool {
+    INSIDE.with(|c| c.get()) == manager
+}
+
+struct Enter(u64);
+
+fn enter(manager: u64) -> Enter {
+    Enter(INSIDE.with(|c| c.replace(manager)))
+}
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        INSIDE.with(|c| c.set(self.0));
+    }
+}
+
+/// The start of a callback: finished already (the plain case, no allocation), or a future.
+pub(crate) enum Started<'a, T> {
+    Done(Result<T, Cause>),
+    Running(Guarded<'a, T>),
+}
+
+/// Calls `f` as a callback of `manager`.
+pub(crate) fn start<'a, T>(manager: u64, f: impl FnOnce() -> Step<'a, T>) -> Started<'a, T> {
+    let step = {
+        let _in = enter(manager);
+        catch_unwind(AssertUnwindSafe(f))
+    };
+    match step {
+        Err(panic) => Started::Done(Err(Cause::from_panic(panic))),
+        Ok(Step::Ready(r)) => Started::Done(r.map_err(Cause::from_error)),
+        Ok(Step::Async(fut)) => Started::Running(Guarded { fut, manager }),
+    }
+}
+
+/// Runs `f` as a callback of `manager` to its end.
+pub(crate) async fn run<'a, T>(manager: u64, f: impl FnOnce() -> Step<'a, T>) -> Result<T, Cause> {
+    match start(manager, f) {
+        Started::Done(r) => r,
+        Started::Running(g) => g.await,
+    }
+}
+
+/// An `async` callback being polled as its manager's callback.
+pub(crate) struct Guarded<'a, T> {
+    fut: BoxFuture<'a, Result<T, BoxError>>,
+    manager: u64,
+}
+
+impl<T> Future for Guarded<'_, T> {
+    type Output = Result<T, Cause>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let _in = enter(this.manager);
+        match catch_unwind(AssertUnwindSafe(|| this.fut.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(r)) => Poll::Ready(r.map_err(Cause::from_error)),
+            Err(panic) => Poll::Ready(Err(Cause::from_panic(panic))),
+        }
+    }
+}
+
+/// Runs `f` with `manager` marked busy, catching a panic (for `format_status`).
+pub(crate) fn catching<T>(manager: u64, f: impl FnOnce() -> T) -> Result<T, Cause> {
+    let _in = enter(manager);
+    catch_unwind(AssertUnwindSafe(f)).map_err(Cause::from_panic)
+}

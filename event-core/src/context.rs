@@ -1,0 +1,454 @@
+//! What a handler can do from inside its callbacks: leave, swap itself, set timers that only it
+//! receives, watch subscribers, and ask for operations on its own manager without deadlocking.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::task::AbortHandle;
+
+use crate::callback;
+use crate::error::{AddError, DeleteError, RequestError, SwapError};
+use crate::exit::Args;
+use crate::handler::{Handler, HandlerRef, Info};
+use crate::install::{Install, Installer};
+use crate::mailbox::{Mailbox, Msg, Op};
+use crate::manager::EventManager;
+use crate::watch::Watchable;
+
+/// The handle a handler's callbacks get to their surroundings.
+///
+/// Everything here is non-blocking: operations on the handler's own manager are *deferred*,
+/// applied right after the current message, so a handler can never deadlock on its manager
+/// (seed 000's router that dials through a dialer handler). The blocking operations of
+/// [`EventManager`] called from inside a callback of the same manager return a `WouldDeadlock`
+/// error instead of hanging.
+pub struct Context<E: 'static, H> {
+    mailbox: Arc<Mailbox<E>>,
+    uid: u64,
+    extra: Option<Box<Extra<E>>>,
+    _handler: PhantomData<fn() -> H>,
+}
+
+/// What a context holds only once it is used, so a handler that never uses it pays one word.
+struct Extra<E: 'static> {
+    deferred: Vec<Op<E>>,
+    action: Option<SelfAction<E>>,
+    timers: Vec<(u64, AbortHandle)>,
+    watches: Vec<(u64, AbortHandle)>,
+    next_ref: u64,
+}
+
+impl<E: 'static> Default for Extra<E> {
+    fn default() -> Self {
+        Extra {
+            deferred: Vec::new(),
+            action: None,
+            timers: Vec::new(),
+            watches: Vec::new(),
+            next_ref: 0,
+        }
+    }
+}
+
+/// What a callback asked for: operations on the manager, and an action on itself.
+pub(crate) type Requests<E> = (Vec<Op<E>>, Option<SelfAction<E>>);
+
+/// What a handler asked for itself from a callback: to leave, or to be replaced.
+pub(crate) enum SelfAction<E: 'static> {
+    Remove,
+    Swap { to: Installer<E>, args: Args },
+}
+
+/// A timer set with [`Context::send_after`]; cancel it with [`Context::cancel_timer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TimerRef(u64);
+
+/// A subscriber watched with [`Context::watch`]; its end arrives as [`Info::Down`] with this
+/// reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct WatchRef(u64);
+
+impl WatchRef {
+    pub(crate) fn new(id: u64) -> Self {
+        WatchRef(id)
+    }
+}
+
+impl<E: Send + Sync + 'static, H> Context<E, H> {
+    pub(crate) fn new(mailbox: Arc<Mailbox<E>>, uid: u64) -> Self {
+        Context {
+            mailbox,
+            uid,
+            extra: None,
+            _handler: PhantomData,
+        }
+    }
+
+    fn extra(&mut self) -> &mut Extra<E> {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// The name of the manager this handler is installed in.
+    pub fn manager_name(&self) -> &str {
+        self.mailbox.name()
+    }
+
+    /// A handle to the manager this handler is installed in, to give to tasks it spawns.
+    ///
+    /// Awaiting the handle's blocking operations from inside this handler's callbacks returns
+    /// `WouldDeadlock`; a spawned task may await them freely.
+    pub fn manager(&self) -> EventManager<E> {
+        EventManager::from_mailbox(self.mailbox.clone())
+    }
+
+    /// Removes this handler once the current callback returns; its `terminate` is told
+    /// [`Terminate::Removed`](crate::Terminate::Removed) and its supervisor `Normal`
+    /// (OTP's `remove_handler` return).
+    pub fn remove_self(&mut self) {
+        self.extra().action = Some(SelfAction::Remove);
+    }
+
+    /// Stops a [`remove_self`](Context::remove_self) or [`swap_self`](Context::swap_self)
+    /// asked for earlier in the same callback.
+    pub fn keep(&mut self) {
+        if let Some(x) = self.extra.as_mut() {
+            x.action = None;
+        }
+    }
+
+    /// Records a message to be delivered to this handler's
+    /// [`handle_info`](Handler::handle_info) after `delay`. Only this handler receives it, and
+    /// it is cancelled when the handler leaves.
+    pub fn send_after(&mut self, delay: Duration, message: H::Info) -> TimerRef
+    where
+        H: Handler<E>,
+    {
+        let sink = self.mailbox.clone();
+        let uid = self.uid;
+        let extra = self.extra();
+        extra.next_ref += 1;
+        let id = extra.next_ref;
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let payload: Box<dyn Any + Send> = Box::new(Info::Message(message));
+            let _ = sink.push(Msg::Info {
+                uid,
+                timer: Some(id),
+                payload,
+            });
+        });
+        extra.timers.push((id, task.abort_handle()));
+        TimerRef(id)
+    }
+
+    /// Cancels a timer. Returns whether it was still pending; a timer that fired but whose
+    /// message was not handled yet is cancelled too.
+    pub fn cancel_timer(&mut self, timer: TimerRef) -> bool {
+        let Some(x) = self.extra.as_mut() else {
+            return false;
+        };
+        match x.timers.iter().position(|(id, _)| *id == timer.0) {
+            Some(i) => {
+                x.timers.swap_remove(i).1.abort();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Watches a subscriber: when it goes away (a channel's receiver is dropped, a task ends),
+    /// this handler receives [`Info::Down`] with the returned reference. The watch ends when
+    /// the handler leaves.
+    pub fn watch(&mut self, subscriber: impl Watchable) -> WatchRef {
+        let sink = self.mailbox.clone();
+        let uid = self.uid;
+        let extra = self.extra();
+        extra.next_ref += 1;
+        let id = extra.next_ref;
+        let gone = subscriber.gone();
+        let task = tokio::spawn(async move {
+            gone.await;
+            let _ = sink.push(Msg::Down { uid, watch: id });
+        });
+        extra.watches.push((id, task.abort_handle()));
+        WatchRef(id)
+    }
+
+    /// Stops watching a subscriber. Returns whether the watch was active.
+    pub fn unwatch(&mut self, watch: WatchRef) -> bool {
+        let Some(x) = self.extra.as_mut() else {
+            return false;
+        };
+        match x.watches.iter().position(|(id, _)| *id == watch.0) {
+            Some(i) => {
+                x.watches.swap_remove(i).1.abort();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A sender that delivers messages to this handler's `handle_info`, for tasks it spawns.
+    pub fn info_sender(&self) -> InfoSender<H::Info>
+    where
+        H: Handler<E>,
+    {
+        InfoSender {
+            sink: self.mailbox.clone(),
+            uid: self.uid,
+            _message: PhantomData,
+        }
+    }
+
+    /// Replaces this handler, once the current callback returns, by the one `to` names: this
+    /// handler's `terminate` runs with [`Terminate::Swapped`](crate::Terminate::Swapped) and
+    /// `args`, `make_args` turns its hand-over into the new handler's init args, and the new
+    /// handler takes this one's place in the list and its supervisor (OTP's `swap_handler`
+    /// return). The new handler does not see the current event. If its `init` fails, the
+    /// supervisor is told of the crash.
+    pub fn swap_self<New>(
+        &mut self,
+        to: impl Into<Install<New>>,
+        args: impl Any + Send,
+        make_args: impl FnOnce(Option<H::Handover>) -> New::Args + Send + 'static,
+    ) where
+        H: Handler<E>,
+        New: Handler<E>,
+    {
+        let to = to
+            .into()
+            .erase_swap::<H, E>(self.mailbox.clone(), make_args);
+        self.extra().action = Some(SelfAction::Swap {
+            to,
+            args: Args::new(args),
+        });
+    }
+
+    /// Installs another handler in this manager right after the current message. The result
+    /// arrives in the returned [`Deferred`], which must not be awaited inside this callback
+    /// (it would report `WouldDeadlock`): hand it to a task, or drop it.
+    pub fn add_handler<N: Handler<E>>(
+        &mut self,
+        install: impl Into<Install<N>>,
+        args: N::Args,
+    ) -> Deferred<HandlerRef<N>, AddError> {
+        let install = install.into();
+        let href = install.handler_ref().clone();
+        let (op, rx) = install.erase_add(self.mailbox.clone(), args, false);
+        self.extra().deferred.push(op);
+        Deferred::new(self.mailbox.uid(), async move {
+            match rx.await {
+                Ok(Ok(_)) => Ok(href),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(AddError::manager_gone()),
+            }
+        })
+    }
+
+    /// Deletes a handler of this manager right after the current message (see
+    /// [`add_handler`](Context::add_handler) for the result).
+    pub fn delete_handler<N: Handler<E>>(
+        &mut self,
+        handler: &HandlerRef<N>,
+        args: impl Any + Send,
+    ) -> Deferred<N::Handover, DeleteError> {
+        let (tx, rx) = oneshot::channel();
+        self.extra().deferred.push(Op::Delete {
+            id: handler.id().clone(),
+            args: Args::new(args),
+            reply: tx,
+        });
+        let id = handler.id().clone();
+        Deferred::new(self.mailbox.uid(), async move {
+            crate::manager::typed_handover::<N, E>(rx.await.map_err(|_| None), id)
+        })
+    }
+
+    /// Swaps a handler of this manager for another right after the current message, as
+    /// [`EventManager::swap_handler`] does (see [`add_handler`](Context::add_handler) for the
+    /// result).
+    pub fn swap_handler<Old, New>(
+        &mut self,
+        old: &HandlerRef<Old>,
+        args: impl Any + Send,
+        new: impl Into<Install<New>>,
+        make_args: impl FnOnce(Option<Old::Handover>) -> New::Args + Send + 'static,
+    ) -> Deferred<HandlerRef<New>, SwapError>
+    where
+        Old: Handler<E>,
+        New: Handler<E>,
+    {
+        let new = new.into();
+        let href = new.handler_ref().clone();
+        let (op, rx) = new.erase_swap_op::<Old, E>(
+            self.mailbox.clone(),
+            old.id().clone(),
+            Args::new(args),
+            make_args,
+            false,
+        );
+        self.extra().deferred.push(op);
+        Deferred::new(self.mailbox.uid(), async move {
+            match rx.await {
+                Ok(Ok(_)) => Ok(href),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(SwapError::manager_gone()),
+            }
+        })
+    }
+}
+
+impl<E: 'static, H> Context<E, H> {
+    /// Takes what the last callback asked for: operations on the manager and an action on
+    /// itself. Costs one branch when nothing was asked.
+    pub(crate) fn take_requests(&mut self) -> Option<Requests<E>> {
+        let x = self.extra.as_mut()?;
+        if x.deferred.is_empty() && x.action.is_none() {
+            return None;
+        }
+        Some((std::mem::take(&mut x.deferred), x.action.take()))
+    }
+
+    /// Forgets a timer that fired; returns whether it was still wanted.
+    pub(crate) fn timer_fired(&mut self, timer: u64) -> bool {
+        let Some(x) = self.extra.as_mut() else {
+            return false;
+        };
+        match x.timers.iter().position(|(id, _)| *id == timer) {
+            Some(i) => {
+                x.timers.swap_remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Forgets a watch that fired; returns whether it was still wanted.
+    pub(crate) fn watch_fired(&mut self, watch: u64) -> bool {
+        let Some(x) = self.extra.as_mut() else {
+            return false;
+        };
+        match x.watches.iter().position(|(id, _)| *id == watch) {
+            Some(i) => {
+                x.watches.swap_remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Cancels every timer and watch: the handler is leaving.
+    pub(crate) fn cancel_all(&mut self) {
+        if let Some(x) = self.extra.as_mut() {
+            for (_, t) in x.timers.drain(..).chain(x.watches.drain(..)) {
+                t.abort();
+            }
+        }
+    }
+}
+
+impl<E: 'static, H> Drop for Context<E, H> {
+    fn drop(&mut self) {
+        self.cancel_all();
+    }
+}
+
+impl<E: 'static, H> fmt::Debug for Context<E, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("manager", &self.mailbox.name())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sends messages to one handler's [`handle_info`](Handler::handle_info) from anywhere, e.g.
+/// from a task the handler spawned. Made by [`Context::info_sender`].
+pub struct InfoSender<M> {
+    sink: Arc<dyn InfoSink>,
+    uid: u64,
+    _message: PhantomData<fn(M)>,
+}
+
+impl<M: Send + 'static> InfoSender<M> {
+    /// Sends a message. It is dropped if the handler has left by the time it arrives; the
+    /// message comes back if the manager has stopped.
+    pub fn send(&self, message: M) -> Result<(), M> {
+        let payload: Box<dyn Any + Send> = Box::new(Info::Message(message));
+        self.sink.send_info(self.uid, payload).map_err(|back| {
+            match back.downcast::<Info<M>>().map(|b| *b) {
+                Ok(Info::Message(m)) => m,
+                // The payload is the one built above.
+                _ => unreachable!("an info payload comes back as it was sent"),
+            }
+        })
+    }
+}
+
+impl<M> Clone for InfoSender<M> {
+    fn clone(&self) -> Self {
+        InfoSender {
+            sink: self.sink.clone(),
+            uid: self.uid,
+            _message: PhantomData,
+        }
+    }
+}
+
+impl<M> fmt::Debug for InfoSender<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InfoSender").finish_non_exhaustive()
+    }
+}
+
+/// Where info messages go: a manager's mailbox, whatever its event type.
+pub(crate) trait InfoSink: Send + Sync {
+    fn send_info(&self, uid: u64, payload: Box<dyn Any + Send>) -> Result<(), Box<dyn Any + Send>>;
+}
+
+/// The result of an operation a handler asked its own manager for, available once the
+/// manager has applied it (right after the callback that asked).
+///
+/// Awaiting it inside a callback of the same manager before it is ready would wait forever, so
+/// it resolves to a `WouldDeadlock` error there instead. Await it in a task the handler spawns,
+/// or in a later callback, or drop it.
+#[must_use = "dropping a Deferred is fine, but then the operation's result is not seen"]
+pub struct Deferred<T, Er> {
+    manager: u64,
+    inner: Pin<Box<dyn Future<Output = Result<T, Er>> + Send>>,
+}
+
+impl<T, Er> Deferred<T, Er> {
+    fn new(manager: u64, f: impl Future<Output = Result<T, Er>> + Send + 'static) -> Self {
+        Deferred {
+            manager,
+            inner: Box::pin(f),
+        }
+    }
+}
+
+impl<T, Er: RequestError> Future for Deferred<T, Er> {
+    type Output = Result<T, Er>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        match self.inner.as_mut().poll(cx) {
+            Poll::Ready(r) => Poll::Ready(r),
+            Poll::Pending if callback::inside(self.manager) => {
+                Poll::Ready(Err(Er::would_deadlock()))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T, Er> fmt::Debug for Deferred<T, Er> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Deferred").finish_non_exhaustive()
+    }
+}

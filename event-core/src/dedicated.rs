@@ -1,0 +1,190 @@
+//! Dedicated handlers: a handler running on a task of its own, fed through a bounded queue.
+//!
+//! The task only runs callbacks. Everything about leaving (terminate, exit reasons, links,
+//! swaps) stays with the manager, exactly as for an inline handler: when the handler crashes or
+//! asks to leave, the task reports it and from then on skips what is queued for it, until the
+//! manager sends the `terminate`.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::call::ErasedCall;
+use crate::callback;
+use crate::cell::{log_crash, ErasedHandler};
+use crate::context::SelfAction;
+use crate::error::CallError;
+use crate::exit::{Cause, Crash, During, Terminate};
+use crate::handler::HandlerId;
+use crate::mailbox::{Mailbox, Msg};
+
+/// Completes a `sync_notify` once every holder has handled the event and dropped it.
+pub(crate) struct Ack(Option<oneshot::Sender<()>>);
+
+impl Ack {
+    pub(crate) fn new(tx: oneshot::Sender<()>) -> Self {
+        Ack(Some(tx))
+    }
+}
+
+impl Drop for Ack {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Work for a dedicated handler.
+pub(crate) enum Job<E: 'static> {
+    Event {
+        event: Arc<E>,
+        seq: u64,
+        _ack: Option<Arc<Ack>>,
+    },
+    Call(Box<dyn ErasedCall<E>>),
+    Info {
+        timer: Option<u64>,
+        payload: Box<dyn Any + Send>,
+    },
+    Down(u64),
+    Terminate {
+        reason: Terminate,
+        reply: oneshot::Sender<Result<Box<dyn Any + Send>, Cause>>,
+    },
+}
+
+/// What a dedicated handler tells its manager.
+pub(crate) enum Report<E: 'static> {
+    Crashed(Crash),
+    Action(SelfAction<E>),
+}
+
+/// The manager's end of a dedicated handler.
+pub(crate) struct Dedicated<E: 'static> {
+    tx: mpsc::Sender<Job<E>>,
+    pub(crate) capacity: usize,
+}
+
+impl<E: Send + Sync + 'static> Dedicated<E> {
+    pub(crate) fn spawn(
+        cell: Box<dyn ErasedHandler<E>>,
+        id: HandlerId,
+        uid: u64,
+        capacity: usize,
+        mailbox: Arc<Mailbox<E>>,
+        debug_event: Option<fn(&E) -> String>,
+    ) -> Self {
+        let (tx, rx) = mpsc::channel(capacity);
+        tokio::spawn(run(cell, id, uid, rx, mailbox, debug_event));
+        Dedicated { tx, capacity }
+    }
+
+    /// Queues a job, waiting for room. A job for a task that has ended is dropped: its handler
+    /// is gone and its report is on the way.
+    pub(crate) async fn send(&self, job: Job<E>) {
+        if let Err(mpsc::error::SendError(Job::Call(mut call))) = self.tx.send(job).await {
+            let target = call.target().clone();
+            call.fail(CallError::NotInstalled(target));
+        }
+    }
+
+    /// Ends the handler after everything queued before; returns its hand-over.
+    pub(crate) async fn terminate(&self, reason: Terminate) -> Result<Box<dyn Any + Send>, Cause> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Job::Terminate { reason, reply }).await;
+        // A task that ended without answering had nothing left to terminate.
+        rx.await.unwrap_or_else(|_| Ok(Box::new(())))
+    }
+}
+
+async fn run<E: Send + Sync + 'static>(
+    mut cell: Box<dyn ErasedHandler<E>>,
+    id: HandlerId,
+    uid: u64,
+    mut rx: mpsc::Receiver<Job<E>>,
+    mailbox: Arc<Mailbox<E>>,
+    debug_event: Option<fn(&E) -> String>,
+) {
+    let mgr = mailbox.uid();
+    let mut leaving = false;
+    while let Some(job) = rx.recv().await {
+        let c = &mut *cell;
+        let (result, doing) = match job {
+            Job::Terminate { reason, reply } => {
+                let r = callback::run(mgr, move || c.terminate(reason)).await;
+                let _ = reply.send(r);
+                return;
+            }
+            Job::Call(mut call) if leaving => {
+                call.fail(CallError::NotInstalled(id.clone()));
+                continue;
+            }
+            _ if leaving => continue,
+            Job::Event { event, seq, _ack } => {
+                let ev = &*event;
+                let r = callback::run(mgr, move || c.handle_event(ev)).await;
+                (r, Doing::Event(event, seq))
+            }
+            Job::Call(mut call) => {
+                let r = {
+                    let call = &mut *call;
+                    callback::run(mgr, move || call.invoke(c)).await
+                };
+                (r, Doing::Call(call))
+            }
+            Job::Info { timer, payload } => {
+                let r = callback::run(mgr, move || c.handle_info(timer, payload)).await;
+                (r, Doing::Info)
+            }
+            Job::Down(watch) => {
+                let r = callback::run(mgr, move || c.handle_down(watch)).await;
+                (r, Doing::Info)
+            }
+        };
+        let (ops, action) = cell.take_requests().unwrap_or_default();
+        if !ops.is_empty() {
+            let _ = mailbox.push(Msg::Deferred(ops));
+        }
+        let report = match result {
+            Err(cause) => {
+                let during = match &doing {
+                    Doing::Event(event, seq) => During::Event {
+                        seq: *seq,
+                        event: debug_event.map(|f| f(event)),
+                    },
+                    Doing::Call(call) => During::Call {
+                        request: call.request_type(),
+                    },
+                    Doing::Info => During::Info,
+                };
+                let crash = Crash {
+                    handler: id.clone(),
+                    cause,
+                    during,
+                };
+                log_crash(&mailbox, &crash, &*cell);
+                if let Doing::Call(mut call) = doing {
+                    call.fail(CallError::Crashed(crash.clone()));
+                }
+                Some(Report::Crashed(crash))
+            }
+            Ok(()) => action.map(Report::Action),
+        };
+        if let Some(report) = report {
+            leaving = true;
+            let _ = mailbox.push(Msg::Dedicated {
+                uid,
+                report: Box::new(report),
+            });
+        }
+    }
+}
+
+/// What the dedicated task was running, for the crash report.
+enum Doing<E: 'static> {
+    Event(Arc<E>, u64),
+    Call(Box<dyn ErasedCall<E>>),
+    Info,
+}

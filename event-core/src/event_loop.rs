@@ -1,0 +1,591 @@
+//! The manager's task: it takes messages from the mailbox in batches and runs each through
+//! the handlers, newest first, applying removals, swaps and deferred operations in between.
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use crate::call::ErasedCall;
+use crate::callback;
+use crate::cell::{log_crash, ErasedHandler};
+use crate::context::{Requests, SelfAction};
+use crate::dedicated::{Ack, Dedicated, Job, Report};
+use crate::error::{AddError, CallError, DeleteError, SwapError};
+use crate::exit::{Cause, Crash, During, ExitReason, Terminate};
+use crate::handler::HandlerId;
+use crate::install::Installer;
+use crate::link::{self, Link, LinkTx};
+use crate::mailbox::{Mailbox, Msg, Op};
+
+enum Body<E: 'static> {
+    Inline(Box<dyn ErasedHandler<E>>),
+    Dedicated(Dedicated<E>),
+}
+
+/// One installed handler.
+struct Slot<E: 'static> {
+    id: HandlerId,
+    uid: u64,
+    body: Body<E>,
+    link: Option<LinkTx>,
+}
+
+pub(crate) struct EventLoop<E: 'static> {
+    mailbox: Arc<Mailbox<E>>,
+    /// In install order; events run from the back (newest first, as in OTP).
+    slots: Vec<Slot<E>>,
+    dedicated: usize,
+    seq: u64,
+    debug_event: Option<fn(&E) -> String>,
+    /// Operations asked for from callbacks, applied after the current message.
+    deferred: Vec<Op<E>>,
+}
+
+/// Marks the manager ended however its task ends (stop, every handle dropped, or the task
+/// being dropped with its runtime), so waiters and senders learn it.
+struct Ended<E: Send + 'static>(Arc<Mailbox<E>>);
+
+impl<E: Send + 'static> Drop for Ended<E> {
+    fn drop(&mut self) {
+        drop(self.0.close());
+        self.0.mark_done();
+    }
+}
+
+impl<E: Send + Sync + 'static> EventLoop<E> {
+    pub(crate) fn new(mailbox: Arc<Mailbox<E>>, debug_event: Option<fn(&E) -> String>) -> Self {
+        EventLoop {
+            mailbox,
+            slots: Vec::new(),
+            dedicated: 0,
+            seq: 0,
+            debug_event,
+            deferred: Vec::new(),
+        }
+    }
+
+    fn mgr(&self) -> u64 {
+        self.mailbox.uid()
+    }
+
+    pub(crate) async fn run(mut self) {
+        let ended = Ended(self.mailbox.clone());
+        let mut batch = VecDeque::new();
+        while self.mailbox.recv_batch(&mut batch).await {
+            while let Some(msg) = batch.pop_front() {
+                if let Some(reply) = self.handle(msg).await {
+                    self.shutdown().await;
+                    drop(batch);
+                    drop(ended);
+                    let _ = reply.send(());
+                    return;
+                }
+            }
+        }
+        // Every handle is gone and the mailbox is drained.
+        self.shutdown().await;
+    }
+
+    /// Handles one message; returns the reply of a `stop`.
+    async fn handle(&mut self, msg: Msg<E>) -> Option<oneshot::Sender<()>> {
+        match msg {
+            Msg::Event(event) => {
+                self.dispatch(event, None).await;
+                self.mailbox.release(1);
+            }
+            Msg::SyncEvent(event, done) => {
+                self.dispatch(event, Some(done)).await;
+                self.mailbox.release(1);
+            }
+            Msg::Call(call) => self.call(call).await,
+            Msg::Op(op) => match *op {
+                Op::Stop(reply) => return Some(reply),
+                op => self.op(op).await,
+            },
+            Msg::Deferred(ops) => self.deferred.extend(ops),
+            Msg::Info {
+                uid,
+                timer,
+                payload,
+            } => self.info(uid, Job::Info { timer, payload }).await,
+            Msg::Down { uid, watch } => self.info(uid, Job::Down(watch)).await,
+            Msg::LinkDropped(link) => {
+                let found = self
+                    .slots
+                    .iter()
+                    .rposition(|s| s.link.as_ref().is_some_and(|l| l.id == link));
+                if let Some(i) = found {
+                    let mut slot = self.take_slot(i);
+                    // Nobody is left to tell.
+                    slot.link = None;
+                    let _ = self.terminate(&mut slot, Terminate::SupervisorGone).await;
+                }
+            }
+            Msg::Dedicated { uid, report } => {
+                if let Some(i) = self.find_uid(uid) {
+                    match *report {
+                        Report::Crashed(crash) => self.remove_crashed(i, crash, false).await,
+                        Report::Action(action) => self.apply_action(i, action).await,
+                    }
+                }
+            }
+        }
+        while !self.deferred.is_empty() {
+            for op in std::mem::take(&mut self.deferred) {
+                self.op(op).await;
+            }
+        }
+        None
+    }
+
+    fn find(&self, id: &HandlerId) -> Option<usize> {
+        self.slots.iter().rposition(|s| s.id == *id)
+    }
+
+    fn find_uid(&self, uid: u64) -> Option<usize> {
+        self.slots.iter().rposition(|s| s.uid == uid)
+    }
+
+    fn take_slot(&mut self, i: usize) -> Slot<E> {
+        let slot = self.slots.remove(i);
+        if matches!(slot.body, Body::Dedicated(_)) {
+            self.dedicated -= 1;
+        }
+        slot
+    }
+
+    /// Runs one event through every handler, newest first.
+    async fn dispatch(&mut self, event: E, done: Option<oneshot::Sender<()>>) {
+        self.seq += 1;
+        let seq = self.seq;
+        if self.dedicated == 0 {
+            self.run_event(&event, None, seq).await;
+            if let Some(done) = done {
+                let _ = done.send(());
+            }
+        } else {
+            // Dedicated handlers share the event; the ack completes the sync_notify once the
+            // last of them has handled it.
+            let event = Arc::new(event);
+            let ack = done.map(|tx| Arc::new(Ack::new(tx)));
+            self.run_event(&event, Some((&event, &ack)), seq).await;
+        }
+    }
+
+    async fn run_event(
+        &mut self,
+        event: &E,
+        shared: Option<(&Arc<E>, &Option<Arc<Ack>>)>,
+        seq: u64,
+    ) {
+        let mgr = self.mgr();
+        let mut i = self.slots.len();
+        while i > 0 {
+            i -= 1;
+            let slot = &mut self.slots[i];
+            let cell = match &mut slot.body {
+                Body::Inline(cell) => cell,
+                Body::Dedicated(d) => {
+                    if let Some((event, ack)) = shared {
+                        let job = Job::Event {
+                            event: event.clone(),
+                            seq,
+                            _ack: ack.clone(),
+                        };
+                        d.send(job).await;
+                    }
+                    continue;
+                }
+            };
+            let c = &mut **cell;
+            let result = callback::run(mgr, move || c.handle_event(event)).await;
+            let requests = cell.take_requests();
+            if result.is_err() || requests.is_some() {
+                let debug = self.debug_event;
+                self.after(i, result, requests, || During::Event {
+                    seq,
+                    event: debug.map(|f| f(event)),
+                })
+                .await;
+            }
+        }
+    }
+
+    /// Applies what a callback of the inline handler at `i` ended with: its requests, and its
+    /// removal if it crashed. Returns the crash.
+    async fn after(
+        &mut self,
+        i: usize,
+        result: Result<(), Cause>,
+        requests: Option<Requests<E>>,
+        during: impl FnOnce() -> During,
+    ) -> Option<Crash> {
+        let (ops, action) = requests.unwrap_or_default();
+        self.deferred.extend(ops);
+        match result {
+            Err(cause) => {
+                let crash = Crash {
+                    handler: self.slots[i].id.clone(),
+                    cause,
+                    during: during(),
+                };
+                self.remove_crashed(i, crash.clone(), true).await;
+                Some(crash)
+            }
+            Ok(()) => {
+                if let Some(action) = action {
+                    self.apply_action(i, action).await;
+                }
+                None
+            }
+        }
+    }
+
+    async fn call(&mut self, mut call: Box<dyn ErasedCall<E>>) {
+        let Some(i) = self.find(call.target()) else {
+            let target = call.target().clone();
+            call.fail(CallError::NotInstalled(target));
+            return;
+        };
+        let mgr = self.mgr();
+        let cell = match &mut self.slots[i].body {
+            Body::Inline(cell) => cell,
+            Body::Dedicated(d) => return d.send(Job::Call(call)).await,
+        };
+        let result = {
+            let c = &mut **cell;
+            let call = &mut *call;
+            callback::run(mgr, move || call.invoke(c)).await
+        };
+        let requests = cell.take_requests();
+        let request = call.request_type();
+        if let Some(crash) = self
+            .after(i, result, requests, || During::Call { request })
+            .await
+        {
+            call.fail(CallError::Crashed(crash));
+        }
+    }
+
+    async fn info(&mut self, uid: u64, job: Job<E>) {
+        // A message for a handler that has left is dropped: its timers and watches ended
+        // with it.
+        let Some(i) = self.find_uid(uid) else { return };
+        let mgr = self.mgr();
+        let cell = match &mut self.slots[i].body {
+            Body::Inline(cell) => cell,
+            Body::Dedicated(d) => return d.send(job).await,
+        };
+        let c = &mut **cell;
+        let result = match job {
+            Job::Info { timer, payload } => {
+                callback::run(mgr, move || c.handle_info(timer, payload)).await
+            }
+            Job::Down(watch) => callback::run(mgr, move || c.handle_down(watch)).await,
+            _ => return,
+        };
+        let requests = cell.take_requests();
+        self.after(i, result, requests, || During::Info).await;
+    }
+
+    /// Runs `terminate` of a handler that has been taken out of the list. A crash in it is
+    /// reported and returned.
+    async fn terminate(
+        &mut self,
+        slot: &mut Slot<E>,
+        reason: Terminate,
+    ) -> Result<Box<dyn Any + Send>, Crash> {
+        let mgr = self.mgr();
+        let result = match &mut slot.body {
+            Body::Inline(cell) => {
+                let c = &mut **cell;
+                callback::run(mgr, move || c.terminate(reason)).await
+            }
+            Body::Dedicated(d) => d.terminate(reason).await,
+        };
+        result.map_err(|cause| {
+            let crash = Crash {
+                handler: slot.id.clone(),
+                cause,
+                during: During::Terminate,
+            };
+            tracing::error!(
+                manager = self.mailbox.name(),
+                handler = %crash.handler,
+                reason = %crash,
+                "event handler crashed in terminate"
+            );
+            crash
+        })
+    }
+
+    async fn remove_crashed(&mut self, i: usize, crash: Crash, log: bool) {
+        let mut slot = self.take_slot(i);
+        if let (true, Body::Inline(cell)) = (log, &slot.body) {
+            log_crash(&self.mailbox, &crash, &**cell);
+        }
+        let _ = self
+            .terminate(&mut slot, Terminate::Crashed(crash.clone()))
+            .await;
+        if let Some(link) = slot.link.take() {
+            link.send(ExitReason::Crashed(crash));
+        }
+    }
+
+    /// A handler asked, from a callback, to leave or to be replaced in its place.
+    async fn apply_action(&mut self, i: usize, action: SelfAction<E>) {
+        match action {
+            SelfAction::Remove => {
+                let mut slot = self.take_slot(i);
+                let _ = self.terminate(&mut slot, Terminate::Removed).await;
+                if let Some(link) = slot.link.take() {
+                    link.send(ExitReason::Normal);
+                }
+            }
+            SelfAction::Swap { to: mut new, args } => {
+                if self.find(&new.id).is_some_and(|j| j != i) {
+                    tracing::error!(
+                        manager = self.mailbox.name(),
+                        handler = %self.slots[i].id,
+                        to = %new.id,
+                        "swap refused: the new handler's identity is installed already; the handler stays"
+                    );
+                    return;
+                }
+                let mut old = self.take_slot(i);
+                if new.dedicated.is_none() {
+                    if let Body::Dedicated(d) = &old.body {
+                        new.dedicated = Some(d.capacity);
+                    }
+                }
+                let reason = Terminate::Swapped {
+                    to: new.id.clone(),
+                    args,
+                };
+                let handover = self.terminate(&mut old, reason).await.ok();
+                match self.init(&mut new, handover).await {
+                    Err(crash) => {
+                        log_crash(&self.mailbox, &crash, &*new.cell);
+                        if let Some(link) = old.link.take() {
+                            link.send(ExitReason::Crashed(crash));
+                        }
+                    }
+                    Ok(()) => {
+                        let link = old.link.take().map(|old_link| {
+                            let (link, tx) = self.link(&new.id);
+                            old_link.send(ExitReason::Swapped {
+                                to: new.id.clone(),
+                                link: Some(link),
+                            });
+                            tx
+                        });
+                        let slot = self.make_slot(new, link);
+                        self.slots.insert(i, slot);
+                    }
+                }
+            }
+        }
+    }
+
+    fn link(&self, id: &HandlerId) -> (Link, LinkTx) {
+        link::link(self.mailbox.clone(), id.clone())
+    }
+
+    /// Runs a new handler's `init`, with the hand-over of the one it replaces.
+    async fn init(
+        &mut self,
+        install: &mut Installer<E>,
+        handover: Option<Box<dyn Any + Send>>,
+    ) -> Result<(), Crash> {
+        let args = install.take_args(handover);
+        let mgr = self.mgr();
+        let c = &mut *install.cell;
+        let result = callback::run(mgr, move || c.init(args)).await;
+        if let Some((ops, action)) = install.cell.take_requests() {
+            self.deferred.extend(ops);
+            if action.is_some() {
+                tracing::warn!(
+                    manager = self.mailbox.name(),
+                    handler = %install.id,
+                    "a handler cannot remove or swap itself from init; the request is ignored"
+                );
+            }
+        }
+        result.map_err(|cause| Crash {
+            handler: install.id.clone(),
+            cause,
+            during: During::Init,
+        })
+    }
+
+    fn make_slot(&mut self, install: Installer<E>, link: Option<LinkTx>) -> Slot<E> {
+        let body = match install.dedicated {
+            None => Body::Inline(install.cell),
+            Some(capacity) => {
+                self.dedicated += 1;
+                Body::Dedicated(Dedicated::spawn(
+                    install.cell,
+                    install.id.clone(),
+                    install.uid,
+                    capacity,
+                    self.mailbox.clone(),
+                    self.debug_event,
+                ))
+            }
+        };
+        Slot {
+            id: install.id,
+            uid: install.uid,
+            body,
+            link,
+        }
+    }
+
+    async fn op(&mut self, op: Op<E>) {
+        match op {
+            Op::Add {
+                install,
+                supervised,
+                reply,
+            } => {
+                let result = self.add(install, supervised).await;
+                // If the caller is gone, a link inside the reply is dropped with it, which
+                // removes the handler again: its supervisor is gone.
+                let _ = reply.send(result);
+            }
+            Op::Delete { id, args, reply } => {
+                let result = match self.find(&id) {
+                    None => Err(DeleteError::NotInstalled(id)),
+                    Some(i) => {
+                        let mut slot = self.take_slot(i);
+                        let result = self.terminate(&mut slot, Terminate::Deleted(args)).await;
+                        if let Some(link) = slot.link.take() {
+                            link.send(ExitReason::Normal);
+                        }
+                        result.map_err(DeleteError::TerminateFailed)
+                    }
+                };
+                let _ = reply.send(result);
+            }
+            Op::Swap {
+                old,
+                args,
+                new,
+                supervised,
+                reply,
+            } => {
+                let result = self.swap(old, args, new, supervised).await;
+                let _ = reply.send(result);
+            }
+            Op::Which(reply) => {
+                let _ = reply.send(self.slots.iter().rev().map(|s| s.id.clone()).collect());
+            }
+            Op::Stop(reply) => {
+                // A stop is never deferred; taken here only for completeness of the match.
+                drop(reply);
+            }
+        }
+    }
+
+    async fn add(
+        &mut self,
+        mut install: Installer<E>,
+        supervised: bool,
+    ) -> Result<Option<Link>, AddError> {
+        if self.find(&install.id).is_some() {
+            return Err(AddError::AlreadyInstalled(install.id));
+        }
+        if install.dedicated == Some(0) {
+            return Err(AddError::ZeroCapacity(install.id));
+        }
+        self.init(&mut install, None)
+            .await
+            .map_err(AddError::InitFailed)?;
+        let (link, tx) = match supervised {
+            true => {
+                let (link, tx) = self.link(&install.id);
+                (Some(link), Some(tx))
+            }
+            false => (None, None),
+        };
+        let slot = self.make_slot(install, tx);
+        self.slots.push(slot);
+        Ok(link)
+    }
+
+    async fn swap(
+        &mut self,
+        old: HandlerId,
+        args: crate::exit::Args,
+        mut new: Installer<E>,
+        supervised: bool,
+    ) -> Result<Option<Link>, SwapError> {
+        if new.dedicated == Some(0) {
+            return Err(SwapError::ZeroCapacity(new.id));
+        }
+        if new.id != old && self.find(&new.id).is_some() {
+            return Err(SwapError::AlreadyInstalled(new.id));
+        }
+        let (handover, old_link) = match self.find(&old) {
+            Some(i) => {
+                let mut slot = self.take_slot(i);
+                let reason = Terminate::Swapped {
+                    to: new.id.clone(),
+                    args,
+                };
+                let handover = self.terminate(&mut slot, reason).await.ok();
+                (handover, slot.link.take())
+            }
+            // OTP installs the new handler all the same; its init sees no hand-over.
+            None => (None, None),
+        };
+        if let Err(crash) = self.init(&mut new, handover).await {
+            if let Some(link) = old_link {
+                link.send(ExitReason::Crashed(crash.clone()));
+            }
+            return Err(SwapError::InitFailed(crash));
+        }
+        let (mine, tx) = match (supervised, old_link) {
+            (true, old_link) => {
+                let (link, tx) = self.link(&new.id);
+                if let Some(old_link) = old_link {
+                    old_link.send(ExitReason::Swapped {
+                        to: new.id.clone(),
+                        link: None,
+                    });
+                }
+                (Some(link), Some(tx))
+            }
+            (false, Some(old_link)) => {
+                // The new handler inherits the old one's supervisor.
+                let (link, tx) = self.link(&new.id);
+                old_link.send(ExitReason::Swapped {
+                    to: new.id.clone(),
+                    link: Some(link),
+                });
+                (None, Some(tx))
+            }
+            (false, None) => (None, None),
+        };
+        let slot = self.make_slot(new, tx);
+        self.slots.push(slot);
+        Ok(mine)
+    }
+
+    /// Terminates every handler, newest first, and tells each supervisor `Shutdown`.
+    async fn shutdown(&mut self) {
+        while let Some(mut slot) = self.slots.pop() {
+            if matches!(slot.body, Body::Dedicated(_)) {
+                self.dedicated -= 1;
+            }
+            let _ = self.terminate(&mut slot, Terminate::Stop).await;
+            if let Some(link) = slot.link.take() {
+                link.send(ExitReason::Shutdown);
+            }
+        }
+        // Operations handlers asked for while stopping have nothing left to act on.
+        self.deferred.clear();
+    }
+}

@@ -1,0 +1,220 @@
+//! How a handler is to be installed: its identity (type and key) and whether it runs inline
+//! or on a task of its own.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use crate::cell::{ErasedHandler, HandlerCell};
+use crate::context::Context;
+use crate::error::{AddError, SwapError};
+use crate::exit::Args;
+use crate::handler::{Handler, HandlerId, HandlerRef, Key};
+use crate::link::Link;
+use crate::mailbox::{Mailbox, Op};
+
+/// How to install a handler of type `H`: its key, and whether it runs inline in the manager's
+/// task (the default, OTP's way) or [`dedicated`](Install::dedicated) on a task of its own.
+///
+/// A [`HandlerRef`] converts into an `Install`, so anything that takes `impl Into<Install<H>>`
+/// also takes a handler reference.
+///
+/// ```
+/// use event_core::Install;
+/// # struct FileLogger;
+/// let spec = Install::<FileLogger>::new().key("error.log").dedicated(256);
+/// assert_eq!(spec.handler_ref().id().to_string(), "FileLogger(\"error.log\")");
+/// ```
+pub struct Install<H> {
+    href: HandlerRef<H>,
+    dedicated: Option<usize>,
+}
+
+impl<H: Any> Install<H> {
+    /// An inline handler of type `H` without a key.
+    pub fn new() -> Self {
+        Install {
+            href: HandlerRef::new(),
+            dedicated: None,
+        }
+    }
+}
+
+impl<H: Any> Default for Install<H> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<H> Install<H> {
+    /// Gives the handler a key, so several handlers of type `H` can be installed side by side.
+    pub fn key(mut self, key: impl Into<Key>) -> Self
+    where
+        H: Any,
+    {
+        self.href = HandlerRef::with_key(key);
+        self
+    }
+
+    /// Runs the handler on a task of its own, fed through a queue of `capacity` messages, so
+    /// a slow handler does not delay the others. Its code does not change: calls, removal,
+    /// swaps, exit reasons and supervision behave as for an inline handler. When its queue is
+    /// full the manager waits for room, so the handler still cannot fall behind without bound.
+    ///
+    /// A dedicated handler sees every event in order, but no longer in step with the others:
+    /// it may still be handling event N when the inline handlers take N+1. `sync_notify` still
+    /// returns only after it has handled the event.
+    pub fn dedicated(mut self, capacity: usize) -> Self {
+        self.dedicated = Some(capacity);
+        self
+    }
+
+    /// The reference to the handler this installs.
+    pub fn handler_ref(&self) -> &HandlerRef<H> {
+        &self.href
+    }
+}
+
+impl<H> From<HandlerRef<H>> for Install<H> {
+    fn from(href: HandlerRef<H>) -> Self {
+        Install {
+            href,
+            dedicated: None,
+        }
+    }
+}
+
+impl<H> fmt::Debug for Install<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Install")
+            .field("handler", self.href.id())
+            .field("dedicated", &self.dedicated)
+            .finish()
+    }
+}
+
+static NEXT_HANDLER: AtomicU64 = AtomicU64::new(1);
+
+/// Builds a new handler's init args from the hand-over of the one it replaces.
+type MakeArgs = Box<dyn FnOnce(Option<Box<dyn Any + Send>>) -> Box<dyn Any + Send> + Send>;
+
+/// Where a new handler's init args come from.
+pub(crate) enum ArgSource {
+    Given(Box<dyn Any + Send>),
+    /// Built from the hand-over of the handler it replaces (`None` when there was none).
+    FromHandover(MakeArgs),
+}
+
+/// An install with its types erased: an empty cell ready for `init`.
+pub(crate) struct Installer<E: 'static> {
+    pub(crate) id: HandlerId,
+    pub(crate) uid: u64,
+    pub(crate) cell: Box<dyn ErasedHandler<E>>,
+    pub(crate) args: ArgSource,
+    pub(crate) dedicated: Option<usize>,
+}
+
+impl<E: 'static> Installer<E> {
+    /// The init args, given the hand-over of the handler being replaced, if any.
+    pub(crate) fn take_args(
+        &mut self,
+        handover: Option<Box<dyn Any + Send>>,
+    ) -> Box<dyn Any + Send> {
+        match std::mem::replace(&mut self.args, ArgSource::Given(Box::new(()))) {
+            ArgSource::Given(a) => a,
+            ArgSource::FromHandover(make) => make(handover),
+        }
+    }
+}
+
+impl<H> Install<H> {
+    fn installer<E>(self, mailbox: Arc<Mailbox<E>>, args: ArgSource) -> Installer<E>
+    where
+        E: Send + Sync + 'static,
+        H: Handler<E>,
+    {
+        let uid = NEXT_HANDLER.fetch_add(1, Ordering::Relaxed);
+        Installer {
+            id: self.href.id().clone(),
+            uid,
+            cell: Box::new(HandlerCell::<E, H> {
+                handler: None,
+                cx: Context::new(mailbox, uid),
+            }),
+            args,
+            dedicated: self.dedicated,
+        }
+    }
+
+    pub(crate) fn erase_add<E>(
+        self,
+        mailbox: Arc<Mailbox<E>>,
+        args: H::Args,
+        supervised: bool,
+    ) -> (Op<E>, oneshot::Receiver<Result<Option<Link>, AddError>>)
+    where
+        E: Send + Sync + 'static,
+        H: Handler<E>,
+    {
+        let (reply, rx) = oneshot::channel();
+        let install = self.installer(mailbox, ArgSource::Given(Box::new(args)));
+        (
+            Op::Add {
+                install,
+                supervised,
+                reply,
+            },
+            rx,
+        )
+    }
+
+    /// The installer of a handler replacing one of type `Old`.
+    pub(crate) fn erase_swap<Old, E>(
+        self,
+        mailbox: Arc<Mailbox<E>>,
+        make_args: impl FnOnce(Option<Old::Handover>) -> H::Args + Send + 'static,
+    ) -> Installer<E>
+    where
+        E: Send + Sync + 'static,
+        H: Handler<E>,
+        Old: Handler<E>,
+    {
+        let make = move |handover: Option<Box<dyn Any + Send>>| -> Box<dyn Any + Send> {
+            let handover = handover
+                .and_then(|h| h.downcast::<Old::Handover>().ok())
+                .map(|h| *h);
+            Box::new(make_args(handover))
+        };
+        self.installer(mailbox, ArgSource::FromHandover(Box::new(make)))
+    }
+
+    pub(crate) fn erase_swap_op<Old, E>(
+        self,
+        mailbox: Arc<Mailbox<E>>,
+        old: HandlerId,
+        args: Args,
+        make_args: impl FnOnce(Option<Old::Handover>) -> H::Args + Send + 'static,
+        supervised: bool,
+    ) -> (Op<E>, oneshot::Receiver<Result<Option<Link>, SwapError>>)
+    where
+        E: Send + Sync + 'static,
+        H: Handler<E>,
+        Old: Handler<E>,
+    {
+        let (reply, rx) = oneshot::channel();
+        let new = self.erase_swap::<Old, E>(mailbox, make_args);
+        (
+            Op::Swap {
+                old,
+                args,
+                new,
+                supervised,
+                reply,
+            },
+            rx,
+        )
+    }
+}

@@ -1,0 +1,202 @@
+//! The supervising side of a handler: an owned link that learns why the handler left, and
+//! removes it when dropped (OTP's `add_sup_handler` link to the calling process).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::sync::oneshot;
+
+use crate::exit::ExitReason;
+use crate::handler::{HandlerId, HandlerRef};
+
+/// Where a dropped link is reported: the handler's manager.
+pub(crate) trait LinkOwner: Send + Sync {
+    fn link_dropped(&self, link: u64);
+}
+
+static NEXT_LINK: AtomicU64 = AtomicU64::new(1);
+
+/// The manager's end of a link.
+pub(crate) struct LinkTx {
+    pub(crate) id: u64,
+    tx: oneshot::Sender<ExitReason>,
+}
+
+impl LinkTx {
+    pub(crate) fn send(self, reason: ExitReason) {
+        // The supervising side may be gone at this very moment; then nobody is left to tell.
+        let _ = self.tx.send(reason);
+    }
+}
+
+/// Makes both ends of a link supervising the handler `handler`.
+pub(crate) fn link(owner: Arc<dyn LinkOwner>, handler: HandlerId) -> (Link, LinkTx) {
+    let id = NEXT_LINK.fetch_add(1, Ordering::Relaxed);
+    let (tx, rx) = oneshot::channel();
+    (
+        Link {
+            id,
+            handler,
+            rx: Some(rx),
+            owner: Some(owner),
+        },
+        LinkTx { id, tx },
+    )
+}
+
+/// The supervising end of a handler, untyped: awaiting it yields the handler's
+/// [`ExitReason`]; dropping it before then removes the handler, whose `terminate` is told
+/// [`Terminate::SupervisorGone`](crate::Terminate::SupervisorGone).
+///
+/// [`SupLink`] is the typed form returned by
+/// [`add_sup_handler`](crate::EventManager::add_sup_handler); a `Link` arrives inside
+/// [`ExitReason::Swapped`] when supervision passes to a swapped-in handler.
+#[must_use = "dropping a link removes the handler it supervises"]
+pub struct Link {
+    id: u64,
+    handler: HandlerId,
+    rx: Option<oneshot::Receiver<ExitReason>>,
+    owner: Option<Arc<dyn LinkOwner>>,
+}
+
+impl Link {
+    /// The handler this link supervises.
+    pub fn handler(&self) -> &HandlerId {
+        &self.handler
+    }
+
+    /// The typed link, if the handler is of type `H`.
+    pub fn typed<H: 'static>(self) -> Result<SupLink<H>, Link> {
+        if self.handler.is::<H>() {
+            let href = HandlerRef::<H>::from_id(self.handler.clone());
+            Ok(SupLink { link: self, href })
+        } else {
+            Err(self)
+        }
+    }
+
+    /// The exit reason if the handler has left already, without waiting.
+    pub fn try_exit(&mut self) -> Option<ExitReason> {
+        let rx = self.rx.as_mut()?;
+        match rx.try_recv() {
+            Ok(r) => {
+                self.finish();
+                Some(r)
+            }
+            Err(oneshot::error::TryRecvError::Empty) => None,
+            Err(oneshot::error::TryRecvError::Closed) => {
+                self.finish();
+                Some(ExitReason::ManagerGone)
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        self.rx = None;
+        self.owner = None;
+    }
+}
+
+impl Future for Link {
+    type Output = ExitReason;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
+        let Some(rx) = self.rx.as_mut() else {
+            // Polled again after it finished: the handler is long gone.
+            return Poll::Ready(ExitReason::ManagerGone);
+        };
+        let reason = match Pin::new(rx).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Ok(r)) => r,
+            Poll::Ready(Err(_)) => ExitReason::ManagerGone,
+        };
+        self.finish();
+        Poll::Ready(reason)
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        if let Some(owner) = self.owner.take() {
+            owner.link_dropped(self.id);
+        }
+    }
+}
+
+impl fmt::Debug for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Link")
+            .field("handler", &self.handler)
+            .field("finished", &self.rx.is_none())
+            .finish()
+    }
+}
+
+/// The owned, typed supervising end of a handler installed with
+/// [`add_sup_handler`](crate::EventManager::add_sup_handler).
+///
+/// Awaiting it yields why the handler left (OTP's `{gen_event_EXIT, Handler, Reason}`);
+/// dropping it first is OTP's "the supervising process died": the handler is removed and its
+/// `terminate` is told [`Terminate::SupervisorGone`](crate::Terminate::SupervisorGone).
+///
+/// ```
+/// # use event_core::*;
+/// # struct Audit;
+/// # impl Handler<u8> for Audit {
+/// #     type Args = (); type Info = (); type Handover = ();
+/// #     fn init(_: (), _: &mut Context<u8, Self>) -> Step<'static, Self> { Step::ok(Audit) }
+/// #     fn handle_event<'a>(&'a mut self, _: &'a u8, _: &'a mut Context<u8, Self>) -> Step<'a> { Step::ok(()) }
+/// #     fn terminate(self, _: Terminate) -> Step<'static, ()> { Step::ok(()) }
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let manager = EventManager::<u8>::start()?;
+/// let link = manager.add_sup_handler::<Audit>(()).await?;
+/// manager.delete_handler(link.handler(), ()).await?;
+/// assert!(matches!(link.await, ExitReason::Normal));
+/// # Ok(()) }
+/// ```
+#[must_use = "dropping a SupLink removes the handler it supervises"]
+pub struct SupLink<H> {
+    link: Link,
+    href: HandlerRef<H>,
+}
+
+impl<H> SupLink<H> {
+    pub(crate) fn new(link: Link, href: HandlerRef<H>) -> Self {
+        SupLink { link, href }
+    }
+
+    /// The supervised handler, for calls, deletes and swaps.
+    pub fn handler(&self) -> &HandlerRef<H> {
+        &self.href
+    }
+
+    /// The untyped link.
+    pub fn into_link(self) -> Link {
+        self.link
+    }
+
+    /// The exit reason if the handler has left already, without waiting.
+    pub fn try_exit(&mut self) -> Option<ExitReason> {
+        self.link.try_exit()
+    }
+}
+
+impl<H> Future for SupLink<H> {
+    type Output = ExitReason;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
+        Pin::new(&mut self.link).poll(cx)
+    }
+}
+
+impl<H> fmt::Debug for SupLink<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.link, f)
+    }
+}

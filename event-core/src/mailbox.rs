@@ -1,0 +1,260 @@
+//! A manager's mailbox: one FIFO queue shared by every sender, drained by the manager in
+//! batches. It outlives the manager's task, so a handle keeps reaching whatever task runs it.
+//!
+//! Only events count against the optional bound: requests (calls, installs, ...) are
+//! bounded by their callers waiting for replies, and the notices the runtime sends itself (a
+//! dropped link, a fired timer) must never be refused.
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::task::{Poll, Waker};
+
+use tokio::sync::{oneshot, watch, Semaphore};
+
+use crate::call::ErasedCall;
+use crate::context::InfoSink;
+use crate::dedicated::Report;
+use crate::error::{AddError, DeleteError, SwapError};
+use crate::exit::Args;
+use crate::handler::HandlerId;
+use crate::install::Installer;
+use crate::link::{Link, LinkOwner};
+
+/// One message in a manager's mailbox.
+pub(crate) enum Msg<E: 'static> {
+    Event(E),
+    SyncEvent(E, oneshot::Sender<()>),
+    Call(Box<dyn ErasedCall<E>>),
+    Op(Box<Op<E>>),
+    /// Operations a dedicated handler asked for from a callback.
+    Deferred(Vec<Op<E>>),
+    Info {
+        uid: u64,
+        timer: Option<u64>,
+        payload: Box<dyn Any + Send>,
+    },
+    Down {
+        uid: u64,
+        watch: u64,
+    },
+    LinkDropped(u64),
+    Dedicated {
+        uid: u64,
+        report: Box<Report<E>>,
+    },
+}
+
+/// An administrative request.
+pub(crate) enum Op<E: 'static> {
+    Add {
+        install: Installer<E>,
+        supervised: bool,
+        reply: oneshot::Sender<Result<Option<Link>, AddError>>,
+    },
+    Delete {
+        id: HandlerId,
+        args: Args,
+        reply: oneshot::Sender<Result<Box<dyn Any + Send>, DeleteError>>,
+    },
+    Swap {
+        old: HandlerId,
+        args: Args,
+        new: Installer<E>,
+        supervised: bool,
+        reply: oneshot::Sender<Result<Option<Link>, SwapError>>,
+    },
+    Which(oneshot::Sender<Vec<HandlerId>>),
+    Stop(oneshot::Sender<()>),
+}
+
+struct State<E: 'static> {
+    queue: VecDeque<Msg<E>>,
+    waker: Option<Waker>,
+    /// The manager has ended, or a stop is queued: nothing more is accepted.
+    closed: bool,
+    /// Every `EventManager` handle is gone: the manager ends once the queue is drained.
+    orphaned: bool,
+}
+
+pub(crate) struct Mailbox<E: 'static> {
+    state: Mutex<State<E>>,
+    bound: Option<Semaphore>,
+    handles: AtomicUsize,
+    uid: u64,
+    name: Box<str>,
+    done: watch::Sender<bool>,
+}
+
+static NEXT_MANAGER: AtomicU64 = AtomicU64::new(1);
+
+impl<E: 'static> Mailbox<E> {
+    pub(crate) fn new(name: Option<String>, bound: Option<usize>) -> Self {
+        let uid = NEXT_MANAGER.fetch_add(1, Ordering::Relaxed);
+        Mailbox {
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                waker: None,
+                closed: false,
+                orphaned: false,
+            }),
+            bound: bound.map(Semaphore::new),
+            handles: AtomicUsize::new(0),
+            uid,
+            name: name
+                .unwrap_or_else(|| format!("manager#{uid}"))
+                .into_boxed_str(),
+            done: watch::Sender::new(false),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<E>> {
+        // Nothing that can panic runs under this lock but an allocation; a poisoned lock
+        // still holds a consistent queue.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn uid(&self) -> u64 {
+        self.uid
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn bound(&self) -> Option<&Semaphore> {
+        self.bound.as_ref()
+    }
+
+    /// Appends a message; gives it back if the manager has ended.
+    pub(crate) fn push(&self, msg: Msg<E>) -> Result<(), Msg<E>> {
+        let waker = {
+            let mut st = self.lock();
+            if st.closed {
+                return Err(msg);
+            }
+            st.queue.push_back(msg);
+            st.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(())
+    }
+
+    /// Queues a stop and refuses every message after it, so that nothing is accepted that
+    /// would not be handled: what was queued before the stop is handled before the handlers
+    /// terminate.
+    pub(crate) fn push_stop(&self, msg: Msg<E>) -> Result<(), Msg<E>> {
+        let waker = {
+            let mut st = self.lock();
+            if st.closed {
+                return Err(msg);
+            }
+            st.queue.push_back(msg);
+            st.closed = true;
+            st.waker.take()
+        };
+        if let Some(b) = &self.bound {
+            b.close();
+        }
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(())
+    }
+
+    /// Waits for messages and moves all of them into `batch`. Returns false when the manager
+    /// should end: every handle is gone and nothing is left to handle.
+    pub(crate) async fn recv_batch(&self, batch: &mut VecDeque<Msg<E>>) -> bool {
+        poll_fn(|cx| {
+            let mut st = self.lock();
+            if !st.queue.is_empty() {
+                std::mem::swap(&mut st.queue, batch);
+                return Poll::Ready(true);
+            }
+            if st.orphaned || st.closed {
+                // Nothing more can arrive (a queued stop was taken in an earlier batch).
+                return Poll::Ready(false);
+            }
+            match &st.waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => st.waker = Some(cx.waker().clone()),
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Refuses every later message and returns the ones not handled, so their callers learn
+    /// that the manager is gone when they are dropped.
+    pub(crate) fn close(&self) -> VecDeque<Msg<E>> {
+        if let Some(b) = &self.bound {
+            b.close();
+        }
+        let mut st = self.lock();
+        st.closed = true;
+        st.waker = None;
+        std::mem::take(&mut st.queue)
+    }
+
+    /// Gives back the room of `n` handled events.
+    pub(crate) fn release(&self, n: usize) {
+        if let Some(b) = &self.bound {
+            b.add_permits(n);
+        }
+    }
+
+    pub(crate) fn handle_acquired(&self) {
+        self.handles.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn handle_released(&self) {
+        if self.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let waker = {
+                let mut st = self.lock();
+                st.orphaned = true;
+                st.waker.take()
+            };
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
+    }
+
+    pub(crate) fn mark_done(&self) {
+        self.done.send_replace(true);
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        *self.done.borrow()
+    }
+
+    pub(crate) async fn wait_done(&self) {
+        let mut rx = self.done.subscribe();
+        // The sender lives in `self`, so the wait can only end by the flag turning true.
+        let _ = rx.wait_for(|done| *done).await;
+    }
+}
+
+impl<E: Send + 'static> InfoSink for Mailbox<E> {
+    fn send_info(&self, uid: u64, payload: Box<dyn Any + Send>) -> Result<(), Box<dyn Any + Send>> {
+        self.push(Msg::Info {
+            uid,
+            timer: None,
+            payload,
+        })
+        .map_err(|msg| match msg {
+            Msg::Info { payload, .. } => payload,
+            _ => unreachable!("push gives back the message it was given"),
+        })
+    }
+}
+
+impl<E: Send + 'static> LinkOwner for Mailbox<E> {
+    fn link_dropped(&self, link: u64) {
+        let _ = self.push(Msg::LinkDropped(link));
+    }
+}

@@ -1,0 +1,489 @@
+//! The event manager: a handle to one tokio task that runs every event through its handlers.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use tokio::sync::{oneshot, TryAcquireError};
+
+use crate::call::CallCell;
+use crate::callback;
+use crate::error::{
+    AddError, CallError, DeleteError, ManagerError, NotifyError, RequestError, StartError,
+    SwapError,
+};
+use crate::event_loop::EventLoop;
+use crate::exit::Args;
+use crate::handler::{Call, Handler, HandlerId, HandlerRef};
+use crate::install::Install;
+use crate::link::SupLink;
+use crate::mailbox::{Mailbox, Msg, Op};
+
+/// A handle to a running event manager: OTP's `gen_event` process.
+///
+/// The manager is one tokio task that owns a list of handlers and runs each event through
+/// them, newest first, one after another: every handler finishes event N before any handler
+/// sees N+1, and events from one sender are handled in the order sent. Handles are cheap to
+/// clone; the manager stops when [`stop`](EventManager::stop) is called or when the last handle
+/// is dropped, after handling what it was sent.
+///
+/// Every operation returns a `Result` whose error says what went wrong. The operations that
+/// wait for the manager fail with `WouldDeadlock` when called from inside one of its own
+/// handlers' callbacks; handlers use the deferred forms on their [`Context`](crate::Context).
+///
+/// ```
+/// # use event_core::*;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let alarms = EventManager::<String>::builder().name("alarms").start()?;
+/// assert_eq!(alarms.name(), "alarms");
+/// alarms.notify("disk full".to_string()).await?;
+/// alarms.stop().await?;
+/// alarms.stopped().await;
+/// # Ok(()) }
+/// ```
+pub struct EventManager<E: 'static> {
+    mailbox: Arc<Mailbox<E>>,
+}
+
+impl<E: Send + Sync + fmt::Debug + 'static> EventManager<E> {
+    /// Starts a manager with an unbounded mailbox on the current tokio runtime. Crash reports
+    /// show the `Debug` form of the event that was running.
+    ///
+    /// Use [`builder`](EventManager::builder) for a name, a bounded mailbox, or an event type
+    /// without `Debug`.
+    pub fn start() -> Result<Self, StartError> {
+        Self::builder().debug_events().start()
+    }
+}
+
+impl<E: Send + Sync + 'static> EventManager<E> {
+    /// A builder for a manager with a name, a bounded mailbox, or crash reports that show
+    /// events.
+    pub fn builder() -> Builder<E> {
+        Builder {
+            name: None,
+            bound: None,
+            debug_event: None,
+        }
+    }
+
+    pub(crate) fn from_mailbox(mailbox: Arc<Mailbox<E>>) -> Self {
+        mailbox.handle_acquired();
+        EventManager { mailbox }
+    }
+
+    /// The manager's name, as crash reports give it.
+    pub fn name(&self) -> &str {
+        self.mailbox.name()
+    }
+
+    /// Sends an event to every handler without waiting for them (OTP's `notify`).
+    ///
+    /// On an unbounded mailbox this never waits. On a bounded one it waits for room, so a fast
+    /// publisher is slowed to the handlers' pace instead of growing the mailbox without bound.
+    /// The event comes back inside the error if the manager has stopped.
+    pub async fn notify(&self, event: E) -> Result<(), NotifyError<E>> {
+        if let Some(bound) = self.mailbox.bound() {
+            match bound.try_acquire() {
+                Ok(permit) => permit.forget(),
+                Err(TryAcquireError::Closed) => return Err(NotifyError::ManagerGone(event)),
+                Err(TryAcquireError::NoPermits) => {
+                    if callback::inside(self.mailbox.uid()) {
+                        return Err(NotifyError::WouldDeadlock(event));
+                    }
+                    match bound.acquire().await {
+                        Ok(permit) => permit.forget(),
+                        Err(_) => return Err(NotifyError::ManagerGone(event)),
+                    }
+                }
+            }
+        }
+        self.push_event(Msg::Event(event))
+    }
+
+    /// Sends an event if there is room now: on a full bounded mailbox it returns
+    /// [`NotifyError::Full`] with the event instead of waiting.
+    pub fn try_notify(&self, event: E) -> Result<(), NotifyError<E>> {
+        if let Some(bound) = self.mailbox.bound() {
+            match bound.try_acquire() {
+                Ok(permit) => permit.forget(),
+                Err(TryAcquireError::Closed) => return Err(NotifyError::ManagerGone(event)),
+                Err(TryAcquireError::NoPermits) => return Err(NotifyError::Full(event)),
+            }
+        }
+        self.push_event(Msg::Event(event))
+    }
+
+    fn push_event(&self, msg: Msg<E>) -> Result<(), NotifyError<E>> {
+        self.mailbox.push(msg).map_err(|msg| match msg {
+            Msg::Event(e) => NotifyError::ManagerGone(e),
+            _ => unreachable!("push gives back the message it was given"),
+        })
+    }
+
+    /// Sends an event and returns once every handler has handled it (OTP's `sync_notify`),
+    /// dedicated handlers included. Like OTP, it says nothing about handlers that failed on it.
+    pub async fn sync_notify(&self, event: E) -> Result<(), ManagerError> {
+        if callback::inside(self.mailbox.uid()) {
+            return Err(ManagerError::WouldDeadlock);
+        }
+        if let Some(bound) = self.mailbox.bound() {
+            match bound.acquire().await {
+                Ok(permit) => permit.forget(),
+                Err(_) => return Err(ManagerError::ManagerGone),
+            }
+        }
+        let (tx, rx) = oneshot::channel();
+        self.mailbox
+            .push(Msg::SyncEvent(event, tx))
+            .map_err(|_| ManagerError::ManagerGone)?;
+        rx.await.map_err(|_| ManagerError::ManagerGone)
+    }
+
+    async fn request<R, Er: RequestError>(
+        &self,
+        msg: impl FnOnce(oneshot::Sender<R>) -> Msg<E>,
+    ) -> Result<R, Er> {
+        if callback::inside(self.mailbox.uid()) {
+            return Err(Er::would_deadlock());
+        }
+        let (tx, rx) = oneshot::channel();
+        self.mailbox.push(msg(tx)).map_err(|_| Er::manager_gone())?;
+        rx.await.map_err(|_| Er::manager_gone())
+    }
+
+    /// Sends a request to one handler and returns its reply (OTP's `call`).
+    ///
+    /// The request type picks the handler's [`Call`] implementation, so the reply is typed.
+    /// A handler that is not installed gives [`CallError::NotInstalled`]; one that crashes
+    /// answering gives [`CallError::Crashed`] with the crash, and is removed.
+    ///
+    /// For a deadline, wrap the call in `tokio::time::timeout`; dropping the call before it is
+    /// answered leaves the manager as it is (the handler still runs the request).
+    pub async fn call<H, R>(
+        &self,
+        handler: &HandlerRef<H>,
+        request: R,
+    ) -> Result<H::Reply, CallError>
+    where
+        H: Call<E, R>,
+        R: Send + 'static,
+    {
+        let id = handler.id().clone();
+        self.request::<_, CallError>(|tx| {
+            Msg::Call(Box::new(CallCell::<E, H, R>::new(id, request, tx)))
+        })
+        .await?
+    }
+
+    /// Installs a handler of type `H` (no key, inline), built by its `init` from `args`
+    /// (OTP's `add_handler`). Fails if one is installed already, or if `init` fails.
+    pub async fn add_handler<H: Handler<E>>(
+        &self,
+        args: H::Args,
+    ) -> Result<HandlerRef<H>, AddError> {
+        self.add_handler_with(Install::new(), args).await
+    }
+
+    /// Installs a handler as `install` says: with a key, or dedicated to a task of its own.
+    pub async fn add_handler_with<H: Handler<E>>(
+        &self,
+        install: impl Into<Install<H>>,
+        args: H::Args,
+    ) -> Result<HandlerRef<H>, AddError> {
+        let install = install.into();
+        let href = install.handler_ref().clone();
+        self.add(install, args, false).await?;
+        Ok(href)
+    }
+
+    /// Installs a supervised handler of type `H` (OTP's `add_sup_handler`): the returned
+    /// [`SupLink`] yields why the handler left, and dropping it removes the handler.
+    pub async fn add_sup_handler<H: Handler<E>>(
+        &self,
+        args: H::Args,
+    ) -> Result<SupLink<H>, AddError> {
+        self.add_sup_handler_with(Install::new(), args).await
+    }
+
+    /// Installs a supervised handler as `install` says.
+    pub async fn add_sup_handler_with<H: Handler<E>>(
+        &self,
+        install: impl Into<Install<H>>,
+        args: H::Args,
+    ) -> Result<SupLink<H>, AddError> {
+        let install = install.into();
+        let href = install.handler_ref().clone();
+        match self.add(install, args, true).await? {
+            Some(link) => Ok(SupLink::new(link, href)),
+            None => unreachable!("a supervised install replies with its link"),
+        }
+    }
+
+    async fn add<H: Handler<E>>(
+        &self,
+        install: Install<H>,
+        args: H::Args,
+        supervised: bool,
+    ) -> Result<Option<crate::link::Link>, AddError> {
+        if callback::inside(self.mailbox.uid()) {
+            return Err(AddError::WouldDeadlock);
+        }
+        let (op, rx) = install.erase_add(self.mailbox.clone(), args, supervised);
+        self.mailbox
+            .push(Msg::Op(Box::new(op)))
+            .map_err(|_| AddError::ManagerGone)?;
+        rx.await.map_err(|_| AddError::ManagerGone)?
+    }
+
+    /// Removes a handler (OTP's `delete_handler`): its `terminate` is told
+    /// [`Terminate::Deleted`](crate::Terminate::Deleted) with `args` (pass `()` for none), and
+    /// what it returns is returned here. Its supervisor, if any, is told `Normal`.
+    pub async fn delete_handler<H: Handler<E>>(
+        &self,
+        handler: &HandlerRef<H>,
+        args: impl Any + Send,
+    ) -> Result<H::Handover, DeleteError> {
+        let id = handler.id().clone();
+        let args = Args::new(args);
+        let reply = self
+            .request::<_, DeleteError>(|reply| {
+                Msg::Op(Box::new(Op::Delete {
+                    id: id.clone(),
+                    args,
+                    reply,
+                }))
+            })
+            .await;
+        typed_handover::<H, E>(reply.map_err(Some), id)
+    }
+
+    /// Replaces a handler by another (OTP's `swap_handler`): the old handler's `terminate`
+    /// runs with [`Terminate::Swapped`](crate::Terminate::Swapped) and `args`, `make_args`
+    /// turns what it returns into the new handler's init args (`None` if the old handler was
+    /// not installed or its terminate crashed), and the new handler is installed at the head of
+    /// the list. The new handler inherits the old one's supervisor, whose link yields
+    /// [`ExitReason::Swapped`](crate::ExitReason::Swapped) carrying the link to the new one.
+    ///
+    /// The old handler is gone even if the new `init` fails, as in OTP.
+    pub async fn swap_handler<Old, New>(
+        &self,
+        old: &HandlerRef<Old>,
+        args: impl Any + Send,
+        new: impl Into<Install<New>>,
+        make_args: impl FnOnce(Option<Old::Handover>) -> New::Args + Send + 'static,
+    ) -> Result<HandlerRef<New>, SwapError>
+    where
+        Old: Handler<E>,
+        New: Handler<E>,
+    {
+        let new = new.into();
+        let href = new.handler_ref().clone();
+        self.swap::<Old, New>(old, Args::new(args), new, make_args, false)
+            .await?;
+        Ok(href)
+    }
+
+    /// Like [`swap_handler`](EventManager::swap_handler), but the caller supervises the new
+    /// handler through the returned link (OTP's `swap_sup_handler`); the old handler's
+    /// supervisor is told [`ExitReason::Swapped`](crate::ExitReason::Swapped) without a link.
+    pub async fn swap_sup_handler<Old, New>(
+        &self,
+        old: &HandlerRef<Old>,
+        args: impl Any + Send,
+        new: impl Into<Install<New>>,
+        make_args: impl FnOnce(Option<Old::Handover>) -> New::Args + Send + 'static,
+    ) -> Result<SupLink<New>, SwapError>
+    where
+        Old: Handler<E>,
+        New: Handler<E>,
+    {
+        let new = new.into();
+        let href = new.handler_ref().clone();
+        match self
+            .swap::<Old, New>(old, Args::new(args), new, make_args, true)
+            .await?
+        {
+            Some(link) => Ok(SupLink::new(link, href)),
+            None => unreachable!("a supervised swap replies with its link"),
+        }
+    }
+
+    async fn swap<Old, New>(
+        &self,
+        old: &HandlerRef<Old>,
+        args: Args,
+        new: Install<New>,
+        make_args: impl FnOnce(Option<Old::Handover>) -> New::Args + Send + 'static,
+        supervised: bool,
+    ) -> Result<Option<crate::link::Link>, SwapError>
+    where
+        Old: Handler<E>,
+        New: Handler<E>,
+    {
+        if callback::inside(self.mailbox.uid()) {
+            return Err(SwapError::WouldDeadlock);
+        }
+        let (op, rx) = new.erase_swap_op::<Old, E>(
+            self.mailbox.clone(),
+            old.id().clone(),
+            args,
+            make_args,
+            supervised,
+        );
+        self.mailbox
+            .push(Msg::Op(Box::new(op)))
+            .map_err(|_| SwapError::ManagerGone)?;
+        rx.await.map_err(|_| SwapError::ManagerGone)?
+    }
+
+    /// The installed handlers, newest first (the order events run through them).
+    pub async fn which_handlers(&self) -> Result<Vec<HandlerId>, ManagerError> {
+        self.request::<_, ManagerError>(|reply| Msg::Op(Box::new(Op::Which(reply))))
+            .await
+    }
+
+    /// Stops the manager: what was sent before is handled first, then every handler's
+    /// `terminate` runs with [`Terminate::Stop`](crate::Terminate::Stop), newest first, and
+    /// each supervisor is told [`ExitReason::Shutdown`](crate::ExitReason::Shutdown). Returns
+    /// when that is done. Anything sent after the stop is refused.
+    pub async fn stop(&self) -> Result<(), ManagerError> {
+        if callback::inside(self.mailbox.uid()) {
+            return Err(ManagerError::WouldDeadlock);
+        }
+        let (tx, rx) = oneshot::channel();
+        self.mailbox
+            .push_stop(Msg::Op(Box::new(Op::Stop(tx))))
+            .map_err(|_| ManagerError::ManagerGone)?;
+        rx.await.map_err(|_| ManagerError::ManagerGone)
+    }
+
+    /// Waits until the manager has ended, however it ends.
+    ///
+    /// Called from inside one of the manager's own callbacks it would wait forever; it
+    /// returns at once there instead, as the manager cannot end while its callback runs.
+    pub async fn stopped(&self) {
+        if callback::inside(self.mailbox.uid()) {
+            return;
+        }
+        self.mailbox.wait_done().await;
+    }
+
+    /// Whether the manager has ended.
+    pub fn is_stopped(&self) -> bool {
+        self.mailbox.is_done()
+    }
+}
+
+/// The typed result of a delete, from the manager's untyped reply.
+pub(crate) fn typed_handover<H: Handler<E>, E: 'static>(
+    reply: Result<Result<Box<dyn Any + Send>, DeleteError>, Option<DeleteError>>,
+    id: HandlerId,
+) -> Result<H::Handover, DeleteError> {
+    match reply {
+        Err(Some(e)) | Ok(Err(e)) => Err(e),
+        Err(None) => Err(DeleteError::ManagerGone),
+        // The identity names the type, so the hand-over is an `H::Handover`.
+        Ok(Ok(handover)) => handover
+            .downcast::<H::Handover>()
+            .map(|h| *h)
+            .map_err(|_| DeleteError::NotInstalled(id)),
+    }
+}
+
+impl<E: 'static> Clone for EventManager<E> {
+    fn clone(&self) -> Self {
+        self.mailbox.handle_acquired();
+        EventManager {
+            mailbox: self.mailbox.clone(),
+        }
+    }
+}
+
+impl<E: 'static> Drop for EventManager<E> {
+    fn drop(&mut self) {
+        self.mailbox.handle_released();
+    }
+}
+
+impl<E: 'static> fmt::Debug for EventManager<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventManager")
+            .field("name", &self.mailbox.name())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures and starts an [`EventManager`].
+///
+/// ```
+/// # use event_core::*;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let manager = EventManager::<u64>::builder()
+///     .name("metrics")
+///     .bounded(1024)    // notify waits, try_notify says Full, past 1024 queued events
+///     .debug_events()   // crash reports show the event
+///     .start()?;
+/// manager.try_notify(1)?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a builder does nothing until started"]
+pub struct Builder<E> {
+    name: Option<String>,
+    bound: Option<usize>,
+    debug_event: Option<fn(&E) -> String>,
+}
+
+impl<E: Send + Sync + 'static> Builder<E> {
+    /// Names the manager, for crash reports and logs. The default is `manager#N`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Bounds the mailbox to `capacity` queued events: [`notify`](EventManager::notify) then
+    /// waits for room and [`try_notify`](EventManager::try_notify) returns
+    /// [`NotifyError::Full`]. Requests (calls, installs, ...) are not counted: each caller
+    /// waits for its reply anyway.
+    pub fn bounded(mut self, capacity: usize) -> Self {
+        self.bound = Some(capacity);
+        self
+    }
+
+    /// Crash reports show the `Debug` form of the event that was running.
+    pub fn debug_events(mut self) -> Self
+    where
+        E: fmt::Debug,
+    {
+        fn debug<E: fmt::Debug>(e: &E) -> String {
+            format!("{e:?}")
+        }
+        self.debug_event = Some(debug::<E>);
+        self
+    }
+
+    /// Starts the manager's task on the current tokio runtime (current-thread or
+    /// multi-thread).
+    pub fn start(self) -> Result<EventManager<E>, StartError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| StartError::NoRuntime)?;
+        if self.bound == Some(0) {
+            return Err(StartError::ZeroCapacity);
+        }
+        let mailbox = Arc::new(Mailbox::new(self.name, self.bound));
+        let manager = EventManager::from_mailbox(mailbox.clone());
+        runtime.spawn(EventLoop::new(mailbox, self.debug_event).run());
+        Ok(manager)
+    }
+}
+
+impl<E> fmt::Debug for Builder<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("name", &self.name)
+            .field("bound", &self.bound)
+            .field("debug_events", &self.debug_event.is_some())
+            .finish()
+    }
+}
