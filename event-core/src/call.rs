@@ -11,9 +11,12 @@ use crate::handler::{Call, HandlerId, Step};
 pub(crate) trait ErasedCall<E: 'static>: Send {
     fn target(&self) -> &HandlerId;
     fn request_type(&self) -> &'static str;
-    /// Runs the call on `cell`; the reply goes to the caller. On a crash the manager calls
-    /// [`fail`](ErasedCall::fail).
+    /// Runs the call on `cell`, keeping the handler's reply. Then the manager calls
+    /// [`answer`](ErasedCall::answer) once it has applied what the callback asked for (as OTP
+    /// replies after a `remove_handler`'s terminate), or [`fail`](ErasedCall::fail) on a crash.
     fn invoke<'a>(&'a mut self, cell: &'a mut dyn ErasedHandler<E>) -> Step<'a>;
+    /// Sends the reply kept by [`invoke`](ErasedCall::invoke), if any.
+    fn answer(&mut self);
     fn fail(&mut self, error: CallError);
 }
 
@@ -23,6 +26,7 @@ where
 {
     target: HandlerId,
     request: Option<R>,
+    answer: Option<H::Reply>,
     reply: Option<oneshot::Sender<Result<H::Reply, CallError>>>,
     _event: PhantomData<fn(&E)>,
 }
@@ -36,6 +40,7 @@ impl<E: 'static, H: Call<E, R>, R: Send + 'static> CallCell<E, H, R> {
         CallCell {
             target,
             request: Some(request),
+            answer: None,
             reply: Some(reply),
             _event: PhantomData,
         }
@@ -71,21 +76,24 @@ where
         };
         match h.handle_call(request, cx) {
             Step::Ready(Ok(reply)) => {
-                if let Some(tx) = self.reply.take() {
-                    let _ = tx.send(Ok(reply));
-                }
+                self.answer = Some(reply);
                 Step::ok(())
             }
             Step::Ready(Err(e)) => Step::Ready(Err(e)),
             Step::Async(fut) => {
-                let tx = &mut self.reply;
+                let answer = &mut self.answer;
                 Step::from_async(async move {
-                    let reply = fut.await?;
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(Ok(reply));
-                    }
+                    *answer = Some(fut.await?);
                     Ok(())
                 })
+            }
+        }
+    }
+
+    fn answer(&mut self) {
+        if let Some(answer) = self.answer.take() {
+            if let Some(tx) = self.reply.take() {
+                let _ = tx.send(Ok(answer));
             }
         }
     }

@@ -26,7 +26,7 @@ use crate::watch::Watchable;
 ///
 /// Everything here is non-blocking: operations on the handler's own manager are *deferred*,
 /// applied right after the current message, so a handler can never deadlock on its manager
-/// (seed 000's router that dials through a dialer handler). The blocking operations of
+/// (say, a router that installs the dialer handler it needs). The blocking operations of
 /// [`EventManager`] called from inside a callback of the same manager return a `WouldDeadlock`
 /// error instead of hanging.
 pub struct Context<E: 'static, H> {
@@ -104,6 +104,10 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
     ///
     /// Awaiting the handle's blocking operations from inside this handler's callbacks returns
     /// `WouldDeadlock`; a spawned task may await them freely.
+    ///
+    /// Like every handle, it keeps the manager running: a handler that stores it in its own
+    /// state keeps its manager alive until [`stop`](EventManager::stop), even after every
+    /// other handle is dropped.
     pub fn manager(&self) -> EventManager<E> {
         EventManager::from_mailbox(self.mailbox.clone())
     }
@@ -212,7 +216,8 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
     /// `args`, `make_args` turns its hand-over into the new handler's init args, and the new
     /// handler takes this one's place in the list and its supervisor (OTP's `swap_handler`
     /// return). The new handler does not see the current event. If its `init` fails, the
-    /// supervisor is told of the crash.
+    /// supervisor is told of the crash. If a handler with the new identity is installed
+    /// already, the swap is refused with an error log and this handler stays.
     pub fn swap_self<New>(
         &mut self,
         to: impl Into<Install<New>>,
@@ -416,8 +421,10 @@ pub(crate) trait InfoSink: Send + Sync {
 /// manager has applied it (right after the callback that asked).
 ///
 /// Awaiting it inside a callback of the same manager before it is ready would wait forever, so
-/// it resolves to a `WouldDeadlock` error there instead. Await it in a task the handler spawns,
-/// or in a later callback, or drop it.
+/// it resolves to a `WouldDeadlock` error there instead. That error says only that the result
+/// cannot be waited for there: the operation itself is still applied. Await it in a task the
+/// handler spawns, or drop it. (From a dedicated handler the operation travels to the manager
+/// as a message of its own, so even in a later callback it may not be applied yet.)
 #[must_use = "dropping a Deferred is fine, but then the operation's result is not seen"]
 pub struct Deferred<T, Er> {
     manager: u64,

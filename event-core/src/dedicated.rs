@@ -111,7 +111,7 @@ async fn run<E: Send + Sync + 'static>(
     let mut leaving = false;
     while let Some(job) = rx.recv().await {
         let c = &mut *cell;
-        let (result, doing) = match job {
+        let (result, mut doing) = match job {
             Job::Terminate { reason, reply } => {
                 let r = callback::run(mgr, move || c.terminate(reason)).await;
                 let _ = reply.send(r);
@@ -125,7 +125,7 @@ async fn run<E: Send + Sync + 'static>(
             Job::Event { event, seq, _ack } => {
                 let ev = &*event;
                 let r = callback::run(mgr, move || c.handle_event(ev)).await;
-                (r, Doing::Event(event, seq))
+                (r, Doing::Event { event, seq, _ack })
             }
             Job::Call(mut call) => {
                 let r = {
@@ -147,10 +147,11 @@ async fn run<E: Send + Sync + 'static>(
         if !ops.is_empty() {
             let _ = mailbox.push(Msg::Deferred(ops));
         }
+        let mut crashed = None;
         let report = match result {
             Err(cause) => {
                 let during = match &doing {
-                    Doing::Event(event, seq) => During::Event {
+                    Doing::Event { event, seq, .. } => During::Event {
                         seq: *seq,
                         event: debug_event.map(|f| f(event)),
                     },
@@ -165,9 +166,7 @@ async fn run<E: Send + Sync + 'static>(
                     during,
                 };
                 log_crash(&mailbox, &crash, &*cell);
-                if let Doing::Call(mut call) = doing {
-                    call.fail(CallError::Crashed(crash.clone()));
-                }
+                crashed = Some(crash.clone());
                 Some(Report::Crashed(crash))
             }
             Ok(()) => action.map(Report::Action),
@@ -179,12 +178,25 @@ async fn run<E: Send + Sync + 'static>(
                 report: Box::new(report),
             });
         }
+        // Only now that the manager has the report may a call's caller, or a sync_notify's
+        // (the ack in `doing`), go on: what it asks next sees the handler gone or swapped, as
+        // with an inline handler.
+        if let Doing::Call(call) = &mut doing {
+            match crashed {
+                Some(crash) => call.fail(CallError::Crashed(crash)),
+                None => call.answer(),
+            }
+        }
     }
 }
 
 /// What the dedicated task was running, for the crash report.
 enum Doing<E: 'static> {
-    Event(Arc<E>, u64),
+    Event {
+        event: Arc<E>,
+        seq: u64,
+        _ack: Option<Arc<Ack>>,
+    },
     Call(Box<dyn ErasedCall<E>>),
     Info,
 }

@@ -14,8 +14,9 @@ pub enum NotifyError<E> {
     ManagerGone(E),
     /// The manager's mailbox is bounded and full ([`try_notify`](crate::EventManager::try_notify)).
     Full(E),
-    /// A handler waited on its own manager (a `sync_notify`, or a `notify` into its own full
-    /// mailbox), which would never return.
+    /// A handler sent an event into its own manager's full bounded mailbox with
+    /// [`notify`](crate::EventManager::notify): waiting for room would never end, as the
+    /// manager is busy running that handler.
     WouldDeadlock(E),
 }
 
@@ -108,8 +109,8 @@ pub enum DeleteError {
     WouldDeadlock,
 }
 
-/// Why a swap failed. The old handler is gone in every case but
-/// [`ManagerGone`](SwapError::ManagerGone) and [`WouldDeadlock`](SwapError::WouldDeadlock), as in OTP.
+/// Why a swap failed. After [`InitFailed`](SwapError::InitFailed) the old handler is gone, as
+/// in OTP; the other errors are found before anything is done, so the old handler stays.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum SwapError {
@@ -130,7 +131,8 @@ pub enum SwapError {
     WouldDeadlock,
 }
 
-/// Why an operation that only needs the manager alive (`which_handlers`, `stop`) failed.
+/// Why an operation that only needs the manager alive (`sync_notify`, `which_handlers`,
+/// `stop`) failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ManagerError {

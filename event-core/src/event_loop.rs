@@ -91,13 +91,15 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     /// Handles one message; returns the reply of a `stop`.
     async fn handle(&mut self, msg: Msg<E>) -> Option<oneshot::Sender<()>> {
         match msg {
+            // The bound counts queued events: the one taken out for handling gives its room
+            // back, so `capacity` more can queue behind a handler that is slow on it.
             Msg::Event(event) => {
-                self.dispatch(event, None).await;
                 self.mailbox.release(1);
+                self.dispatch(event, None).await;
             }
             Msg::SyncEvent(event, done) => {
-                self.dispatch(event, Some(done)).await;
                 self.mailbox.release(1);
+                self.dispatch(event, Some(done)).await;
             }
             Msg::Call(call) => self.call(call).await,
             Msg::Op(op) => match *op {
@@ -261,11 +263,12 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         };
         let requests = cell.take_requests();
         let request = call.request_type();
-        if let Some(crash) = self
+        match self
             .after(i, result, requests, || During::Call { request })
             .await
         {
-            call.fail(CallError::Crashed(crash));
+            Some(crash) => call.fail(CallError::Crashed(crash)),
+            None => call.answer(),
         }
     }
 
@@ -399,10 +402,15 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         install: &mut Installer<E>,
         handover: Option<Box<dyn Any + Send>>,
     ) -> Result<(), Crash> {
-        let args = install.take_args(handover);
         let mgr = self.mgr();
-        let c = &mut *install.cell;
-        let result = callback::run(mgr, move || c.init(args)).await;
+        // A swap's `make_args` is user code too: its panic fails this init, not the manager.
+        let result = match callback::catching(mgr, || install.take_args(handover)) {
+            Ok(args) => {
+                let c = &mut *install.cell;
+                callback::run(mgr, move || c.init(args)).await
+            }
+            Err(cause) => Err(cause),
+        };
         if let Some((ops, action)) = install.cell.take_requests() {
             self.deferred.extend(ops);
             if action.is_some() {

@@ -13,9 +13,8 @@ use crate::exit::Terminate;
 
 /// The error a callback returns to say it failed: any error type, boxed.
 ///
-/// A callback that returns an error is treated like one that panicked: the handler is removed
-/// (or restarted, when supervised that way), `terminate` is told why, and so is whoever
-/// supervises it.
+/// A callback that returns an error is treated like one that panicked: the handler is removed,
+/// `terminate` is told why, and so is whoever supervises it.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// A boxed, `Send` future, as returned by `async` callbacks.

@@ -159,8 +159,9 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// A handler that is not installed gives [`CallError::NotInstalled`]; one that crashes
     /// answering gives [`CallError::Crashed`] with the crash, and is removed.
     ///
-    /// For a deadline, wrap the call in `tokio::time::timeout`; dropping the call before it is
-    /// answered leaves the manager as it is (the handler still runs the request).
+    /// The request is sent when the returned future is first polled. For a deadline, wrap the
+    /// call in `tokio::time::timeout`; dropping the call after it was sent leaves the manager
+    /// as it is (the handler still runs the request; the reply is dropped).
     pub async fn call<H, R>(
         &self,
         handler: &HandlerRef<H>,
