@@ -84,7 +84,14 @@ impl<E: Send + Sync + 'static> Dedicated<E> {
     /// Queues a job, waiting for room. A job for a task that has ended is dropped: its handler
     /// is gone and its report is on the way.
     pub(crate) async fn send(&self, job: Job<E>) {
-        if let Err(mpsc::error::SendError(Job::Call(mut call))) = self.tx.send(job).await {
+        // Only the wait for room is boxed: the manager's own state machine stays small, and a
+        // queue with room costs no allocation.
+        let job = match self.tx.try_send(job) {
+            Ok(()) => return,
+            Err(mpsc::error::TrySendError::Closed(job)) => Err(mpsc::error::SendError(job)),
+            Err(mpsc::error::TrySendError::Full(job)) => Box::pin(self.tx.send(job)).await,
+        };
+        if let Err(mpsc::error::SendError(Job::Call(mut call))) = job {
             let target = call.target().clone();
             call.fail(CallError::NotInstalled(target));
         }

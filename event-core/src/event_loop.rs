@@ -1,5 +1,9 @@
 //! The manager's task: it takes messages from the mailbox in batches and runs each through
 //! the handlers, newest first, applying removals, swaps and deferred operations in between.
+//!
+//! Rare paths (installs, swaps, crashes, stop) are awaited as boxed futures, so the task's own
+//! state machine holds only what handling an event or a call needs: that keeps an idle manager
+//! small, at the cost of one allocation when a rare path runs.
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -76,7 +80,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         while self.mailbox.recv_batch(&mut batch).await {
             while let Some(msg) = batch.pop_front() {
                 if let Some(reply) = self.handle(msg).await {
-                    self.shutdown().await;
+                    Box::pin(self.shutdown()).await;
                     drop(batch);
                     drop(ended);
                     let _ = reply.send(());
@@ -85,7 +89,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             }
         }
         // Every handle is gone and the mailbox is drained.
-        self.shutdown().await;
+        Box::pin(self.shutdown()).await;
     }
 
     /// Handles one message; returns the reply of a `stop`.
@@ -104,15 +108,15 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             Msg::Call(call) => self.call(call).await,
             Msg::Op(op) => match *op {
                 Op::Stop(reply) => return Some(reply),
-                op => self.op(op).await,
+                op => Box::pin(self.op(op)).await,
             },
             Msg::Deferred(ops) => self.deferred.extend(ops),
             Msg::Info {
                 uid,
                 timer,
                 payload,
-            } => self.info(uid, Job::Info { timer, payload }).await,
-            Msg::Down { uid, watch } => self.info(uid, Job::Down(watch)).await,
+            } => Box::pin(self.info(uid, Job::Info { timer, payload })).await,
+            Msg::Down { uid, watch } => Box::pin(self.info(uid, Job::Down(watch))).await,
             Msg::LinkDropped(link) => {
                 let found = self
                     .slots
@@ -122,21 +126,23 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                     let mut slot = self.take_slot(i);
                     // Nobody is left to tell.
                     slot.link = None;
-                    let _ = self.terminate(&mut slot, Terminate::SupervisorGone).await;
+                    let _ = Box::pin(self.terminate(&mut slot, Terminate::SupervisorGone)).await;
                 }
             }
             Msg::Dedicated { uid, report } => {
                 if let Some(i) = self.find_uid(uid) {
                     match *report {
-                        Report::Crashed(crash) => self.remove_crashed(i, crash, false).await,
-                        Report::Action(action) => self.apply_action(i, action).await,
+                        Report::Crashed(crash) => {
+                            Box::pin(self.remove_crashed(i, crash, false)).await;
+                        }
+                        Report::Action(action) => Box::pin(self.apply_action(i, action)).await,
                     }
                 }
             }
         }
         while !self.deferred.is_empty() {
             for op in std::mem::take(&mut self.deferred) {
-                self.op(op).await;
+                Box::pin(self.op(op)).await;
             }
         }
         None
@@ -148,6 +154,15 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
 
     fn find_uid(&self, uid: u64) -> Option<usize> {
         self.slots.iter().rposition(|s| s.uid == uid)
+    }
+
+    /// Installs at the head. The list grows by doubling from one, not from four as a `Vec`
+    /// does: most managers hold a handler or two.
+    fn push_slot(&mut self, slot: Slot<E>) {
+        if self.slots.len() == self.slots.capacity() {
+            self.slots.reserve_exact(self.slots.len().max(1));
+        }
+        self.slots.push(slot);
     }
 
     fn take_slot(&mut self, i: usize) -> Slot<E> {
@@ -206,10 +221,10 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             let requests = cell.take_requests();
             if result.is_err() || requests.is_some() {
                 let debug = self.debug_event;
-                self.after(i, result, requests, || During::Event {
+                Box::pin(self.after(i, result, requests, || During::Event {
                     seq,
                     event: debug.map(|f| f(event)),
-                })
+                }))
                 .await;
             }
         }
@@ -263,10 +278,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         };
         let requests = cell.take_requests();
         let request = call.request_type();
-        match self
-            .after(i, result, requests, || During::Call { request })
-            .await
-        {
+        match Box::pin(self.after(i, result, requests, || During::Call { request })).await {
             Some(crash) => call.fail(CallError::Crashed(crash)),
             None => call.answer(),
         }
@@ -290,7 +302,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             _ => return,
         };
         let requests = cell.take_requests();
-        self.after(i, result, requests, || During::Info).await;
+        Box::pin(self.after(i, result, requests, || During::Info)).await;
     }
 
     /// Runs `terminate` of a handler that has been taken out of the list. A crash in it is
@@ -519,7 +531,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             false => (None, None),
         };
         let slot = self.make_slot(install, tx);
-        self.slots.push(slot);
+        self.push_slot(slot);
         Ok(link)
     }
 
@@ -578,7 +590,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             (false, None) => (None, None),
         };
         let slot = self.make_slot(new, tx);
-        self.slots.push(slot);
+        self.push_slot(slot);
         Ok(mine)
     }
 

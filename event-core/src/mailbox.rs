@@ -8,11 +8,11 @@
 use std::any::Any;
 use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Poll, Waker};
 
-use tokio::sync::{oneshot, watch, Semaphore};
+use tokio::sync::{oneshot, Notify, Semaphore};
 
 use crate::call::ErasedCall;
 use crate::context::InfoSink;
@@ -85,7 +85,8 @@ pub(crate) struct Mailbox<E: 'static> {
     handles: AtomicUsize,
     uid: u64,
     name: Box<str>,
-    done: watch::Sender<bool>,
+    done: AtomicBool,
+    ended: Notify,
 }
 
 static NEXT_MANAGER: AtomicU64 = AtomicU64::new(1);
@@ -106,7 +107,8 @@ impl<E: 'static> Mailbox<E> {
             name: name
                 .unwrap_or_else(|| format!("manager#{uid}"))
                 .into_boxed_str(),
-            done: watch::Sender::new(false),
+            done: AtomicBool::new(false),
+            ended: Notify::new(),
         }
     }
 
@@ -225,17 +227,23 @@ impl<E: 'static> Mailbox<E> {
     }
 
     pub(crate) fn mark_done(&self) {
-        self.done.send_replace(true);
+        self.done.store(true, Ordering::Release);
+        self.ended.notify_waiters();
     }
 
     pub(crate) fn is_done(&self) -> bool {
-        *self.done.borrow()
+        self.done.load(Ordering::Acquire)
     }
 
     pub(crate) async fn wait_done(&self) {
-        let mut rx = self.done.subscribe();
-        // The sender lives in `self`, so the wait can only end by the flag turning true.
-        let _ = rx.wait_for(|done| *done).await;
+        let ended = self.ended.notified();
+        tokio::pin!(ended);
+        // Registered before the flag is read, so a `mark_done` in between is not missed.
+        ended.as_mut().enable();
+        if self.is_done() {
+            return;
+        }
+        ended.await;
     }
 }
 
