@@ -1164,6 +1164,7 @@ mod exit;
 mod handler;
 mod install;
 mod link;
+mod macro_support;
 mod mailbox;
 mod manager;
 mod watch;
@@ -1179,6 +1180,16 @@ pub use link::{Link, SupLink};
 pub use manager::{Builder, EventManager};
 pub use watch::Watchable;
 
+#[cfg(feature = "macros")]
+#[doc(inline)]
+pub use event_macros::handler;
+
 /// What the macros' expansions name. Not a public API: it may change in any release.
 #[doc(hidden)]
-pub mod __private {}
+pub mod __private {
+    pub use crate::macro_support::{Outcome, Redacted, Status, StatusProbe, ViaDefault, ViaStatus};
+    pub use crate::{BoxError, Call, Context, Handler, Info, Step, Terminate};
+    pub use ::core::default::Default;
+    pub use ::core::fmt;
+    pub use ::core::result::Result::Ok;
+}

@@ -1,10 +1,102 @@
 //! Procedural macros for [`event-core`](https://docs.rs/event-core).
 //!
-//! This crate will hold `#[handler]`, which turns an annotated struct and its `impl` block into
-//! an event handler, and `supervisor!`, which declares a supervision tree checked at compile
-//! time. Depend on `event-core` (feature `macros`, on by default) rather than on this crate:
-//! the expansions name the runtime through `::event_core::__private`.
-//!
-//! Until those macros land, handlers are written as plain `impl Handler<E> for T` blocks; see
-//! the guide in `event-core`.
+//! Depend on `event-core` (feature `macros`, on by default) rather than on this crate: the
+//! expansions name the runtime through `::event_core::__private`, and `event_core::handler`
+//! is where the macro is documented with examples.
 #![forbid(unsafe_code)]
+
+mod ctxt;
+mod handler;
+
+use proc_macro::TokenStream;
+
+/// Turns a struct and its `impl` block into an event handler: generates `Handler<E>`, one
+/// `Call<E, R>` per request type, and the struct's status view for crash reports.
+///
+/// ```
+/// use event_core::{handler, Context, EventManager, Terminate};
+///
+/// #[derive(Debug)]
+/// enum Alarm { Raised(&'static str), Cleared(&'static str) }
+///
+/// #[handler]                     // optional: crash reports show the fields
+/// struct AlarmLog {
+///     raised: Vec<&'static str>,
+///     #[redact]                  // shown as <redacted>
+///     token: String,
+/// }
+///
+/// struct Count;                  // a request type
+///
+/// #[handler(event = Alarm)]
+/// impl AlarmLog {
+///     fn init(token: String) -> Self {                    // `type Args = String`
+///         AlarmLog { raised: Vec::new(), token }
+///     }
+///
+///     fn handle_event(&mut self, alarm: &Alarm, _cx: &mut Context<Alarm, Self>) {
+///         match alarm {
+///             Alarm::Raised(a) => self.raised.push(a),
+///             Alarm::Cleared(a) => self.raised.retain(|r| r != a),
+///         }
+///     }
+///
+///     #[call]
+///     async fn count(&mut self, _: Count) -> usize {     // replies with a usize
+///         self.raised.len()
+///     }
+///
+///     fn terminate(self, _reason: Terminate) -> Vec<&'static str> {  // the hand-over
+///         self.raised
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let manager = EventManager::<Alarm>::start()?;
+/// let log = manager.add_handler::<AlarmLog>("secret".into()).await?;
+/// manager.notify(Alarm::Raised("disk")).await?;
+/// assert_eq!(manager.call(&log, Count).await?, 1);
+/// assert_eq!(manager.delete_handler(&log, ()).await?, ["disk"]);
+/// # Ok(()) }
+/// ```
+///
+/// # The impl block
+///
+/// `#[handler(event = E)]` goes on the handler's own `impl` block (`crate = path` names
+/// `event_core` when it is re-exported elsewhere). The callbacks are recognised by name;
+/// calls are marked `#[call]`. Every callback may be `async` (except `format_status`, and an
+/// `init` that takes the context) and may take the context `&mut Context<E, Self>` as its last
+/// parameter (except `terminate` and `format_status`). The methods stay ordinary methods.
+///
+/// | method | shape | generates |
+/// |---|---|---|
+/// | `init` | `fn init(args: A) -> Self` or `-> Result<Self, Er>`; no parameter: `A = ()` | `type Args = A`. No `init`: `Args = ()`, built with `Default`. |
+/// | `handle_event` | `fn handle_event(&mut self, event: &E)` returning `()` or `Result<(), Er>` | required |
+/// | `handle_info` | `fn handle_info(&mut self, info: Info<M>)`, returning as `handle_event` | `type Info = M`. None: `Info = ()`, messages ignored. |
+/// | `#[call]` | `fn name(&mut self, request: R) -> Reply` | `impl Call<E, R>` with `type Reply = Reply`, one per request type |
+/// | `terminate` | `fn terminate(self, reason: Terminate) -> H` (the reason is optional) | `type Handover = H` (`()` when it returns nothing). None: hands over `()`. |
+/// | `format_status` | `fn format_status(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result` | wins over the struct's view |
+///
+/// `Er` is any error convertible into `BoxError`: returning `Err` (or panicking) crashes the
+/// handler. A call's return type is its reply *as is*: a `#[call]` returning `Result<T, Er>`
+/// replies with the `Result` and the handler carries on; a call crashes only by panicking.
+/// Likewise `terminate`'s return value is handed over as is. Callbacks may take `&self`
+/// instead of `&mut self`.
+///
+/// # The struct
+///
+/// `#[handler]` on the struct makes crash reports show its fields with `Debug`, `#[redact]`
+/// ones as `<redacted>`. Without it crash reports show `(state not shown)`. For a generic
+/// struct, the fields are shown when the impl block's bounds make its type parameters `Debug`.
+///
+/// # Errors
+///
+/// Every mistake is reported at once, each on the offending token, and the items are still
+/// emitted as written: a misnamed key, a callback with the wrong receiver, parameters or
+/// return type, two calls for one request type, a call without a reply type, `async` where it
+/// cannot be, a missing `handle_event`, a generic handler without `Send + 'static` bounds.
+#[proc_macro_attribute]
+pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
+    handler::expand(args.into(), input.into()).into()
+}

@@ -1,0 +1,115 @@
+//! The grammar of `#[handler(...)]`'s keys: `event = Type` and `crate = path`.
+
+use proc_macro2::{TokenStream, TokenTree};
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::{Ident, Path, Token, Type};
+
+use crate::ctxt::Errors;
+
+/// The keys, in the order a message lists them.
+pub const KEYS: &str = "`event`, `crate`";
+
+/// The keys given to one `#[handler(...)]`.
+#[derive(Default)]
+pub struct Keys {
+    /// `event = Type`: the event type the handler handles, with the key for spans.
+    pub event: Option<(Ident, Type)>,
+    /// `crate = path`: where `event_core` is, when it is not `::event_core`.
+    pub krate: Option<(Ident, Path)>,
+}
+
+impl Keys {
+    /// The path of the runtime's hidden module.
+    pub fn private(&self) -> TokenStream {
+        match &self.krate {
+            Some((_, path)) => quote::quote!(#path::__private),
+            None => quote::quote!(::event_core::__private),
+        }
+    }
+}
+
+/// Parses the attribute's arguments, reporting every bad key; a syntax error ends the parse
+/// (what follows it cannot be trusted) but keeps what was read before it.
+pub fn parse(args: TokenStream, errors: &mut Errors) -> Keys {
+    let mut keys = Keys::default();
+    let parser = |input: ParseStream| {
+        parse_keys(input, &mut keys, errors);
+        Ok(())
+    };
+    if let Err(e) = parser.parse2(args) {
+        errors.push(e);
+    }
+    keys
+}
+
+fn parse_keys(input: ParseStream, keys: &mut Keys, errors: &mut Errors) {
+    while !input.is_empty() {
+        if let Err(e) = parse_key(input, keys, errors) {
+            errors.push(e);
+            return;
+        }
+        if input.is_empty() {
+            return;
+        }
+        if let Err(e) = input.parse::<Token![,]>() {
+            errors.push(e);
+            return;
+        }
+    }
+}
+
+fn parse_key(input: ParseStream, keys: &mut Keys, errors: &mut Errors) -> syn::Result<()> {
+    let key = Ident::parse_any(input)?;
+    let name = key.to_string();
+    if name != "event" && name != "crate" {
+        errors.at(
+            &key,
+            format_args!("unknown key `{name}`; expected one of: {KEYS}"),
+        );
+        skip_value(input);
+        return Ok(());
+    }
+    if !input.peek(Token![=]) {
+        return Err(syn::Error::new_spanned(
+            &key,
+            format_args!("expected `{name} = ...`"),
+        ));
+    }
+    input.parse::<Token![=]>()?;
+    let duplicate = || syn::Error::new_spanned(&key, format_args!("duplicate key `{name}`"));
+    if name == "event" {
+        let ty: Type = input.parse()?;
+        if keys.event.is_some() {
+            errors.push(duplicate());
+        } else {
+            keys.event = Some((key, ty));
+        }
+    } else {
+        let path = Path::parse_mod_style(input)?;
+        if keys.krate.is_some() {
+            errors.push(duplicate());
+        } else {
+            keys.krate = Some((key, path));
+        }
+    }
+    Ok(())
+}
+
+/// Skips an unknown key's `= value`, up to the next top-level comma.
+fn skip_value(input: ParseStream) {
+    let _ = input.step(|cursor| {
+        let mut rest = *cursor;
+        let mut depth = 0usize;
+        while let Some((tt, next)) = rest.token_tree() {
+            match &tt {
+                TokenTree::Punct(p) if p.as_char() == ',' && depth == 0 => break,
+                TokenTree::Punct(p) if p.as_char() == '<' => depth += 1,
+                TokenTree::Punct(p) if p.as_char() == '>' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            rest = next;
+        }
+        Ok(((), rest))
+    });
+}
