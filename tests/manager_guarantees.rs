@@ -844,6 +844,19 @@ struct Deferring {
     dialer_seen: Log<String>,
 }
 
+impl Deferring {
+    /// Installs the dialer the router defers its operations on.
+    async fn add_dialer(&self) {
+        self.manager
+            .add_handler::<Dialer>(DialerArgs {
+                seen: self.dialer_seen.clone(),
+                inherited: None,
+            })
+            .await
+            .unwrap();
+    }
+}
+
 async fn deferring_router() -> Deferring {
     let manager = EventManager::<Net>::start().unwrap();
     let (tx, outcomes) = mpsc::unbounded_channel();
@@ -887,13 +900,7 @@ async fn a_deferred_add_applies_right_after_the_current_event() {
 async fn a_deferred_delete_returns_the_terminate_handover_to_a_spawned_task() {
     within(async {
         let mut d = deferring_router().await;
-        d.manager
-            .add_handler::<Dialer>(DialerArgs {
-                seen: d.dialer_seen.clone(),
-                inherited: None,
-            })
-            .await
-            .unwrap();
+        d.add_dialer().await;
         d.manager.notify(Net::Packet(1)).await.unwrap();
         // The dialer, newer, sees the hang-up before the router deletes it.
         d.manager.sync_notify(Net::Hangup).await.unwrap();
@@ -918,13 +925,7 @@ async fn a_deferred_delete_returns_the_terminate_handover_to_a_spawned_task() {
 async fn a_deferred_swap_hands_the_old_state_to_the_new_init() {
     within(async {
         let mut d = deferring_router().await;
-        d.manager
-            .add_handler::<Dialer>(DialerArgs {
-                seen: d.dialer_seen.clone(),
-                inherited: None,
-            })
-            .await
-            .unwrap();
+        d.add_dialer().await;
         d.manager.notify(Net::Packet(1)).await.unwrap();
         d.manager.notify(Net::Packet(2)).await.unwrap();
         d.manager.sync_notify(Net::Redial).await.unwrap();

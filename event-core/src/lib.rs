@@ -138,6 +138,12 @@
 //! [`Handover`](Handler::Handover) what `terminate` returns. Use `()` for any of them you do
 //! not need.
 //!
+//! Writing the trait by hand, as the examples here do, shows everything the runtime sees. With
+//! the `macros` feature (on by default), [`#[handler]`](macro@handler) writes this glue from
+//! ordinary methods instead: `init`, `handle_event`, `handle_info` and `terminate` found by
+//! name, one `#[call]` method per request type, plain or `async`, and a status view that hides
+//! `#[redact]` fields. Its documentation shows the forms it accepts.
+//!
 //! The [`Context`] a callback gets is its handle on its surroundings: it can
 //! [`remove_self`](Context::remove_self) or [`swap_self`](Context::swap_self) (OTP's
 //! `remove_handler` and `swap_handler` returns), set timers, watch subscribers, and ask for
