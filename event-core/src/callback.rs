@@ -60,6 +60,11 @@ pub(crate) async fn run<'a, T>(manager: u64, f: impl FnOnce() -> Step<'a, T>) ->
 }
 
 /// An `async` callback being polled as its manager's callback.
+/// Polls `fut` as code running inside `uid` (a manager or a supervisor), catching its panics.
+pub(crate) fn guard<T>(uid: u64, fut: BoxFuture<'_, Result<T, BoxError>>) -> Guarded<'_, T> {
+    Guarded { fut, manager: uid }
+}
+
 pub(crate) struct Guarded<'a, T> {
     fut: BoxFuture<'a, Result<T, BoxError>>,
     manager: u64,

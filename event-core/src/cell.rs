@@ -120,14 +120,25 @@ pub(crate) fn log_crash<E: Send + 'static>(
     mailbox: &crate::mailbox::Mailbox<E>,
     crash: &crate::exit::Crash,
     cell: &dyn ErasedHandler<E>,
+    restarting: bool,
 ) {
     let status = crate::callback::catching(mailbox.uid(), || Status(cell).to_string())
         .unwrap_or_else(|cause| format!("(format_status {cause})"));
-    tracing::error!(
-        manager = mailbox.name(),
-        handler = %crash.handler,
-        reason = %crash,
-        status = %status,
-        "event handler crashed and was removed"
-    );
+    if restarting {
+        tracing::error!(
+            manager = mailbox.name(),
+            handler = %crash.handler,
+            reason = %crash,
+            status = %status,
+            "event handler crashed and is restarted in place"
+        );
+    } else {
+        tracing::error!(
+            manager = mailbox.name(),
+            handler = %crash.handler,
+            reason = %crash,
+            status = %status,
+            "event handler crashed and was removed"
+        );
+    }
 }

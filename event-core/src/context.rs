@@ -246,7 +246,7 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
     ) -> Deferred<HandlerRef<N>, AddError> {
         let install = install.into();
         let href = install.handler_ref().clone();
-        let (op, rx) = install.erase_add(self.mailbox.clone(), args, false);
+        let (op, rx) = install.erase_add(self.mailbox.clone(), args, false, None);
         self.extra().deferred.push(op);
         Deferred::new(self.mailbox.uid(), async move {
             match rx.await {

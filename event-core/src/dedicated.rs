@@ -18,6 +18,7 @@ use crate::error::CallError;
 use crate::exit::{Cause, Crash, During, Terminate};
 use crate::handler::HandlerId;
 use crate::mailbox::{Mailbox, Msg};
+use crate::restart::InPlace;
 
 /// Completes a `sync_notify` once every holder has handled the event and dropped it.
 pub(crate) struct Ack(Option<oneshot::Sender<()>>);
@@ -58,6 +59,8 @@ pub(crate) enum Job<E: 'static> {
 /// What a dedicated handler tells its manager.
 pub(crate) enum Report<E: 'static> {
     Crashed(Crash),
+    /// Crashed and was restarted in place by its task.
+    Restarted(Crash),
     Action(SelfAction<E>),
 }
 
@@ -75,9 +78,17 @@ impl<E: Send + Sync + 'static> Dedicated<E> {
         capacity: usize,
         mailbox: Arc<Mailbox<E>>,
         debug_event: Option<fn(&E) -> String>,
+        restart: Option<Box<InPlace>>,
     ) -> Self {
         let (tx, rx) = mpsc::channel(capacity);
-        tokio::spawn(run(cell, id, uid, rx, mailbox, debug_event));
+        let task = Task {
+            id,
+            uid,
+            mailbox,
+            debug_event,
+            restart,
+        };
+        tokio::spawn(run(cell, task, rx));
         Dedicated { tx, capacity }
     }
 
@@ -106,15 +117,85 @@ impl<E: Send + Sync + 'static> Dedicated<E> {
     }
 }
 
-async fn run<E: Send + Sync + 'static>(
-    mut cell: Box<dyn ErasedHandler<E>>,
+/// What a dedicated task knows of its handler besides the handler itself.
+struct Task<E: 'static> {
     id: HandlerId,
     uid: u64,
-    mut rx: mpsc::Receiver<Job<E>>,
     mailbox: Arc<Mailbox<E>>,
     debug_event: Option<fn(&E) -> String>,
+    restart: Option<Box<InPlace>>,
+}
+
+impl<E: Send + Sync + 'static> Task<E> {
+    fn report(&self, report: Report<E>) {
+        let _ = self.mailbox.push(Msg::Dedicated {
+            uid: self.uid,
+            report: Box::new(report),
+        });
+    }
+
+    /// Restarts a crashed handler in place, on this task, before its next job; each try counts
+    /// against the intensity. Gives back the last crash once the intensity is spent.
+    async fn restart_in_place(
+        &mut self,
+        cell: &mut dyn ErasedHandler<E>,
+        mut crash: Crash,
+    ) -> Result<(), Crash> {
+        let mgr = self.mailbox.uid();
+        {
+            let c = &mut *cell;
+            let reason = Terminate::Crashed(crash.clone());
+            let _ = callback::run(mgr, move || c.terminate(reason)).await;
+        }
+        loop {
+            let Some(restart) = self.restart.as_mut() else {
+                return Err(crash);
+            };
+            if !restart.window.allow() {
+                tracing::error!(
+                    manager = self.mailbox.name(),
+                    handler = %self.id,
+                    reason = %crash,
+                    "event handler crashed more often than its in-place restart intensity allows and was removed"
+                );
+                self.restart = None;
+                return Err(crash);
+            }
+            let args = callback::catching(mgr, || (restart.make_args)());
+            self.report(Report::Restarted(crash.clone()));
+            let result = match args {
+                Ok(args) => {
+                    let c = &mut *cell;
+                    callback::run(mgr, move || c.init(args)).await
+                }
+                Err(cause) => Err(cause),
+            };
+            let (ops, _ignored) = cell.take_requests().unwrap_or_default();
+            if !ops.is_empty() {
+                let _ = self.mailbox.push(Msg::Deferred(ops));
+            }
+            match result {
+                Ok(()) => return Ok(()),
+                Err(cause) => {
+                    crash = Crash {
+                        handler: self.id.clone(),
+                        cause,
+                        during: During::Init,
+                    };
+                    log_crash(&self.mailbox, &crash, &*cell, true);
+                }
+            }
+        }
+    }
+}
+
+async fn run<E: Send + Sync + 'static>(
+    mut cell: Box<dyn ErasedHandler<E>>,
+    mut task: Task<E>,
+    mut rx: mpsc::Receiver<Job<E>>,
 ) {
-    let mgr = mailbox.uid();
+    let mgr = task.mailbox.uid();
+    let debug_event = task.debug_event;
     let mut leaving = false;
     while let Some(job) = rx.recv().await {
         let c = &mut *cell;
@@ -125,7 +206,7 @@ async fn run<E: Send + Sync + 'static>(
                 return;
             }
             Job::Call(mut call) if leaving => {
-                call.fail(CallError::NotInstalled(id.clone()));
+                call.fail(CallError::NotInstalled(task.id.clone()));
                 continue;
             }
             _ if leaving => continue,
@@ -152,7 +233,7 @@ async fn run<E: Send + Sync + 'static>(
         };
         let (ops, action) = cell.take_requests().unwrap_or_default();
         if !ops.is_empty() {
-            let _ = mailbox.push(Msg::Deferred(ops));
+            let _ = task.mailbox.push(Msg::Deferred(ops));
         }
         let mut crashed = None;
         let report = match result {
@@ -168,22 +249,27 @@ async fn run<E: Send + Sync + 'static>(
                     Doing::Info => During::Info,
                 };
                 let crash = Crash {
-                    handler: id.clone(),
+                    handler: task.id.clone(),
                     cause,
                     during,
                 };
-                log_crash(&mailbox, &crash, &*cell);
+                let restarting = task.restart.is_some();
+                log_crash(&task.mailbox, &crash, &*cell, restarting);
                 crashed = Some(crash.clone());
-                Some(Report::Crashed(crash))
+                if restarting {
+                    match task.restart_in_place(&mut *cell, crash).await {
+                        Ok(()) => None,
+                        Err(last) => Some(Report::Crashed(last)),
+                    }
+                } else {
+                    Some(Report::Crashed(crash))
+                }
             }
             Ok(()) => action.map(Report::Action),
         };
         if let Some(report) = report {
             leaving = true;
-            let _ = mailbox.push(Msg::Dedicated {
-                uid,
-                report: Box::new(report),
-            });
+            task.report(report);
         }
         // Only now that the manager has the report may a call's caller, or a sync_notify's
         // (the ack in `doing`), go on: what it asks next sees the handler gone or swapped, as

@@ -86,6 +86,10 @@ pub enum AddError {
     /// A dedicated handler was asked for with a queue of capacity zero.
     #[error("handler {0} was asked to run dedicated with a queue of capacity 0; give it room for at least one message")]
     ZeroCapacity(HandlerId),
+    /// An in-place restart policy was given a period of zero, over which no restart could be
+    /// counted.
+    #[error("handler {0} was given an in-place restart intensity with a period of zero; restarts are counted over a period, give it one")]
+    ZeroPeriod(HandlerId),
     /// A handler called its own manager, which would wait for itself forever.
     #[error("{DEADLOCK}")]
     WouldDeadlock,

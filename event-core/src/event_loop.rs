@@ -22,6 +22,7 @@ use crate::handler::HandlerId;
 use crate::install::Installer;
 use crate::link::{self, Link, LinkTx};
 use crate::mailbox::{Mailbox, Msg, Op};
+use crate::restart::InPlace;
 
 enum Body<E: 'static> {
     Inline(Box<dyn ErasedHandler<E>>),
@@ -34,6 +35,8 @@ struct Slot<E: 'static> {
     uid: u64,
     body: Body<E>,
     link: Option<LinkTx>,
+    /// Set for an inline handler restarted in place (a dedicated one's task keeps its own).
+    restart: Option<Box<InPlace>>,
 }
 
 pub(crate) struct EventLoop<E: 'static> {
@@ -48,14 +51,51 @@ pub(crate) struct EventLoop<E: 'static> {
 }
 
 /// Marks the manager ended however its task ends (stop, every handle dropped, or the task
-/// being dropped with its runtime), so waiters and senders learn it.
+/// being dropped with its runtime), so waiters and senders learn it. A supervised manager's
+/// mailbox outlives its task instead: the supervisor retires it when it gives up on it.
 struct Ended<E: Send + 'static>(Arc<Mailbox<E>>);
 
 impl<E: Send + 'static> Drop for Ended<E> {
     fn drop(&mut self) {
-        drop(self.0.close());
-        self.0.mark_done();
+        if !self.0.is_supervised() {
+            drop(self.0.close());
+            self.0.mark_done();
+        }
     }
+}
+
+/// The messages taken out of the mailbox and not handled yet. If the task ends before it has
+/// handled them (a halt, or a supervisor killing it), a supervised manager gives them back to
+/// its mailbox for the next incarnation: nothing sent to it is lost to a restart.
+struct Batch<E: Send + 'static> {
+    queue: VecDeque<Msg<E>>,
+    mailbox: Arc<Mailbox<E>>,
+}
+
+impl<E: Send + 'static> Drop for Batch<E> {
+    fn drop(&mut self) {
+        if self.mailbox.is_supervised() {
+            self.mailbox.unshift(std::mem::take(&mut self.queue));
+        }
+    }
+}
+
+/// How a manager's task ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoopEnd {
+    /// `stop` was called, or every handle was dropped.
+    Stopped,
+    /// Its supervisor halted it.
+    Halted,
+}
+
+/// Why the loop returns from handling a message.
+enum End {
+    Stop(oneshot::Sender<()>),
+    Halt {
+        restarting: bool,
+        reply: oneshot::Sender<()>,
+    },
 }
 
 impl<E: Send + Sync + 'static> EventLoop<E> {
@@ -70,30 +110,62 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         }
     }
 
+    /// Installs a supervised manager's standing handlers, before its first message.
+    pub(crate) async fn install_standing(
+        &mut self,
+        standing: Vec<Installer<E>>,
+    ) -> Result<(), AddError> {
+        for install in standing {
+            if let Err(e) = Box::pin(self.add(install, false)).await {
+                Box::pin(self.shutdown(ExitReason::Shutdown)).await;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
     fn mgr(&self) -> u64 {
         self.mailbox.uid()
     }
 
-    pub(crate) async fn run(mut self) {
+    pub(crate) async fn run(mut self) -> LoopEnd {
         let ended = Ended(self.mailbox.clone());
-        let mut batch = VecDeque::new();
-        while self.mailbox.recv_batch(&mut batch).await {
-            while let Some(msg) = batch.pop_front() {
-                if let Some(reply) = self.handle(msg).await {
-                    Box::pin(self.shutdown()).await;
-                    drop(batch);
-                    drop(ended);
-                    let _ = reply.send(());
-                    return;
+        let mut batch = Batch {
+            queue: VecDeque::new(),
+            mailbox: self.mailbox.clone(),
+        };
+        while self.mailbox.recv_batch(&mut batch.queue).await {
+            while let Some(msg) = batch.queue.pop_front() {
+                match self.handle(msg).await {
+                    None => {}
+                    Some(End::Stop(reply)) => {
+                        Box::pin(self.shutdown(ExitReason::Shutdown)).await;
+                        drop(batch);
+                        drop(ended);
+                        let _ = reply.send(());
+                        return LoopEnd::Stopped;
+                    }
+                    Some(End::Halt { restarting, reply }) => {
+                        let reason = match restarting {
+                            true => ExitReason::ManagerRestarted,
+                            false => ExitReason::Shutdown,
+                        };
+                        Box::pin(self.shutdown(reason)).await;
+                        drop(batch);
+                        drop(ended);
+                        let _ = reply.send(());
+                        return LoopEnd::Halted;
+                    }
                 }
             }
         }
         // Every handle is gone and the mailbox is drained.
-        Box::pin(self.shutdown()).await;
+        Box::pin(self.shutdown(ExitReason::Shutdown)).await;
+        LoopEnd::Stopped
     }
 
-    /// Handles one message; returns the reply of a `stop`.
-    async fn handle(&mut self, msg: Msg<E>) -> Option<oneshot::Sender<()>> {
+    /// Handles one message; returns how the loop ends if it does.
+    async fn handle(&mut self, msg: Msg<E>) -> Option<End> {
         match msg {
             // The bound counts queued events: the one taken out for handling gives its room
             // back, so `capacity` more can queue behind a handler that is slow on it.
@@ -107,7 +179,8 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             }
             Msg::Call(call) => self.call(call).await,
             Msg::Op(op) => match *op {
-                Op::Stop(reply) => return Some(reply),
+                Op::Stop(reply) => return Some(End::Stop(reply)),
+                Op::Halt { restarting, reply } => return Some(End::Halt { restarting, reply }),
                 op => Box::pin(self.op(op)).await,
             },
             Msg::Deferred(ops) => self.deferred.extend(ops),
@@ -136,6 +209,11 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                             Box::pin(self.remove_crashed(i, crash, false)).await;
                         }
                         Report::Action(action) => Box::pin(self.apply_action(i, action)).await,
+                        Report::Restarted(crash) => {
+                            if let Some(link) = &self.slots[i].link {
+                                link.restarted(crash);
+                            }
+                        }
                     }
                 }
             }
@@ -336,16 +414,66 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         })
     }
 
-    async fn remove_crashed(&mut self, i: usize, crash: Crash, log: bool) {
+    async fn remove_crashed(&mut self, i: usize, mut crash: Crash, log: bool) {
         let mut slot = self.take_slot(i);
+        let restarting = slot.restart.is_some();
         if let (true, Body::Inline(cell)) = (log, &slot.body) {
-            log_crash(&self.mailbox, &crash, &**cell);
+            log_crash(&self.mailbox, &crash, &**cell, restarting);
         }
         let _ = self
             .terminate(&mut slot, Terminate::Crashed(crash.clone()))
             .await;
+        if restarting {
+            match self.restart_in_place(&mut slot, crash).await {
+                Ok(()) => {
+                    // Back in its place, before the manager takes its next message.
+                    self.slots.insert(i, slot);
+                    return;
+                }
+                Err(last) => crash = last,
+            }
+        }
         if let Some(link) = slot.link.take() {
             link.send(ExitReason::Crashed(crash));
+        }
+    }
+
+    /// Re-initialises a crashed inline handler that has been terminated, counting each try
+    /// against its intensity. Gives back the last crash once the intensity is spent.
+    async fn restart_in_place(
+        &mut self,
+        slot: &mut Slot<E>,
+        mut crash: Crash,
+    ) -> Result<(), Crash> {
+        let mgr = self.mgr();
+        loop {
+            let Some(restart) = slot.restart.as_mut() else {
+                return Err(crash);
+            };
+            if !restart.window.allow() {
+                tracing::error!(
+                    manager = self.mailbox.name(),
+                    handler = %slot.id,
+                    reason = %crash,
+                    "event handler crashed more often than its in-place restart intensity allows and was removed"
+                );
+                slot.restart = None;
+                return Err(crash);
+            }
+            if let Some(link) = &slot.link {
+                link.restarted(crash.clone());
+            }
+            let Body::Inline(cell) = &mut slot.body else {
+                return Err(crash);
+            };
+            let args = callback::catching(mgr, || (restart.make_args)());
+            match self.init_cell(&slot.id, &mut **cell, args).await {
+                Ok(()) => return Ok(()),
+                Err(c) => {
+                    log_crash(&self.mailbox, &c, &**cell, true);
+                    crash = c;
+                }
+            }
         }
     }
 
@@ -382,7 +510,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 let handover = self.terminate(&mut old, reason).await.ok();
                 match self.init(&mut new, handover).await {
                     Err(crash) => {
-                        log_crash(&self.mailbox, &crash, &*new.cell);
+                        log_crash(&self.mailbox, &crash, &*new.cell, false);
                         if let Some(link) = old.link.take() {
                             link.send(ExitReason::Crashed(crash));
                         }
@@ -405,7 +533,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     }
 
     fn link(&self, id: &HandlerId) -> (Link, LinkTx) {
-        link::link(self.mailbox.clone(), id.clone())
+        link::link(self.mailbox.clone(), id.clone(), false)
     }
 
     /// Runs a new handler's `init`, with the hand-over of the one it replaces.
@@ -416,43 +544,56 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     ) -> Result<(), Crash> {
         let mgr = self.mgr();
         // A swap's `make_args` is user code too: its panic fails this init, not the manager.
-        let result = match callback::catching(mgr, || install.take_args(handover)) {
+        let args = callback::catching(mgr, || install.take_args(handover));
+        self.init_cell(&install.id, &mut *install.cell, args).await
+    }
+
+    async fn init_cell(
+        &mut self,
+        id: &HandlerId,
+        cell: &mut dyn ErasedHandler<E>,
+        args: Result<Box<dyn Any + Send>, Cause>,
+    ) -> Result<(), Crash> {
+        let mgr = self.mgr();
+        let result = match args {
             Ok(args) => {
-                let c = &mut *install.cell;
+                let c = &mut *cell;
                 callback::run(mgr, move || c.init(args)).await
             }
             Err(cause) => Err(cause),
         };
-        if let Some((ops, action)) = install.cell.take_requests() {
+        if let Some((ops, action)) = cell.take_requests() {
             self.deferred.extend(ops);
             if action.is_some() {
                 tracing::warn!(
                     manager = self.mailbox.name(),
-                    handler = %install.id,
+                    handler = %id,
                     "a handler cannot remove or swap itself from init; the request is ignored"
                 );
             }
         }
         result.map_err(|cause| Crash {
-            handler: install.id.clone(),
+            handler: id.clone(),
             cause,
             during: During::Init,
         })
     }
 
     fn make_slot(&mut self, install: Installer<E>, link: Option<LinkTx>) -> Slot<E> {
-        let body = match install.dedicated {
-            None => Body::Inline(install.cell),
+        let (body, restart) = match install.dedicated {
+            None => (Body::Inline(install.cell), install.restart),
             Some(capacity) => {
                 self.dedicated += 1;
-                Body::Dedicated(Dedicated::spawn(
+                let body = Body::Dedicated(Dedicated::spawn(
                     install.cell,
                     install.id.clone(),
                     install.uid,
                     capacity,
                     self.mailbox.clone(),
                     self.debug_event,
-                ))
+                    install.restart,
+                ));
+                (body, None)
             }
         };
         Slot {
@@ -460,6 +601,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             uid: install.uid,
             body,
             link,
+            restart,
         }
     }
 
@@ -506,6 +648,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 // A stop is never deferred; taken here only for completeness of the match.
                 drop(reply);
             }
+            Op::Halt { reply, .. } => drop(reply),
         }
     }
 
@@ -525,7 +668,8 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             .map_err(AddError::InitFailed)?;
         let (link, tx) = match supervised {
             true => {
-                let (link, tx) = self.link(&install.id);
+                let restarts = install.restart.is_some();
+                let (link, tx) = link::link(self.mailbox.clone(), install.id.clone(), restarts);
                 (Some(link), Some(tx))
             }
             false => (None, None),
@@ -594,15 +738,18 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         Ok(mine)
     }
 
-    /// Terminates every handler, newest first, and tells each supervisor `Shutdown`.
-    async fn shutdown(&mut self) {
+    /// Terminates every handler, newest first, and tells each supervisor `reason`.
+    async fn shutdown(&mut self, reason: ExitReason) {
         while let Some(mut slot) = self.slots.pop() {
             if matches!(slot.body, Body::Dedicated(_)) {
                 self.dedicated -= 1;
             }
             let _ = self.terminate(&mut slot, Terminate::Stop).await;
             if let Some(link) = slot.link.take() {
-                link.send(ExitReason::Shutdown);
+                link.send(match reason {
+                    ExitReason::ManagerRestarted => ExitReason::ManagerRestarted,
+                    _ => ExitReason::Shutdown,
+                });
             }
         }
         // Operations handlers asked for while stopping have nothing left to act on.

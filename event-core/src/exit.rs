@@ -124,6 +124,10 @@ pub enum ExitReason {
     Shutdown,
     /// The manager ended without saying why: its task was aborted or its runtime shut down.
     ManagerGone,
+    /// The manager's supervisor restarted it: the handler was terminated with
+    /// [`Terminate::Stop`] and is not in the new incarnation. A
+    /// [`Guard`](crate::Guard) re-installs it there.
+    ManagerRestarted,
 }
 
 impl ExitReason {
@@ -150,6 +154,7 @@ impl fmt::Display for ExitReason {
             ExitReason::Swapped { to, .. } => write!(f, "swapped for {to}"),
             ExitReason::Shutdown => f.write_str("shutdown"),
             ExitReason::ManagerGone => f.write_str("the manager is gone"),
+            ExitReason::ManagerRestarted => f.write_str("the manager was restarted"),
         }
     }
 }

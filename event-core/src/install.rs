@@ -15,6 +15,7 @@ use crate::exit::Args;
 use crate::handler::{Handler, HandlerId, HandlerRef, Key};
 use crate::link::Link;
 use crate::mailbox::{Mailbox, Op};
+use crate::restart::InPlace;
 
 /// How to install a handler of type `H`: its key, and whether it runs inline in the manager's
 /// task (the default, OTP's way) or [`dedicated`](Install::dedicated) on a task of its own.
@@ -78,6 +79,15 @@ impl<H> Install<H> {
     }
 }
 
+impl<H> Clone for Install<H> {
+    fn clone(&self) -> Self {
+        Install {
+            href: self.href.clone(),
+            dedicated: self.dedicated,
+        }
+    }
+}
+
 impl<H> From<HandlerRef<H>> for Install<H> {
     fn from(href: HandlerRef<H>) -> Self {
         Install {
@@ -115,6 +125,8 @@ pub(crate) struct Installer<E: 'static> {
     pub(crate) cell: Box<dyn ErasedHandler<E>>,
     pub(crate) args: ArgSource,
     pub(crate) dedicated: Option<usize>,
+    /// Set for a handler the manager restarts in place after a crash.
+    pub(crate) restart: Option<Box<InPlace>>,
 }
 
 impl<E: 'static> Installer<E> {
@@ -146,7 +158,24 @@ impl<H> Install<H> {
             }),
             args,
             dedicated: self.dedicated,
+            restart: None,
         }
+    }
+
+    /// An installer with given args, for a standing handler of a supervised manager.
+    pub(crate) fn installer_for<E>(
+        self,
+        mailbox: Arc<Mailbox<E>>,
+        args: H::Args,
+        restart: Option<Box<InPlace>>,
+    ) -> Installer<E>
+    where
+        E: Send + Sync + 'static,
+        H: Handler<E>,
+    {
+        let mut install = self.installer(mailbox, ArgSource::Given(Box::new(args)));
+        install.restart = restart;
+        install
     }
 
     pub(crate) fn erase_add<E>(
@@ -154,13 +183,15 @@ impl<H> Install<H> {
         mailbox: Arc<Mailbox<E>>,
         args: H::Args,
         supervised: bool,
+        restart: Option<Box<InPlace>>,
     ) -> (Op<E>, oneshot::Receiver<Result<Option<Link>, AddError>>)
     where
         E: Send + Sync + 'static,
         H: Handler<E>,
     {
         let (reply, rx) = oneshot::channel();
-        let install = self.installer(mailbox, ArgSource::Given(Box::new(args)));
+        let mut install = self.installer(mailbox, ArgSource::Given(Box::new(args)));
+        install.restart = restart;
         (
             Op::Add {
                 install,

@@ -10,17 +10,18 @@
 //!
 //! You talk to a manager through [`EventManager<E>`], a cheap, cloneable handle.
 //!
-//! The guide below has seven parts:
+//! The guide below has eight parts:
 //!
 //! 1. [A first example](#a-first-example)
 //! 2. [Handlers](#handlers): the callbacks, plain and `async`, and typed calls
 //! 3. [Supervision](#supervision): learning why a handler left, and swapping handlers
-//! 4. [Crashes](#crashes): what happens, and what gets reported
-//! 5. [Sharp edges, filed off](#sharp-edges-filed-off): deadlocks, timers, slow handlers,
+//! 4. [Supervision trees](#supervision-trees): guards, restarts in place, supervisors
+//! 5. [Crashes](#crashes): what happens, and what gets reported
+//! 6. [Sharp edges, filed off](#sharp-edges-filed-off): deadlocks, timers, slow handlers,
 //!    duplicates, backpressure
-//! 6. [OTP → event-core](#otp--event-core): every `gen_event` function and callback, and
-//!    what it is here
-//! 7. [Runtime notes](#runtime-notes)
+//! 7. [OTP → event-core](#otp--event-core): every `gen_event` and `supervisor` function and
+//!    callback, and what it is here
+//! 8. [Runtime notes](#runtime-notes)
 //!
 //! # A first example
 //!
@@ -380,6 +381,7 @@
 //! | its [`SupLink`] was dropped | [`SupervisorGone`](Terminate::SupervisorGone) | nothing: nobody is left to tell |
 //! | the manager stops | [`Stop`](Terminate::Stop), newest handler first | [`Shutdown`](ExitReason::Shutdown) |
 //! | the manager's task vanished (its runtime shut down) | nothing: `terminate` cannot run | [`ManagerGone`](ExitReason::ManagerGone) |
+//! | the manager's supervisor restarted it | [`Stop`](Terminate::Stop) | [`ManagerRestarted`](ExitReason::ManagerRestarted) |
 //!
 //! ## Swapping, with hand-over
 //!
@@ -501,6 +503,159 @@
 //! A handler can also swap itself from any callback with [`Context::swap_self`]: the same
 //! terminate → `make_args` → init, but the new handler keeps the old one's place in the list
 //! and does not see the current event.
+//!
+//! # Supervision trees
+//!
+//! Three ways to bring a handler back, from the lightest to the broadest:
+//!
+//! - **In place.** [`add_sup_handler_in_place`](EventManager::add_sup_handler_in_place)
+//!   installs a handler that the manager itself re-initialises after a crash, before it takes
+//!   its next message: there is no window in which a request finds the handler missing. The
+//!   caller of the request that crashed gets [`CallError::Crashed`]; the next request is
+//!   answered by the new incarnation. The link's [`notice`](SupLink::notice) tells of each
+//!   restart ([`Notice::Restarted`]); past its [`Intensity`] the handler is removed and the
+//!   link yields [`ExitReason::Crashed`].
+//! - **A guard.** A [`Guard`] is a supervisor child that installs a supervised handler and
+//!   watches it: it ends when the handler is removed normally or the manager shuts down, and
+//!   installs it again when it leaves any other way, retrying with [`Backoff`].
+//! - **A supervisor.** A [`Supervisor`] runs children (event managers, guards, plain tasks,
+//!   nested supervisors) with OTP's [`Strategy`]s, [`Restart`] types, [`Intensity`],
+//!   [`Shutdown`]s and significant children. Children start in order and stop in reverse.
+//!
+//! A manager run by a supervisor is built with [`Builder::supervised`]: its handle is made
+//! once and reaches every incarnation, and its mailbox outlives them, so events sent while it
+//! restarts wait and are handled by the next one, after its standing handlers
+//! ([`ManagerChild::handler`]) are installed. A nested supervisor's handle
+//! ([`SupervisorBuilder::supervised`]) reaches every incarnation the same way.
+//!
+//! The lager-style tree: a top supervisor owns the event manager and a `simple_one_for_one`
+//! supervisor of guards, one guard per handler. The tree starts in order, so once `start`
+//! returns, the manager runs; each guard started afterwards installs its handler and
+//! re-installs it if it crashes.
+//!
+//! ```rust
+//! use std::time::Duration;
+//! use event_core::{
+//!     handler, EventManager, Guard, Install, Intensity, Strategy, Supervisor,
+//! };
+//!
+//! #[derive(Debug)]
+//! enum Job {
+//!     Started(u32),
+//!     Poison,
+//! }
+//!
+//! /// Counts the jobs it sees; panics on poison.
+//! struct JobCounter {
+//!     seen: u32,
+//! }
+//!
+//! struct Seen;
+//!
+//! #[handler(event = Job)]
+//! impl JobCounter {
+//!     fn init() -> Self {
+//!         JobCounter { seen: 0 }
+//!     }
+//!
+//!     fn handle_event(&mut self, job: &Job) {
+//!         match job {
+//!             Job::Started(_) => self.seen += 1,
+//!             Job::Poison => panic!("poisoned job"),
+//!         }
+//!     }
+//!
+//!     #[call]
+//!     fn seen(&mut self, _: Seen) -> u32 {
+//!         self.seen
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // The event manager, as a child: `jobs` reaches it across restarts.
+//! let (jobs, manager) = EventManager::<Job>::builder()
+//!     .name("jobs")
+//!     .debug_events()
+//!     .supervised("jobs")
+//!     .build()?;
+//!
+//! // The guard supervisor: one guard per handler, started on demand.
+//! let for_guards = jobs.clone();
+//! let (guards, guard_sup) = Supervisor::builder()
+//!     .name("guards")
+//!     .strategy(Strategy::SimpleOneForOne)
+//!     .template(move |install: Install<JobCounter>| {
+//!         Guard::new(&for_guards, install, ()).child("guard")
+//!     })
+//!     .supervised("guards")?;
+//!
+//! // The top supervisor: the manager first, then the guards.
+//! let top = Supervisor::builder()
+//!     .name("top")
+//!     .strategy(Strategy::OneForOne)
+//!     .intensity(Intensity::new(10, Duration::from_secs(60)))
+//!     .child(manager)
+//!     .child(guard_sup)
+//!     .start()
+//!     .await?;
+//!
+//! let counter = Install::<JobCounter>::new();
+//! let counter_ref = counter.handler_ref().clone();
+//! guards.start_dynamic(counter).await?;
+//!
+//! jobs.notify(Job::Started(1)).await?;
+//! assert_eq!(jobs.call(&counter_ref, Seen).await?, 1);
+//!
+//! // The handler crashes and is removed; its guard installs a new one.
+//! jobs.sync_notify(Job::Poison).await?;
+//! let seen = loop {
+//!     match jobs.call(&counter_ref, Seen).await {
+//!         Ok(seen) => break seen,
+//!         Err(_) => tokio::task::yield_now().await, // not re-installed yet
+//!     }
+//! };
+//! assert_eq!(seen, 0, "a fresh handler");
+//!
+//! top.stop().await?; // guards first, then the manager
+//! assert!(jobs.is_stopped());
+//! # Ok(()) }
+//! ```
+//!
+//! A handler restarted in place needs no guard for its crashes, and no caller ever finds it
+//! missing:
+//!
+//! ```rust
+//! # use std::time::Duration;
+//! # use event_core::*;
+//! # #[derive(Debug)]
+//! # enum Job { Started(u32), Poison }
+//! # struct JobCounter { seen: u32 }
+//! # struct Seen;
+//! # #[handler(event = Job)]
+//! # impl JobCounter {
+//! #     fn init() -> Self { JobCounter { seen: 0 } }
+//! #     fn handle_event(&mut self, job: &Job) {
+//! #         match job { Job::Started(_) => self.seen += 1, Job::Poison => panic!("poisoned job") }
+//! #     }
+//! #     #[call]
+//! #     fn seen(&mut self, _: Seen) -> u32 { self.seen }
+//! # }
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let jobs = EventManager::<Job>::start()?;
+//! let intensity = Intensity::new(3, Duration::from_secs(10));
+//! let mut link = jobs
+//!     .add_sup_handler_in_place(Install::<JobCounter>::new(), (), intensity)
+//!     .await?;
+//! let counter = link.handler().clone();
+//!
+//! jobs.notify(Job::Poison).await?;
+//! // Queued right behind the crash, answered by the new incarnation.
+//! assert_eq!(jobs.call(&counter, Seen).await?, 0);
+//! assert!(matches!(link.notice().await, Notice::Restarted(_)));
+//! # Ok(()) }
+//! ```
 //!
 //! # Crashes
 //!
@@ -1087,6 +1242,18 @@
 //! | `{gen_event_EXIT, H, Reason}` | awaiting the [`SupLink`] | Yields an [`ExitReason`]. |
 //! | `{Module, Id}` | [`HandlerRef::with_key`], [`Install::key`] | The identity is [`HandlerId`]: type plus optional [`Key`]. |
 //!
+//! And OTP's `supervisor`:
+//!
+//! | OTP `supervisor` | event-core | notes |
+//! |---|---|---|
+//! | `start_link(Mod, Args)` with `init` returning flags and child specs | [`Supervisor::builder`]`()...start().await` | The flags are builder methods: [`strategy`](SupervisorBuilder::strategy), [`intensity`](SupervisorBuilder::intensity), [`auto_shutdown`](SupervisorBuilder::auto_shutdown). A child failing to start fails the start with [`SupervisorError::FailedToStartChild`]. |
+//! | a child spec `#{id, start, restart, shutdown, type, significant}` | [`ChildSpec`] | [`ChildSpec::task`], [`ChildSpec::new`], [`Builder::supervised`], [`Guard::child`], [`SupervisorBuilder::supervised`]; then [`restart`](ChildSpec::restart), [`shutdown`](ChildSpec::shutdown), [`significant`](ChildSpec::significant). |
+//! | `start_child(Sup, Spec)`, `start_child(Sup, ExtraArgs)` | [`start_child`](Supervisor::start_child), [`start_dynamic`](Supervisor::start_dynamic) | `simple_one_for_one` children come from the [`template`](SupervisorBuilder::template) and are named [`ChildRef::Dynamic`]. |
+//! | `terminate_child`, `restart_child`, `delete_child` | the same names | OTP's errors are [`SupervisorError`] variants: `already_started`, `already_present`, `running`, `restarting`, `not_found`, `simple_one_for_one`. |
+//! | `which_children`, `count_children` | the same names | [`ChildInfo`] (newest first), [`ChildCount`]. |
+//! | a child's `ignore` | [`Start::ignore`] | |
+//! | `stop` (via `exit(Sup, shutdown)`) | [`Supervisor::stop`], [`Supervisor::stopped`] | |
+//!
 //! And every callback:
 //!
 //! | OTP callback | event-core | notes |
@@ -1162,28 +1329,41 @@
 mod call;
 mod callback;
 mod cell;
+mod child;
 mod context;
 mod dedicated;
 mod error;
 mod event_loop;
 mod exit;
+mod guard;
 mod handler;
 mod install;
 mod link;
 mod macro_support;
 mod mailbox;
 mod manager;
+mod restart;
+mod supervisor;
 mod watch;
 
+pub use child::{
+    ChildExit, ChildKind, ChildSpec, ManagerChild, Restart, Shutdown, Start, StopToken,
+};
 pub use context::{Context, Deferred, InfoSender, TimerRef, WatchRef};
 pub use error::{
     AddError, CallError, DeleteError, ManagerError, NotifyError, StartError, SwapError,
 };
 pub use exit::{Args, Cause, Crash, During, ExitReason, Terminate};
+pub use guard::{Backoff, Fatal, Guard, GuardError, InstallError};
 pub use handler::{BoxError, BoxFuture, Call, Handler, HandlerId, HandlerRef, Info, Key, Step};
 pub use install::Install;
-pub use link::{Link, SupLink};
+pub use link::{Link, Notice, SupLink};
 pub use manager::{Builder, EventManager};
+pub use restart::Intensity;
+pub use supervisor::{
+    AutoShutdown, ChildCount, ChildInfo, ChildRef, ChildState, Strategy, Supervisor,
+    SupervisorBuilder, SupervisorError,
+};
 pub use watch::Watchable;
 
 #[cfg(feature = "macros")]

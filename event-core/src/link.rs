@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
-use crate::exit::ExitReason;
+use crate::exit::{Crash, ExitReason};
 use crate::handler::{HandlerId, HandlerRef};
 
 /// Where a dropped link is reported: the handler's manager.
@@ -24,9 +24,17 @@ static NEXT_LINK: AtomicU64 = AtomicU64::new(1);
 pub(crate) struct LinkTx {
     pub(crate) id: u64,
     tx: oneshot::Sender<ExitReason>,
+    restarts: Option<mpsc::UnboundedSender<Crash>>,
 }
 
 impl LinkTx {
+    /// Tells the supervising side that the handler crashed and was restarted in place.
+    pub(crate) fn restarted(&self, crash: Crash) {
+        if let Some(r) = &self.restarts {
+            let _ = r.send(crash);
+        }
+    }
+
     pub(crate) fn send(self, reason: ExitReason) {
         // The supervising side may be gone at this very moment; then nobody is left to tell.
         let _ = self.tx.send(reason);
@@ -34,18 +42,46 @@ impl LinkTx {
 }
 
 /// Makes both ends of a link supervising the handler `handler`.
-pub(crate) fn link(owner: Arc<dyn LinkOwner>, handler: HandlerId) -> (Link, LinkTx) {
+/// A new link; `restarts` opens the channel for in-place restart notices too.
+pub(crate) fn link(
+    owner: Arc<dyn LinkOwner>,
+    handler: HandlerId,
+    restarts: bool,
+) -> (Link, LinkTx) {
     let id = NEXT_LINK.fetch_add(1, Ordering::Relaxed);
     let (tx, rx) = oneshot::channel();
+    let (rtx, rrx) = match restarts {
+        true => {
+            let (t, r) = mpsc::unbounded_channel();
+            (Some(t), Some(r))
+        }
+        false => (None, None),
+    };
     (
         Link {
             id,
             handler,
             rx: Some(rx),
+            restarts: rrx,
             owner: Some(owner),
         },
-        LinkTx { id, tx },
+        LinkTx {
+            id,
+            tx,
+            restarts: rtx,
+        },
     )
+}
+
+/// What a supervising side hears of its handler: each restart in place, then why it left.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Notice {
+    /// The handler crashed and the manager re-initialised it in place, before taking its next
+    /// message. The crash says which event or call it was running.
+    Restarted(Crash),
+    /// The handler left the manager for good, for this reason; the link has finished.
+    Exited(ExitReason),
 }
 
 /// The supervising end of a handler, untyped: awaiting it yields the handler's
@@ -60,10 +96,27 @@ pub struct Link {
     id: u64,
     handler: HandlerId,
     rx: Option<oneshot::Receiver<ExitReason>>,
+    restarts: Option<mpsc::UnboundedReceiver<Crash>>,
     owner: Option<Arc<dyn LinkOwner>>,
 }
 
 impl Link {
+    /// The next thing to hear of the handler: a restart in place, or why it left. Restarts
+    /// come in the order they happened, and all of them before the exit.
+    ///
+    /// Awaiting the link itself skips the restarts and yields only the exit.
+    pub async fn notice(&mut self) -> Notice {
+        std::future::poll_fn(|cx| {
+            if let Some(restarts) = &mut self.restarts {
+                if let Poll::Ready(Some(crash)) = restarts.poll_recv(cx) {
+                    return Poll::Ready(Notice::Restarted(crash));
+                }
+            }
+            Pin::new(&mut *self).poll(cx).map(Notice::Exited)
+        })
+        .await
+    }
+
     /// The handler this link supervises.
     pub fn handler(&self) -> &HandlerId {
         &self.handler
@@ -98,6 +151,11 @@ impl Link {
     fn finish(&mut self) {
         self.rx = None;
         self.owner = None;
+    }
+
+    /// A restart in place that has happened and not been taken yet, without waiting.
+    pub fn try_restarted(&mut self) -> Option<Crash> {
+        self.restarts.as_mut()?.try_recv().ok()
     }
 }
 
@@ -184,6 +242,17 @@ impl<H> SupLink<H> {
     /// The exit reason if the handler has left already, without waiting.
     pub fn try_exit(&mut self) -> Option<ExitReason> {
         self.link.try_exit()
+    }
+
+    /// The next thing to hear of the handler: a restart in place, or why it left (see
+    /// [`Link::notice`]).
+    pub async fn notice(&mut self) -> Notice {
+        self.link.notice().await
+    }
+
+    /// A restart in place that has happened and not been taken yet, without waiting.
+    pub fn try_restarted(&mut self) -> Option<Crash> {
+        self.link.try_restarted()
     }
 }
 

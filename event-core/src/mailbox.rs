@@ -68,6 +68,12 @@ pub(crate) enum Op<E: 'static> {
     },
     Which(oneshot::Sender<Vec<HandlerId>>),
     Stop(oneshot::Sender<()>),
+    /// A supervisor ends this incarnation: what was queued before is handled, the rest stays
+    /// in the mailbox for the next one.
+    Halt {
+        restarting: bool,
+        reply: oneshot::Sender<()>,
+    },
 }
 
 struct State<E: 'static> {
@@ -87,13 +93,21 @@ pub(crate) struct Mailbox<E: 'static> {
     name: Box<str>,
     done: AtomicBool,
     ended: Notify,
+    /// Run by a supervisor: a `stop` ends the task, not the mailbox, which a restart reopens.
+    supervised: AtomicBool,
 }
 
 static NEXT_MANAGER: AtomicU64 = AtomicU64::new(1);
 
+/// A process-wide unique id, shared by managers and supervisors so the deadlock check of one
+/// can never match the other.
+pub(crate) fn next_uid() -> u64 {
+    NEXT_MANAGER.fetch_add(1, Ordering::Relaxed)
+}
+
 impl<E: 'static> Mailbox<E> {
     pub(crate) fn new(name: Option<String>, bound: Option<usize>) -> Self {
-        let uid = NEXT_MANAGER.fetch_add(1, Ordering::Relaxed);
+        let uid = next_uid();
         Mailbox {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
@@ -109,6 +123,7 @@ impl<E: 'static> Mailbox<E> {
                 .into_boxed_str(),
             done: AtomicBool::new(false),
             ended: Notify::new(),
+            supervised: AtomicBool::new(false),
         }
     }
 
@@ -159,8 +174,10 @@ impl<E: 'static> Mailbox<E> {
             st.closed = true;
             st.waker.take()
         };
-        if let Some(b) = &self.bound {
-            b.close();
+        if !self.is_supervised() {
+            if let Some(b) = &self.bound {
+                b.close();
+            }
         }
         if let Some(w) = waker {
             w.wake();
@@ -203,6 +220,37 @@ impl<E: 'static> Mailbox<E> {
     }
 
     /// Gives back the room of `n` handled events.
+    pub(crate) fn set_supervised(&self) {
+        self.supervised.store(true, Ordering::Relaxed);
+    }
+
+    pub(crate) fn is_supervised(&self) -> bool {
+        self.supervised.load(Ordering::Relaxed)
+    }
+
+    /// Opens a supervised mailbox for a new incarnation, after a `stop` closed it.
+    pub(crate) fn reopen(&self) {
+        let mut st = self.lock();
+        st.closed = false;
+    }
+
+    /// Gives back messages taken out but not handled, at the head of the queue, in order:
+    /// the next incarnation takes them first.
+    pub(crate) fn unshift(&self, mut rest: VecDeque<Msg<E>>) {
+        if rest.is_empty() {
+            return;
+        }
+        let mut st = self.lock();
+        rest.append(&mut st.queue);
+        st.queue = rest;
+    }
+
+    /// Ends a supervised manager for good: senders are refused, waiters woken.
+    pub(crate) fn retire(&self) {
+        drop(self.close());
+        self.mark_done();
+    }
+
     pub(crate) fn release(&self, n: usize) {
         if let Some(b) = &self.bound {
             b.add_permits(n);

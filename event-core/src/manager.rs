@@ -18,6 +18,7 @@ use crate::handler::{Call, Handler, HandlerId, HandlerRef};
 use crate::install::Install;
 use crate::link::SupLink;
 use crate::mailbox::{Mailbox, Msg, Op};
+use crate::restart::{InPlace, Intensity};
 
 /// A handle to a running event manager: OTP's `gen_event` process.
 ///
@@ -195,7 +196,7 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     ) -> Result<HandlerRef<H>, AddError> {
         let install = install.into();
         let href = install.handler_ref().clone();
-        self.add(install, args, false).await?;
+        self.add(install, args, false, None).await?;
         Ok(href)
     }
 
@@ -216,7 +217,80 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     ) -> Result<SupLink<H>, AddError> {
         let install = install.into();
         let href = install.handler_ref().clone();
-        match self.add(install, args, true).await? {
+        match self.add(install, args, true, None).await? {
+            Some(link) => Ok(SupLink::new(link, href)),
+            None => unreachable!("a supervised install replies with its link"),
+        }
+    }
+
+    /// Installs a handler that the manager restarts **in place** after a crash: before it
+    /// takes its next message, the manager runs the crashed handler's `terminate`, then its
+    /// `init` again with a fresh clone of `args`. Nothing sent to the manager meanwhile can
+    /// miss the handler: a request queued right behind the one that crashed is answered by the
+    /// new incarnation, and the crashed request's caller gets
+    /// [`CallError::Crashed`](crate::CallError::Crashed).
+    ///
+    /// More than `intensity` restarts within its period remove the handler for good, like any
+    /// crashed handler. A failing re-`init` counts as a restart and is tried again.
+    /// Removing, deleting or swapping the handler ends the policy.
+    ///
+    /// ```
+    /// # use event_core::*;
+    /// # use std::time::Duration;
+    /// struct Flaky;
+    ///
+    /// #[handler(event = u32)]
+    /// impl Flaky {
+    ///     fn init() -> Self {
+    ///         Flaky
+    ///     }
+    ///     fn handle_event(&mut self, n: &u32) {
+    ///         assert!(*n != 13, "unlucky");
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let manager = EventManager::<u32>::start()?;
+    /// let intensity = Intensity::new(3, Duration::from_secs(10));
+    /// manager.add_handler_in_place(Install::<Flaky>::new(), (), intensity).await?;
+    /// manager.sync_notify(13).await?; // crashes, and is restarted before the next message
+    /// assert_eq!(manager.which_handlers().await?.len(), 1);
+    /// # Ok(()) }
+    /// ```
+    pub async fn add_handler_in_place<H>(
+        &self,
+        install: impl Into<Install<H>>,
+        args: H::Args,
+        intensity: Intensity,
+    ) -> Result<HandlerRef<H>, AddError>
+    where
+        H: Handler<E>,
+        H::Args: Clone,
+    {
+        let install = install.into();
+        let href = install.handler_ref().clone();
+        let restart = Some(InPlace::new(intensity, args.clone()));
+        self.add(install, args, false, restart).await?;
+        Ok(href)
+    }
+
+    /// Like [`add_handler_in_place`](EventManager::add_handler_in_place), supervised: the
+    /// link's [`notice`](SupLink::notice) tells of every restart in place, then of the exit
+    /// (a crash past the intensity is [`ExitReason::Crashed`](crate::ExitReason::Crashed)).
+    pub async fn add_sup_handler_in_place<H>(
+        &self,
+        install: impl Into<Install<H>>,
+        args: H::Args,
+        intensity: Intensity,
+    ) -> Result<SupLink<H>, AddError>
+    where
+        H: Handler<E>,
+        H::Args: Clone,
+    {
+        let install = install.into();
+        let href = install.handler_ref().clone();
+        let restart = Some(InPlace::new(intensity, args.clone()));
+        match self.add(install, args, true, restart).await? {
             Some(link) => Ok(SupLink::new(link, href)),
             None => unreachable!("a supervised install replies with its link"),
         }
@@ -227,11 +301,18 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         install: Install<H>,
         args: H::Args,
         supervised: bool,
+        restart: Option<Box<InPlace>>,
     ) -> Result<Option<crate::link::Link>, AddError> {
         if callback::inside(self.mailbox.uid()) {
             return Err(AddError::WouldDeadlock);
         }
-        let (op, rx) = install.erase_add(self.mailbox.clone(), args, supervised);
+        if restart
+            .as_ref()
+            .is_some_and(|r| r.window.period().is_zero())
+        {
+            return Err(AddError::ZeroPeriod(install.handler_ref().id().clone()));
+        }
+        let (op, rx) = install.erase_add(self.mailbox.clone(), args, supervised, restart);
         self.mailbox
             .push(Msg::Op(Box::new(op)))
             .map_err(|_| AddError::ManagerGone)?;
@@ -469,13 +550,24 @@ impl<E: Send + Sync + 'static> Builder<E> {
     /// multi-thread).
     pub fn start(self) -> Result<EventManager<E>, StartError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| StartError::NoRuntime)?;
+        let (mailbox, debug_event) = self.into_parts()?;
+        let manager = EventManager::from_mailbox(mailbox.clone());
+        runtime.spawn(EventLoop::new(mailbox, debug_event).run());
+        Ok(manager)
+    }
+
+    /// The mailbox the manager will run on, and how it shows events.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn into_parts(
+        self,
+    ) -> Result<(Arc<Mailbox<E>>, Option<fn(&E) -> String>), StartError> {
         if self.bound == Some(0) {
             return Err(StartError::ZeroCapacity);
         }
-        let mailbox = Arc::new(Mailbox::new(self.name, self.bound));
-        let manager = EventManager::from_mailbox(mailbox.clone());
-        runtime.spawn(EventLoop::new(mailbox, self.debug_event).run());
-        Ok(manager)
+        Ok((
+            Arc::new(Mailbox::new(self.name, self.bound)),
+            self.debug_event,
+        ))
     }
 }
 

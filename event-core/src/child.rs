@@ -1,0 +1,498 @@
+//! What a supervisor runs: child specifications, and the kinds of child (plain tasks, event
+//! managers, guards, nested supervisors) behind one interface.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::sync::{oneshot, Notify};
+
+use crate::exit::Cause;
+use crate::handler::{BoxError, BoxFuture, Handler};
+use crate::install::{Install, Installer};
+use crate::mailbox::Mailbox;
+use crate::manager::{Builder, EventManager};
+use crate::restart::{InPlace, Intensity};
+
+/// When a child that ended is started again (OTP's restart types).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Restart {
+    /// Always restarted, however it ended, even normally.
+    #[default]
+    Permanent,
+    /// Restarted only if it failed: not after a normal end or a shutdown.
+    Transient,
+    /// Never restarted; its specification is dropped when it ends.
+    Temporary,
+}
+
+/// How a child is stopped (OTP's shutdown).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Shutdown {
+    /// Aborted at once.
+    BrutalKill,
+    /// Asked to stop, and aborted if it has not stopped after this long.
+    Timeout(Duration),
+    /// Asked to stop, and waited for however long it takes (the default for supervisors).
+    Infinity,
+}
+
+/// Whether a child is a worker or a supervisor, for `count_children`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChildKind {
+    /// A task, an event manager or a guard.
+    Worker,
+    /// A nested supervisor.
+    Supervisor,
+}
+
+/// How a child ended.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum ChildExit {
+    /// It ended on its own, normally (a task returned `Ok`, a manager was stopped, a guard's
+    /// handler was removed normally).
+    Normal,
+    /// It was shut down: by its supervisor, or, for a supervisor, because it reached its
+    /// restart intensity or a significant child ended.
+    Shutdown,
+    /// It failed: a task returned an error or panicked, a guard could not re-install its
+    /// handler.
+    Failed(Cause),
+    /// It was aborted (brutal kill, or a shutdown timeout that ran out).
+    Killed,
+}
+
+impl ChildExit {
+    /// Whether a transient child ending this way is left alone: a normal end or a shutdown.
+    pub fn is_normal_or_shutdown(&self) -> bool {
+        matches!(self, ChildExit::Normal | ChildExit::Shutdown)
+    }
+}
+
+impl fmt::Display for ChildExit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChildExit::Normal => f.write_str("normal"),
+            ChildExit::Shutdown => f.write_str("shutdown"),
+            ChildExit::Failed(c) => write!(f, "failed: {c}"),
+            ChildExit::Killed => f.write_str("killed"),
+        }
+    }
+}
+
+/// Tells a task child that its supervisor wants it to stop.
+///
+/// A task that never looks at it is aborted when its shutdown timeout runs out (or at once
+/// with [`Shutdown::BrutalKill`]).
+#[derive(Clone, Default)]
+pub struct StopToken {
+    inner: Arc<StopInner>,
+}
+
+#[derive(Default)]
+struct StopInner {
+    stopped: AtomicBool,
+    notify: Notify,
+}
+
+impl StopToken {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn stop(&self) {
+        self.inner.stopped.store(true, Ordering::Release);
+        self.inner.notify.notify_waiters();
+    }
+
+    /// Whether the stop has been asked for.
+    pub fn is_stopped(&self) -> bool {
+        self.inner.stopped.load(Ordering::Acquire)
+    }
+
+    /// Waits until the stop is asked for.
+    pub async fn stopped(&self) {
+        let notified = self.inner.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if self.is_stopped() {
+            return;
+        }
+        notified.await;
+    }
+}
+
+impl fmt::Debug for StopToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StopToken")
+            .field("stopped", &self.is_stopped())
+            .finish()
+    }
+}
+
+/// What a child's start gives its supervisor: a child to run, or nothing (OTP's `ignore`).
+pub struct Start(pub(crate) Option<Launch>);
+
+impl Start {
+    /// The child is a task running `run`; it ends normally when `run` returns `Ok`, and fails
+    /// when it returns an error or panics.
+    pub fn task<F, Fut>(run: F) -> Self
+    where
+        F: FnOnce(StopToken) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
+    {
+        let token = StopToken::new();
+        let fut = run(token.clone());
+        let stop_token = token.clone();
+        Start(Some(Launch {
+            run: Box::pin(async move {
+                match fut.await {
+                    Ok(()) => ChildExit::Normal,
+                    Err(e) => ChildExit::Failed(Cause::from_error(e)),
+                }
+            }),
+            ready: None,
+            stop: Box::new(move |_restarting| stop_token.stop()),
+        }))
+    }
+
+    /// The child is not started; the supervisor keeps its specification (unless it is
+    /// temporary) and reports it as not running.
+    pub fn ignore() -> Self {
+        Start(None)
+    }
+}
+
+impl fmt::Debug for Start {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.0 {
+            Some(_) => "Start::Task",
+            None => "Start::Ignore",
+        })
+    }
+}
+
+/// A started child before its supervisor spawns it.
+pub(crate) struct Launch {
+    /// The child itself, ending with how it ended.
+    pub(crate) run: BoxFuture<'static, ChildExit>,
+    /// For a child that finishes starting once running (a manager installing its standing
+    /// handlers, a supervisor starting its children): the result of that start.
+    pub(crate) ready: Option<oneshot::Receiver<Result<(), BoxError>>>,
+    /// Asks the child to stop; `true` if it will be restarted.
+    pub(crate) stop: Box<dyn FnOnce(bool) + Send + Sync>,
+}
+
+/// How a kind of child starts, and what is done when its supervisor gives up on it for good.
+pub(crate) trait Starter: Send + Sync {
+    fn start(&self) -> BoxFuture<'static, Result<Start, BoxError>>;
+
+    /// The child will never run again: a manager's mailbox refuses senders, a supervisor's
+    /// handle answers that it is gone.
+    fn retire(&self) {}
+}
+
+/// A child of a supervisor: how to start it, and the OTP child specification around it.
+///
+/// Build one with [`ChildSpec::task`], [`ChildSpec::new`], [`Builder::supervised`] for an event
+/// manager, [`Guard::child`](crate::Guard::child), or
+/// [`SupervisorBuilder::supervised`](crate::SupervisorBuilder::supervised) for a nested supervisor; then
+/// set its restart type, shutdown and significance.
+///
+/// ```
+/// use std::time::Duration;
+/// use event_core::{ChildSpec, Restart, Shutdown};
+///
+/// let ticker = ChildSpec::task("ticker", |stop| async move {
+///     stop.stopped().await; // work until asked to stop
+///     Ok(())
+/// })
+/// .restart(Restart::Transient)
+/// .shutdown(Shutdown::Timeout(Duration::from_millis(500)));
+/// assert_eq!(ticker.id(), "ticker");
+/// ```
+#[derive(Clone)]
+pub struct ChildSpec {
+    pub(crate) id: Arc<str>,
+    pub(crate) starter: Arc<dyn Starter>,
+    pub(crate) restart: Restart,
+    pub(crate) shutdown: Shutdown,
+    pub(crate) kind: ChildKind,
+    pub(crate) significant: bool,
+}
+
+/// The default shutdown of a worker, as in OTP.
+pub(crate) const WORKER_SHUTDOWN: Shutdown = Shutdown::Timeout(Duration::from_secs(5));
+
+impl ChildSpec {
+    pub(crate) fn from_starter(
+        id: impl Into<Arc<str>>,
+        starter: Arc<dyn Starter>,
+        kind: ChildKind,
+    ) -> Self {
+        ChildSpec {
+            id: id.into(),
+            starter,
+            restart: Restart::Permanent,
+            shutdown: match kind {
+                ChildKind::Worker => WORKER_SHUTDOWN,
+                ChildKind::Supervisor => Shutdown::Infinity,
+            },
+            kind,
+            significant: false,
+        }
+    }
+
+    /// A plain async task: each start runs `run` with a fresh [`StopToken`]. It ends normally
+    /// when `run` returns `Ok`, and fails when it returns an error or panics.
+    pub fn task<F, Fut>(id: impl Into<Arc<str>>, run: F) -> Self
+    where
+        F: Fn(StopToken) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
+    {
+        let run = Arc::new(run);
+        Self::new(id, move || {
+            let run = run.clone();
+            async move { Ok(Start::task(move |stop| run(stop))) }
+        })
+    }
+
+    /// A child with a start step that may decide not to run ([`Start::ignore`]) or fail (an
+    /// error), as an OTP child's `start_link` returns `ignore` or `{error, R}`.
+    pub fn new<F, Fut>(id: impl Into<Arc<str>>, start: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Start, BoxError>> + Send + 'static,
+    {
+        struct FnStarter<F>(F);
+        impl<F, Fut> Starter for FnStarter<F>
+        where
+            F: Fn() -> Fut + Send + Sync + 'static,
+            Fut: Future<Output = Result<Start, BoxError>> + Send + 'static,
+        {
+            fn start(&self) -> BoxFuture<'static, Result<Start, BoxError>> {
+                Box::pin((self.0)())
+            }
+        }
+        Self::from_starter(id, Arc::new(FnStarter(start)), ChildKind::Worker)
+    }
+
+    /// When the child is restarted (default [`Restart::Permanent`]).
+    pub fn restart(mut self, restart: Restart) -> Self {
+        self.restart = restart;
+        self
+    }
+
+    /// How the child is stopped (default 5 seconds for workers, infinity for supervisors).
+    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = shutdown;
+        self
+    }
+
+    /// Marks the child significant for its supervisor's
+    /// [`AutoShutdown`](crate::AutoShutdown): when it ends on its own and is not restarted,
+    /// the supervisor may shut down. A significant child cannot be permanent.
+    pub fn significant(mut self, significant: bool) -> Self {
+        self.significant = significant;
+        self
+    }
+
+    /// The child's id within its supervisor.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The child's restart type.
+    pub fn restart_type(&self) -> Restart {
+        self.restart
+    }
+
+    /// Whether the child is a worker or a supervisor.
+    pub fn kind(&self) -> ChildKind {
+        self.kind
+    }
+}
+
+impl fmt::Debug for ChildSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildSpec")
+            .field("id", &self.id)
+            .field("restart", &self.restart)
+            .field("shutdown", &self.shutdown)
+            .field("kind", &self.kind)
+            .field("significant", &self.significant)
+            .finish()
+    }
+}
+
+/// Runs a child's future, turning a panic into a failure.
+pub(crate) struct CatchUnwind<F>(pub(crate) F);
+
+impl<F: Future<Output = ChildExit> + Unpin> Future for CatchUnwind<F> {
+    type Output = ChildExit;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ChildExit> {
+        let fut = &mut self.0;
+        match catch_unwind(AssertUnwindSafe(|| Pin::new(fut).poll(cx))) {
+            Ok(p) => p,
+            Err(panic) => Poll::Ready(ChildExit::Failed(Cause::from_panic(panic))),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Event managers as children.
+
+type MakeInstaller<E> = Box<dyn Fn(&Arc<Mailbox<E>>) -> Installer<E> + Send + Sync>;
+
+/// An event manager to be run by a supervisor: built by [`Builder::supervised`], with the handlers
+/// every incarnation starts with.
+///
+/// Its handle ([`EventManager`]) is made now and outlives every restart: events sent while the
+/// manager restarts wait in its mailbox and are handled by the next incarnation, after its
+/// standing handlers are installed and before anything else.
+#[must_use = "a manager child does nothing until built and given to a supervisor"]
+pub struct ManagerChild<E: 'static> {
+    id: Arc<str>,
+    builder: Builder<E>,
+    standing: Vec<MakeInstaller<E>>,
+}
+
+impl<E: Send + Sync + 'static> Builder<E> {
+    /// Makes this manager a supervisor's child with id `id`; see [`ManagerChild`].
+    pub fn supervised(self, id: impl Into<Arc<str>>) -> ManagerChild<E> {
+        ManagerChild {
+            id: id.into(),
+            builder: self,
+            standing: Vec::new(),
+        }
+    }
+}
+
+impl<E: Send + Sync + 'static> ManagerChild<E> {
+    /// A standing handler: installed (inline, unsupervised) by every incarnation before its
+    /// first message, with a fresh clone of `args`. If its `init` fails, the manager fails to
+    /// start.
+    pub fn handler<H>(self, install: impl Into<Install<H>>, args: H::Args) -> Self
+    where
+        H: Handler<E>,
+        H::Args: Clone + Sync,
+    {
+        self.standing_handler(install.into(), args, None)
+    }
+
+    /// A standing handler that the manager also restarts in place after a crash (see
+    /// [`EventManager::add_handler_in_place`]).
+    pub fn handler_in_place<H>(
+        self,
+        install: impl Into<Install<H>>,
+        args: H::Args,
+        intensity: Intensity,
+    ) -> Self
+    where
+        H: Handler<E>,
+        H::Args: Clone + Sync,
+    {
+        self.standing_handler(install.into(), args, Some(intensity))
+    }
+
+    fn standing_handler<H>(
+        mut self,
+        install: Install<H>,
+        args: H::Args,
+        intensity: Option<Intensity>,
+    ) -> Self
+    where
+        H: Handler<E>,
+        H::Args: Clone + Sync,
+    {
+        self.standing.push(Box::new(move |mailbox| {
+            let restart = intensity.map(|i| InPlace::new(i, args.clone()));
+            install
+                .clone()
+                .installer_for(mailbox.clone(), args.clone(), restart)
+        }));
+        self
+    }
+
+    /// The manager's handle, which reaches every incarnation, and its child specification.
+    pub fn build(self) -> Result<(EventManager<E>, ChildSpec), crate::StartError> {
+        let (mailbox, debug_event) = self.builder.into_parts()?;
+        mailbox.set_supervised();
+        let handle = EventManager::from_mailbox(mailbox.clone());
+        let starter = ManagerStarter {
+            handle: handle.clone(),
+            mailbox,
+            debug_event,
+            standing: self.standing,
+        };
+        Ok((
+            handle,
+            ChildSpec::from_starter(self.id, Arc::new(starter), ChildKind::Worker),
+        ))
+    }
+}
+
+impl<E> fmt::Debug for ManagerChild<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ManagerChild")
+            .field("id", &self.id)
+            .field("standing", &self.standing.len())
+            .finish_non_exhaustive()
+    }
+}
+
+struct ManagerStarter<E: 'static> {
+    /// Keeps the manager from ending when its users drop their handles.
+    handle: EventManager<E>,
+    mailbox: Arc<Mailbox<E>>,
+    debug_event: Option<fn(&E) -> String>,
+    standing: Vec<MakeInstaller<E>>,
+}
+
+impl<E: Send + Sync + 'static> Starter for ManagerStarter<E> {
+    fn start(&self) -> BoxFuture<'static, Result<Start, BoxError>> {
+        use crate::event_loop::{EventLoop, LoopEnd};
+        use crate::mailbox::{Msg, Op};
+
+        let _ = &self.handle;
+        let mailbox = self.mailbox.clone();
+        mailbox.reopen();
+        let standing: Vec<Installer<E>> = self.standing.iter().map(|m| m(&mailbox)).collect();
+        let mut event_loop = EventLoop::new(mailbox.clone(), self.debug_event);
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let run = Box::pin(async move {
+            if let Err(e) = event_loop.install_standing(standing).await {
+                let _ = ready_tx.send(Err(Box::new(e) as BoxError));
+                return ChildExit::Shutdown;
+            }
+            let _ = ready_tx.send(Ok(()));
+            match event_loop.run().await {
+                LoopEnd::Stopped => ChildExit::Normal,
+                LoopEnd::Halted => ChildExit::Shutdown,
+            }
+        });
+        let stop_box = mailbox.clone();
+        let stop = Box::new(move |restarting: bool| {
+            let (reply, _rx) = oneshot::channel();
+            let _ = stop_box.push(Msg::Op(Box::new(Op::Halt { restarting, reply })));
+        });
+        Box::pin(async move {
+            Ok(Start(Some(Launch {
+                run,
+                ready: Some(ready_rx),
+                stop,
+            })))
+        })
+    }
+
+    fn retire(&self) {
+        self.mailbox.retire();
+    }
+}

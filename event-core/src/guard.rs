@@ -1,0 +1,328 @@
+//! Handler guards: a supervisor child that installs a supervised handler and re-installs it
+//! when it leaves abnormally (lager's watcher, as a reusable part).
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::child::{ChildSpec, Restart, Start, StopToken};
+use crate::error::{AddError, SwapError};
+use crate::exit::{Cause, ExitReason};
+use crate::handler::{BoxError, BoxFuture, Handler};
+use crate::install::Install;
+use crate::link::{Link, Notice, SupLink};
+use crate::manager::EventManager;
+use crate::restart::Intensity;
+
+/// Marks a handler's `init` error as fatal: a [`Guard`] does not retry an install that
+/// failed with it, and stops with it instead.
+///
+/// ```
+/// use event_core::{handler, Fatal};
+///
+/// struct Config;
+///
+/// #[handler(event = ())]
+/// impl Config {
+///     fn init(path: Option<String>) -> Result<Self, Fatal> {
+///         match path {
+///             // Retrying cannot help: no path was given.
+///             None => Err(Fatal::new("no configuration path given")),
+///             Some(_) => Ok(Config),
+///         }
+///     }
+///
+///     fn handle_event(&mut self, _: &()) {}
+/// }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Fatal(pub BoxError);
+
+impl Fatal {
+    /// A fatal error from any error or message.
+    pub fn new(error: impl Into<BoxError>) -> Self {
+        Fatal(error.into())
+    }
+}
+
+/// An install error a guard can judge: fatal (stop) or worth retrying.
+pub trait InstallError: std::error::Error + Send + Sync + 'static {
+    /// Whether retrying cannot help: the identity is taken, the request is invalid, or the
+    /// handler's `init` failed with [`Fatal`].
+    fn is_fatal(&self) -> bool;
+}
+
+fn fatal_init(cause: &Cause) -> bool {
+    matches!(cause, Cause::Error(e) if e.downcast_ref::<Fatal>().is_some())
+}
+
+impl InstallError for AddError {
+    fn is_fatal(&self) -> bool {
+        match self {
+            AddError::ManagerGone => false,
+            AddError::InitFailed(crash) => fatal_init(crash.cause()),
+            _ => true,
+        }
+    }
+}
+
+impl InstallError for SwapError {
+    fn is_fatal(&self) -> bool {
+        match self {
+            SwapError::ManagerGone => false,
+            SwapError::InitFailed(crash) => fatal_init(crash.cause()),
+            _ => true,
+        }
+    }
+}
+
+/// How a guard retries a failed re-install: the first try at once, then after `first`,
+/// doubling up to `max`, `attempts` tries in all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    /// The wait before the second try.
+    pub first: Duration,
+    /// The longest wait between tries.
+    pub max: Duration,
+    /// Tries in all before the guard gives up and fails (at least 1).
+    pub attempts: u32,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            first: Duration::from_millis(10),
+            max: Duration::from_secs(1),
+            attempts: 5,
+        }
+    }
+}
+
+/// Why a guard failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GuardError {
+    /// The install failed in a way retrying cannot help.
+    #[error("the guarded handler cannot be installed: {0}")]
+    Fatal(BoxError),
+    /// Every re-install try failed.
+    #[error("the guarded handler could not be re-installed in {attempts} tries; the last failed with: {last}")]
+    ReinstallFailed {
+        /// How many tries.
+        attempts: u32,
+        /// The last try's error.
+        last: BoxError,
+    },
+}
+
+type Installer = Arc<dyn Fn() -> BoxFuture<'static, Result<Link, (bool, BoxError)>> + Send + Sync>;
+
+/// A handler guard: a supervisor child that installs a supervised handler into a manager and
+/// watches it. When the handler leaves normally (removed, deleted) or the manager shuts down,
+/// the guard ends normally; when it leaves any other way (a crash, the manager restarted or
+/// gone), the guard installs it again, retrying with [`Backoff`]. A handler swapped for
+/// another under the same supervision is followed: the guard watches the new one.
+///
+/// The guard is transient by default: it is restarted by its supervisor only if it fails (a
+/// fatal install error, or every retry failed), and that counts toward the supervisor's
+/// intensity. When the guard is stopped, its link drops and the handler is removed with
+/// [`Terminate::SupervisorGone`](crate::Terminate::SupervisorGone).
+///
+/// ```
+/// # use event_core::*;
+/// struct Log;
+///
+/// #[handler(event = String)]
+/// impl Log {
+///     fn init() -> Self {
+///         Log
+///     }
+///     fn handle_event(&mut self, line: &String) {
+///         println!("{line}");
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (events, manager) = EventManager::<String>::builder().supervised("events").build()?;
+/// let guard = Guard::new(&events, Install::<Log>::new(), ()).child("log-guard");
+/// let sup = Supervisor::builder().child(manager).child(guard).start().await?;
+/// assert_eq!(events.which_handlers().await?.len(), 1);
+/// sup.stop().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+#[must_use = "a guard does nothing until made a child of a supervisor"]
+pub struct Guard {
+    install: Installer,
+    backoff: Backoff,
+}
+
+impl Guard {
+    /// A guard that installs `H` with `args` (cloned for each install) through
+    /// [`add_sup_handler_with`](EventManager::add_sup_handler_with).
+    pub fn new<E, H>(
+        manager: &EventManager<E>,
+        install: impl Into<Install<H>>,
+        args: H::Args,
+    ) -> Self
+    where
+        E: Send + Sync + 'static,
+        H: Handler<E>,
+        H::Args: Clone + Sync,
+    {
+        let manager = manager.clone();
+        let install = install.into();
+        Self::custom(move || {
+            let manager = manager.clone();
+            let install = install.clone();
+            let args = args.clone();
+            async move { manager.add_sup_handler_with(install, args).await }
+        })
+    }
+
+    /// A guard whose handler is also restarted in place by the manager (see
+    /// [`EventManager::add_sup_handler_in_place`]); the guard re-installs it once the in-place
+    /// intensity is spent.
+    pub fn in_place<E, H>(
+        manager: &EventManager<E>,
+        install: impl Into<Install<H>>,
+        args: H::Args,
+        intensity: Intensity,
+    ) -> Self
+    where
+        E: Send + Sync + 'static,
+        H: Handler<E>,
+        H::Args: Clone + Sync,
+    {
+        let manager = manager.clone();
+        let install = install.into();
+        Self::custom(move || {
+            let manager = manager.clone();
+            let install = install.clone();
+            let args = args.clone();
+            async move {
+                manager
+                    .add_sup_handler_in_place(install, args, intensity)
+                    .await
+            }
+        })
+    }
+
+    /// A guard with its own install step, for example a
+    /// [`swap_sup_handler`](EventManager::swap_sup_handler) that takes over a default
+    /// handler's state. It runs for the first install and for every re-install.
+    pub fn custom<H, F, Fut, Er>(install: F) -> Self
+    where
+        H: 'static,
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<SupLink<H>, Er>> + Send + 'static,
+        Er: InstallError,
+    {
+        let install: Installer = Arc::new(move || {
+            let fut = install();
+            Box::pin(async move {
+                fut.await
+                    .map(SupLink::into_link)
+                    .map_err(|e| (e.is_fatal(), Box::new(e) as BoxError))
+            })
+        });
+        Guard {
+            install,
+            backoff: Backoff::default(),
+        }
+    }
+
+    /// How re-installs are retried.
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// The guard as a supervisor child with id `id`, transient. Its start installs the
+    /// handler once: if that fails, the start fails (and with it a supervisor's start).
+    pub fn child(self, id: impl Into<Arc<str>>) -> ChildSpec {
+        let id: Arc<str> = id.into();
+        let name = id.clone();
+        ChildSpec::new(id, move || {
+            let guard = self.clone();
+            let name = name.clone();
+            async move {
+                let link = (guard.install)().await.map_err(|(fatal, e)| match fatal {
+                    true => Box::new(GuardError::Fatal(e)) as BoxError,
+                    false => e,
+                })?;
+                Ok(Start::task(move |stop| guard.watch(name, link, stop)))
+            }
+        })
+        .restart(Restart::Transient)
+    }
+
+    async fn watch(self, name: Arc<str>, mut link: Link, stop: StopToken) -> Result<(), BoxError> {
+        loop {
+            let notice = tokio::select! {
+                _ = stop.stopped() => return Ok(()),
+                n = link.notice() => n,
+            };
+            let reason = match notice {
+                Notice::Restarted(crash) => {
+                    tracing::warn!(guard = %name, reason = %crash, "guarded handler restarted in place");
+                    continue;
+                }
+                Notice::Exited(reason) => reason,
+            };
+            match reason {
+                ExitReason::Normal | ExitReason::Shutdown => return Ok(()),
+                ExitReason::Swapped {
+                    link: Some(next), ..
+                } => link = next,
+                // Another supervises the new handler now.
+                ExitReason::Swapped { link: None, .. } => return Ok(()),
+                other => {
+                    tracing::warn!(guard = %name, reason = %other, "guarded handler left; re-installing it");
+                    match self.reinstall(&stop).await? {
+                        Some(next) => link = next,
+                        None => return Ok(()),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Re-installs with backoff; `None` if asked to stop meanwhile.
+    async fn reinstall(&self, stop: &StopToken) -> Result<Option<Link>, GuardError> {
+        let attempts = self.backoff.attempts.max(1);
+        let mut delay = self.backoff.first;
+        let mut attempt = 1;
+        loop {
+            let result = tokio::select! {
+                _ = stop.stopped() => return Ok(None),
+                r = (self.install)() => r,
+            };
+            match result {
+                Ok(link) => return Ok(Some(link)),
+                Err((true, e)) => return Err(GuardError::Fatal(e)),
+                Err((false, last)) if attempt >= attempts => {
+                    return Err(GuardError::ReinstallFailed { attempts, last })
+                }
+                Err((false, _)) => {}
+            }
+            attempt += 1;
+            tokio::select! {
+                _ = stop.stopped() => return Ok(None),
+                _ = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(self.backoff.max);
+        }
+    }
+}
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guard")
+            .field("backoff", &self.backoff)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,612 @@
+//! Supervised handlers in trees (DESIGN.md §6-7, seeds 002 and 003): guards that re-install
+//! their handler, the alarm-handler swap with state hand-over, the lager-style tree, and
+//! manager handles that survive restarts without losing events.
+//!
+//! Every wait that could hang is bounded by `within` (10 s), so a bug fails instead of hanging.
+
+use std::future::IntoFuture;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use event_core::{
+    Call, ChildSpec, Context, EventManager, ExitReason, Fatal, Guard, GuardError, Handler, Install,
+    Intensity, Step, Strategy, Supervisor, SupervisorError, Terminate,
+};
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+
+async fn within<F: IntoFuture>(f: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(10), f)
+        .await
+        .expect("timed out after 10 s")
+}
+
+#[derive(Debug)]
+enum Ev {
+    Num(u64),
+    Crash,
+}
+
+/// Forwards every number it sees, with its incarnation, and crashes on `Crash`.
+struct Counter {
+    incarnation: u32,
+    seen: UnboundedSender<(u32, u64)>,
+}
+
+#[derive(Clone)]
+struct CounterArgs {
+    incarnations: Arc<AtomicU32>,
+    seen: UnboundedSender<(u32, u64)>,
+}
+
+impl CounterArgs {
+    fn new() -> (Self, UnboundedReceiver<(u32, u64)>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (
+            CounterArgs {
+                incarnations: Arc::new(AtomicU32::new(0)),
+                seen: tx,
+            },
+            rx,
+        )
+    }
+}
+
+impl Handler<Ev> for Counter {
+    type Args = CounterArgs;
+    type Info = ();
+    type Handover = ();
+
+    fn init(args: CounterArgs, _: &mut Context<Ev, Self>) -> Step<'static, Self> {
+        let incarnation = args.incarnations.fetch_add(1, Ordering::SeqCst) + 1;
+        Step::ok(Counter {
+            incarnation,
+            seen: args.seen,
+        })
+    }
+
+    fn handle_event(&mut self, ev: &Ev, _: &mut Context<Ev, Self>) -> Step<'_> {
+        match ev {
+            Ev::Num(n) => {
+                let _ = self.seen.send((self.incarnation, *n));
+                Step::ok(())
+            }
+            Ev::Crash => panic!("asked to crash"),
+        }
+    }
+
+    fn terminate(self, _: Terminate) -> Step<'static, ()> {
+        Step::ok(())
+    }
+}
+
+struct Incarnation;
+
+impl Call<Ev, Incarnation> for Counter {
+    type Reply = u32;
+    fn handle_call(&mut self, _: Incarnation, _: &mut Context<Ev, Self>) -> Step<'_, u32> {
+        Step::ok(self.incarnation)
+    }
+}
+
+fn counter_ref() -> event_core::HandlerRef<Counter> {
+    Install::<Counter>::new().handler_ref().clone()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Guards
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_guard_reinstalls_its_handler_after_a_crash() {
+    let (args, mut seen) = CounterArgs::new();
+    let incarnations = args.incarnations.clone();
+    let (events, manager) = EventManager::<Ev>::builder()
+        .debug_events()
+        .supervised("events")
+        .build()
+        .unwrap();
+    let guard = Guard::new(&events, Install::<Counter>::new(), args).child("guard");
+    let sup = within(Supervisor::builder().child(manager).child(guard).start())
+        .await
+        .unwrap();
+    // The tree starts in order: once started, the handler is installed.
+    assert_eq!(incarnations.load(Ordering::SeqCst), 1);
+
+    events.notify(Ev::Crash).await.unwrap();
+    // The guard re-installs; a call waits until the new one answers.
+    let reply = within(async {
+        loop {
+            if let Ok(n) = events.call(&counter_ref(), Incarnation).await {
+                break n;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert_eq!(reply, 2);
+    events.sync_notify(Ev::Num(7)).await.unwrap();
+    assert_eq!(within(seen.recv()).await, Some((2, 7)));
+    within(sup.stop()).await.unwrap();
+    assert!(events.is_stopped(), "the manager ends with its tree");
+}
+
+#[tokio::test]
+async fn a_guard_ends_normally_when_its_handler_is_deleted() {
+    let (args, _seen) = CounterArgs::new();
+    let (events, manager) = EventManager::<Ev>::builder()
+        .supervised("events")
+        .build()
+        .unwrap();
+    let (ended_tx, mut ended) = mpsc::unbounded_channel();
+    // A watcher child after the guard tells when the supervisor's children change: the guard
+    // is transient, so a normal end is not restarted and leaves it not running.
+    let guard = Guard::new(&events, Install::<Counter>::new(), args).child("guard");
+    let sup = within(
+        Supervisor::builder()
+            .child(manager)
+            .child(guard)
+            .child(ChildSpec::task("probe", move |stop| {
+                let ended_tx = ended_tx.clone();
+                async move {
+                    stop.stopped().await;
+                    let _ = ended_tx.send(());
+                    Ok(())
+                }
+            }))
+            .start(),
+    )
+    .await
+    .unwrap();
+    events.delete_handler(&counter_ref(), ()).await.unwrap();
+    let guard_state = within(async {
+        loop {
+            let children = sup.which_children().await.unwrap();
+            let g = children.iter().find(|c| c.id == "guard".into()).unwrap();
+            if g.state != event_core::ChildState::Running {
+                break g.state;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert_eq!(guard_state, event_core::ChildState::NotRunning);
+    assert!(events.which_handlers().await.unwrap().is_empty());
+    within(sup.stop()).await.unwrap();
+    assert_eq!(within(ended.recv()).await, Some(()));
+}
+
+/// Fails `init` with [`Fatal`] when told to.
+struct Picky;
+
+impl Handler<Ev> for Picky {
+    type Args = bool;
+    type Info = ();
+    type Handover = ();
+    fn init(fatal: bool, _: &mut Context<Ev, Self>) -> Step<'static, Self> {
+        match fatal {
+            true => Step::err(Fatal::new("no configuration")),
+            false => Step::err("not yet"),
+        }
+    }
+    fn handle_event(&mut self, _: &Ev, _: &mut Context<Ev, Self>) -> Step<'_> {
+        Step::ok(())
+    }
+    fn terminate(self, _: Terminate) -> Step<'static, ()> {
+        Step::ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_guard_whose_first_install_fails_fails_the_tree_start() {
+    let (events, manager) = EventManager::<Ev>::builder()
+        .supervised("events")
+        .build()
+        .unwrap();
+    let guard = Guard::new(&events, Install::<Picky>::new(), true).child("picky");
+    let err = within(Supervisor::builder().child(manager).child(guard).start())
+        .await
+        .unwrap_err();
+    match &err {
+        SupervisorError::FailedToStartChild { id, reason } => {
+            assert_eq!(*id, "picky".into());
+            assert!(reason.to_string().contains("no configuration"), "{reason}");
+        }
+        other => panic!("expected FailedToStartChild, got {other:?}"),
+    }
+    assert!(
+        events.is_stopped(),
+        "the started manager was stopped and retired"
+    );
+}
+
+#[test]
+fn guard_errors_say_what_failed() {
+    let e = GuardError::ReinstallFailed {
+        attempts: 3,
+        last: "boom".into(),
+    };
+    assert_eq!(
+        e.to_string(),
+        "the guarded handler could not be re-installed in 3 tries; the last failed with: boom"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seed 002: a guard swaps the default alarm handler for its own, taking over its state
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug)]
+enum Alarm {
+    Set(&'static str),
+    Clear(&'static str),
+}
+
+/// The default handler: keeps the alarms set.
+struct DefaultAlarms(Vec<&'static str>);
+
+impl Handler<Alarm> for DefaultAlarms {
+    type Args = ();
+    type Info = ();
+    type Handover = Vec<&'static str>;
+    fn init(_: (), _: &mut Context<Alarm, Self>) -> Step<'static, Self> {
+        Step::ok(DefaultAlarms(Vec::new()))
+    }
+    fn handle_event(&mut self, a: &Alarm, _: &mut Context<Alarm, Self>) -> Step<'_> {
+        match a {
+            Alarm::Set(n) => self.0.push(n),
+            Alarm::Clear(n) => self.0.retain(|x| x != n),
+        }
+        Step::ok(())
+    }
+    fn terminate(self, _: Terminate) -> Step<'static, Vec<&'static str>> {
+        Step::ok(self.0)
+    }
+}
+
+/// The custom handler: starts from the default one's alarms; crashes on the alarm "bug".
+struct MyAlarms(Vec<&'static str>);
+
+impl Handler<Alarm> for MyAlarms {
+    type Args = Vec<&'static str>;
+    type Info = ();
+    type Handover = ();
+    fn init(old: Vec<&'static str>, _: &mut Context<Alarm, Self>) -> Step<'static, Self> {
+        Step::ok(MyAlarms(old))
+    }
+    fn handle_event(&mut self, a: &Alarm, _: &mut Context<Alarm, Self>) -> Step<'_> {
+        match a {
+            Alarm::Set("bug") => panic!("bad alarm"),
+            Alarm::Set(n) => self.0.push(n),
+            Alarm::Clear(n) => self.0.retain(|x| x != n),
+        }
+        Step::ok(())
+    }
+    fn terminate(self, _: Terminate) -> Step<'static, ()> {
+        Step::ok(())
+    }
+}
+
+struct Active;
+
+impl Call<Alarm, Active> for MyAlarms {
+    type Reply = Vec<&'static str>;
+    fn handle_call(&mut self, _: Active, _: &mut Context<Alarm, Self>) -> Step<'_, Self::Reply> {
+        Step::ok(self.0.clone())
+    }
+}
+
+#[tokio::test]
+async fn seed_002_a_guard_swaps_the_default_handler_and_the_state_is_handed_over() {
+    let (alarms, manager) = EventManager::<Alarm>::builder()
+        .debug_events()
+        .supervised("alarm_handler")
+        .handler(Install::<DefaultAlarms>::new(), ())
+        .build()
+        .unwrap();
+    let default = Install::<DefaultAlarms>::new().handler_ref().clone();
+    let mine = Install::<MyAlarms>::new().handler_ref().clone();
+    // The guard's install is my_alarm_handler:start/1: swap the default for ours, supervised.
+    let guard = {
+        let alarms = alarms.clone();
+        let default = default.clone();
+        Guard::custom(move || {
+            let alarms = alarms.clone();
+            let default = default.clone();
+            async move {
+                alarms
+                    .swap_sup_handler(&default, (), Install::<MyAlarms>::new(), |old| {
+                        old.unwrap_or_default()
+                    })
+                    .await
+            }
+        })
+        .child("my_alarm_guard")
+    };
+    // Alarms set before the guard starts are in the default handler's state.
+    let sup = Supervisor::builder()
+        .strategy(Strategy::OneForOne)
+        .child(manager)
+        .child(
+            ChildSpec::task("raise", {
+                let alarms = alarms.clone();
+                move |_stop| {
+                    let alarms = alarms.clone();
+                    async move {
+                        alarms.sync_notify(Alarm::Set("disk")).await?;
+                        alarms.sync_notify(Alarm::Set("fan")).await?;
+                        alarms.sync_notify(Alarm::Clear("fan")).await?;
+                        Ok(())
+                    }
+                }
+            })
+            .restart(event_core::Restart::Temporary),
+        )
+        .child(guard);
+    let sup = within(sup.start()).await.unwrap();
+    assert_eq!(
+        within(alarms.call(&mine, Active)).await.unwrap(),
+        vec!["disk"],
+        "the default handler's alarms reached the custom handler's init"
+    );
+    assert_eq!(
+        alarms.which_handlers().await.unwrap(),
+        vec![mine.id().clone()]
+    );
+
+    // A crash: the guard runs its install again; the default handler is gone, so the swap
+    // starts from no hand-over, and the custom handler is back.
+    alarms.sync_notify(Alarm::Set("bug")).await.unwrap();
+    let back = within(async {
+        loop {
+            if let Ok(a) = alarms.call(&mine, Active).await {
+                break a;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(back.is_empty());
+    within(sup.stop()).await.unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seed 003: the lager-style tree, built by hand
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn seed_003_lager_tree_guards_under_a_simple_one_for_one_supervisor() {
+    let (events, manager) = EventManager::<Ev>::builder()
+        .name("my_event")
+        .debug_events()
+        .supervised("my_event")
+        .build()
+        .unwrap();
+    let (args, mut seen) = CounterArgs::new();
+    let template_events = events.clone();
+    let (guards, guard_sup) = Supervisor::builder()
+        .name("guards")
+        .strategy(Strategy::SimpleOneForOne)
+        .template(move |args: CounterArgs| {
+            Guard::new(&template_events, Install::<Counter>::new(), args).child("guard")
+        })
+        .supervised("guards")
+        .unwrap();
+    let top = within(
+        Supervisor::builder()
+            .name("top")
+            .intensity(Intensity::new(10, Duration::from_secs(60)))
+            .child(manager)
+            .child(guard_sup)
+            .start(),
+    )
+    .await
+    .unwrap();
+    within(guards.start_dynamic(args.clone())).await.unwrap();
+    events.sync_notify(Ev::Num(1)).await.unwrap();
+    assert_eq!(within(seen.recv()).await, Some((1, 1)));
+
+    events.notify(Ev::Crash).await.unwrap();
+    let n = within(async {
+        loop {
+            if let Ok(n) = events.call(&counter_ref(), Incarnation).await {
+                break n;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert_eq!(n, 2, "the guard re-installed the handler");
+    let count = guards.count_children().await.unwrap();
+    assert_eq!((count.specs, count.active), (1, 1));
+
+    within(top.stop()).await.unwrap();
+    assert!(guards.is_stopped());
+    assert!(events.is_stopped());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handles survive restarts
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_sent_while_a_manager_restarts_are_handled_by_the_new_incarnation() {
+    const N: u64 = 4000;
+    let (args, mut seen) = CounterArgs::new();
+    let (events, manager) = EventManager::<Ev>::builder()
+        .supervised("events")
+        .handler(Install::<Counter>::new(), args)
+        .build()
+        .unwrap();
+    let (fail_tx, fail_rx) = mpsc::unbounded_channel::<()>();
+    let fail_rx = Arc::new(tokio::sync::Mutex::new(fail_rx));
+    let (started_tx, mut started) = mpsc::unbounded_channel::<()>();
+    // one_for_all: the trigger's failure restarts the manager too.
+    let sup = within(
+        Supervisor::builder()
+            .strategy(Strategy::OneForAll)
+            .intensity(Intensity::new(100, Duration::from_secs(60)))
+            .child(manager)
+            .child(ChildSpec::task("trigger", move |stop| {
+                let fail_rx = fail_rx.clone();
+                let started_tx = started_tx.clone();
+                async move {
+                    let _ = started_tx.send(());
+                    let mut rx = fail_rx.lock().await;
+                    tokio::select! {
+                        _ = rx.recv() => Err("restart the tree".into()),
+                        _ = stop.stopped() => Ok(()),
+                    }
+                }
+            }))
+            .start(),
+    )
+    .await
+    .unwrap();
+    within(started.recv()).await.unwrap();
+    // Half the events, then the restart, with the other half sent while it happens.
+    for n in 0..N / 2 {
+        events.notify(Ev::Num(n)).await.unwrap();
+    }
+    fail_tx.send(()).unwrap();
+    for n in N / 2..N {
+        events.notify(Ev::Num(n)).await.unwrap();
+    }
+    within(started.recv()).await.unwrap();
+    events.sync_notify(Ev::Num(N)).await.unwrap();
+    let mut got = Vec::new();
+    let mut incarnations = std::collections::BTreeSet::new();
+    while got.len() as u64 <= N {
+        let (inc, n) = within(seen.recv()).await.unwrap();
+        incarnations.insert(inc);
+        got.push(n);
+    }
+    assert_eq!(
+        got,
+        (0..=N).collect::<Vec<_>>(),
+        "each event once, in order"
+    );
+    assert_eq!(
+        incarnations.into_iter().collect::<Vec<_>>(),
+        vec![1, 2],
+        "the manager was restarted once, between the events"
+    );
+    within(sup.stop()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_guarded_handler_is_back_after_a_one_for_all_restart() {
+    let (args, _seen) = CounterArgs::new();
+    let (events, manager) = EventManager::<Ev>::builder()
+        .supervised("events")
+        .build()
+        .unwrap();
+    let guard = Guard::new(&events, Install::<Counter>::new(), args).child("guard");
+    let (fail_tx, fail_rx) = mpsc::unbounded_channel::<()>();
+    let fail_rx = Arc::new(tokio::sync::Mutex::new(fail_rx));
+    let sup = within(
+        Supervisor::builder()
+            .strategy(Strategy::OneForAll)
+            .intensity(Intensity::new(5, Duration::from_secs(60)))
+            .child(manager)
+            .child(guard)
+            .child(
+                ChildSpec::task("trigger", move |_stop| {
+                    let fail_rx = fail_rx.clone();
+                    async move {
+                        fail_rx.lock().await.recv().await;
+                        Err("fail".into())
+                    }
+                })
+                // It does not look at its stop token: killed at once when stopped.
+                .shutdown(event_core::Shutdown::BrutalKill),
+            )
+            .start(),
+    )
+    .await
+    .unwrap();
+    fail_tx.send(()).unwrap();
+    let n = within(async {
+        loop {
+            if let Ok(n) = events.call(&counter_ref(), Incarnation).await {
+                if n == 2 {
+                    break n;
+                }
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert_eq!(n, 2);
+    assert_eq!(events.which_handlers().await.unwrap().len(), 1);
+    within(sup.stop()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_guard_ends_with_its_manager_stopped_on_purpose() {
+    let (args, _seen) = CounterArgs::new();
+    let (events, manager) = EventManager::<Ev>::builder()
+        .supervised("events")
+        .build()
+        .unwrap();
+    let guard = Guard::new(&events, Install::<Counter>::new(), args).child("guard");
+    let sup = within(Supervisor::builder().child(manager).child(guard).start())
+        .await
+        .unwrap();
+    // A terminated manager tells its handlers' supervisors Shutdown: the guard ends normally
+    // and, transient, is not restarted; restarting the manager does not bring the handler.
+    sup.terminate_child("events").await.unwrap();
+    let state = within(async {
+        loop {
+            let children = sup.which_children().await.unwrap();
+            let g = children.iter().find(|c| c.id == "guard".into()).unwrap();
+            if g.state != event_core::ChildState::Running {
+                break g.state;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert_eq!(state, event_core::ChildState::NotRunning);
+    sup.restart_child("events").await.unwrap();
+    assert!(events.which_handlers().await.unwrap().is_empty());
+    within(sup.stop()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_supervised_link_hears_manager_restarted_when_its_supervisor_restarts_the_manager() {
+    let (args, _seen) = CounterArgs::new();
+    let (events, manager) = EventManager::<Ev>::builder()
+        .supervised("events")
+        .build()
+        .unwrap();
+    let (fail_tx, fail_rx) = mpsc::unbounded_channel::<()>();
+    let fail_rx = Arc::new(tokio::sync::Mutex::new(fail_rx));
+    let sup = within(
+        Supervisor::builder()
+            .strategy(Strategy::OneForAll)
+            .intensity(Intensity::new(5, Duration::from_secs(60)))
+            .child(manager)
+            .child(
+                ChildSpec::task("fails", move |_stop| {
+                    let fail_rx = fail_rx.clone();
+                    async move {
+                        fail_rx.lock().await.recv().await;
+                        Err("fail".into())
+                    }
+                })
+                // It does not look at its stop token: killed at once when stopped.
+                .shutdown(event_core::Shutdown::BrutalKill),
+            )
+            .start(),
+    )
+    .await
+    .unwrap();
+    let link = within(events.add_sup_handler::<Counter>(args))
+        .await
+        .unwrap();
+    fail_tx.send(()).unwrap();
+    let reason = within(link).await;
+    assert!(matches!(reason, ExitReason::ManagerRestarted), "{reason:?}");
+    within(sup.stop()).await.unwrap();
+}
