@@ -234,6 +234,10 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// crashed handler. A failing re-`init` counts as a restart and is tried again.
     /// Removing, deleting or swapping the handler ends the policy.
     ///
+    /// The handler keeps its place in the list and its identity. Timers and watches end with
+    /// the incarnation that set them; messages sent through an [`InfoSender`](crate::InfoSender)
+    /// taken by an earlier incarnation reach the new one, as a request does.
+    ///
     /// ```
     /// # use event_core::*;
     /// # use std::time::Duration;
@@ -441,7 +445,9 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         rx.await.map_err(|_| ManagerError::ManagerGone)
     }
 
-    /// Waits until the manager has ended, however it ends.
+    /// Waits until the manager has ended, however it ends. A manager run by a supervisor
+    /// ([`Builder::supervised`]) has ended once its supervisor gives it up for good: its
+    /// handle outlives restarts.
     ///
     /// Called from inside one of the manager's own callbacks it would wait forever; it
     /// returns at once there instead, as the manager cannot end while its callback runs.

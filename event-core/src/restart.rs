@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 /// How many restarts are allowed within a period (OTP's `intensity` and `period`).
 ///
-/// Every restart is timestamped; timestamps older than the period are forgotten; if more than
+/// Every restart is timestamped; timestamps more than a period old are forgotten; if more than
 /// `restarts` remain, the restarting stops (the supervisor shuts down, the handler restarted in
 /// place is removed). So `restarts` restarts in a row are allowed and the next one within the
 /// period is not; with `restarts` at 0 the first failure is final.
@@ -89,7 +89,7 @@ impl RestartWindow {
         while self
             .stamps
             .front()
-            .is_some_and(|t| now.duration_since(*t) >= period)
+            .is_some_and(|t| now.duration_since(*t) > period)
         {
             self.stamps.pop_front();
         }
@@ -131,9 +131,18 @@ mod tests {
     async fn forgets_restarts_older_than_the_period() {
         let mut w = RestartWindow::new(Intensity::new(1, Duration::from_secs(5)));
         assert!(w.allow());
-        tokio::time::advance(Duration::from_secs(5)).await;
+        tokio::time::advance(Duration::from_secs(6)).await;
         assert!(w.allow());
         tokio::time::advance(Duration::from_secs(4)).await;
+        assert!(!w.allow());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_restart_exactly_one_period_old_still_counts() {
+        // OTP keeps restarts `R >= Now - Period`.
+        let mut w = RestartWindow::new(Intensity::new(1, Duration::from_secs(5)));
+        assert!(w.allow());
+        tokio::time::advance(Duration::from_secs(5)).await;
         assert!(!w.allow());
     }
 

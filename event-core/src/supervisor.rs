@@ -717,7 +717,9 @@ impl Sup {
                 Err(reason) => {
                     tracing::error!(supervisor = self.name(), child = %key, reason = %reason, "child failed to start; the supervisor does not start");
                     self.stop_all(false).await;
-                    self.retire_children(false);
+                    // A nested supervisor's start may be tried again by its parent: its own
+                    // children's handles must still reach the next try.
+                    self.retire_children(!self.top);
                     let _ = ready.send(Err(Box::new(SupervisorError::FailedToStartChild {
                         id: key,
                         reason,
