@@ -196,6 +196,11 @@ pub(crate) trait Starter: Send + Sync {
     /// The child will never run again: a manager's mailbox refuses senders, a supervisor's
     /// handle answers that it is gone.
     fn retire(&self) {}
+
+    /// The child is not running and is not being restarted (terminated, or ended and not
+    /// restarted): requests fail at once instead of waiting for a start that may never come.
+    /// The next start undoes it.
+    fn park(&self) {}
 }
 
 /// A child of a supervisor: how to start it, and the OTP child specification around it.
@@ -494,5 +499,9 @@ impl<E: Send + Sync + 'static> Starter for ManagerStarter<E> {
 
     fn retire(&self) {
         self.mailbox.retire();
+    }
+
+    fn park(&self) {
+        self.mailbox.park();
     }
 }

@@ -245,6 +245,24 @@ impl<E: 'static> Mailbox<E> {
         st.queue = rest;
     }
 
+    /// Closes a supervised manager that is not running and not being restarted: senders are
+    /// refused and what is queued is dropped (a call's caller learns the manager is gone),
+    /// until a start reopens it. Dropped events give their room back.
+    pub(crate) fn park(&self) {
+        let dropped = {
+            let mut st = self.lock();
+            st.closed = true;
+            st.waker = None;
+            std::mem::take(&mut st.queue)
+        };
+        let events = dropped
+            .iter()
+            .filter(|m| matches!(m, Msg::Event(_) | Msg::SyncEvent(..)))
+            .count();
+        drop(dropped);
+        self.release(events);
+    }
+
     /// Ends a supervised manager for good: senders are refused, waiters woken.
     pub(crate) fn retire(&self) {
         drop(self.close());

@@ -39,7 +39,7 @@ pub enum Strategy {
 /// `auto_shutdown`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum AutoShutdown {
-    /// Never: significant children are not allowed... they are allowed, and change nothing.
+    /// Never; a significant child is refused ([`SupervisorError::BadSpec`]), as in OTP.
     #[default]
     Never,
     /// When any significant child ends on its own and is not restarted.
@@ -196,8 +196,6 @@ enum Cmd {
     Which(Reply<Vec<ChildInfo>>),
     Count(Reply<ChildCount>),
     Stop(Reply<()>),
-    /// Its own supervisor stops it.
-    Halt,
 }
 
 /// What every handle to one supervisor shares, across its restarts.
@@ -207,6 +205,8 @@ struct Shared {
     tx: mpsc::UnboundedSender<Cmd>,
     /// The commands, held here between incarnations; `None` once retired.
     rx: Mutex<Option<mpsc::UnboundedReceiver<Cmd>>>,
+    /// Not running and not being restarted: requests fail at once.
+    parked: AtomicBool,
     done: AtomicBool,
     ended: Notify,
 }
@@ -222,6 +222,7 @@ impl Shared {
                 .into_boxed_str(),
             tx,
             rx: Mutex::new(Some(rx)),
+            parked: AtomicBool::new(false),
             done: AtomicBool::new(false),
             ended: Notify::new(),
         })
@@ -233,6 +234,24 @@ impl Shared {
 
     fn put_rx(&self, rx: mpsc::UnboundedReceiver<Cmd>) {
         *self.rx.lock().unwrap_or_else(|e| e.into_inner()) = Some(rx);
+    }
+
+    fn is_parked(&self) -> bool {
+        self.parked.load(Ordering::Acquire)
+    }
+
+    /// Fails what is queued, and what comes, until the next start.
+    fn park(&self) {
+        self.parked.store(true, Ordering::Release);
+        self.drain();
+    }
+
+    /// Drops the queued commands if no incarnation holds them: their callers learn that the
+    /// supervisor is gone.
+    fn drain(&self) {
+        if let Some(rx) = self.rx.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            while rx.try_recv().is_ok() {}
+        }
     }
 
     fn retire(&self) {
@@ -268,11 +287,19 @@ impl Supervisor {
         if callback::inside(self.shared.uid) {
             return Err(SupervisorError::WouldDeadlock);
         }
+        if self.shared.is_parked() {
+            return Err(SupervisorError::SupervisorGone);
+        }
         let (tx, rx) = oneshot::channel();
         self.shared
             .tx
             .send(cmd(tx))
             .map_err(|_| SupervisorError::SupervisorGone)?;
+        if self.shared.is_parked() {
+            // Parked as it was sent: fail it rather than leave it for a start that may never
+            // come.
+            self.shared.drain();
+        }
         // A command queued as the supervisor retires is dropped with its receiver, and so is
         // this reply's sender.
         rx.await.map_err(|_| SupervisorError::SupervisorGone)?
@@ -452,7 +479,7 @@ impl SupervisorBuilder {
             _ => {}
         }
         for (i, c) in self.children.iter().enumerate() {
-            check_spec(c)?;
+            check_spec(c, self.auto_shutdown)?;
             if self.children[..i].iter().any(|o| o.id == c.id) {
                 return bad(format!(
                     "two children have the id {:?}; child ids must be unique",
@@ -525,7 +552,13 @@ impl fmt::Debug for SupervisorBuilder {
     }
 }
 
-fn check_spec(c: &ChildSpec) -> Result<(), SupervisorError> {
+fn check_spec(c: &ChildSpec, auto_shutdown: AutoShutdown) -> Result<(), SupervisorError> {
+    if c.significant && auto_shutdown == AutoShutdown::Never {
+        return Err(SupervisorError::BadSpec(format!(
+            "child {:?} is significant, but the supervisor's auto_shutdown is Never: set .auto_shutdown(AutoShutdown::AnySignificant or AllSignificant), or make the child not significant",
+            &*c.id
+        )));
+    }
     if c.significant && c.restart == Restart::Permanent {
         return Err(SupervisorError::BadSpec(format!(
             "child {:?} is significant and permanent: a permanent child is always restarted, so it could never shut its supervisor down; make it transient or temporary",
@@ -563,11 +596,16 @@ impl Starter for SupStarter {
             c.starter.retire();
         }
     }
+
+    fn park(&self) {
+        self.shared.park();
+    }
 }
 
 /// An incarnation of a supervisor, ready to be spawned.
 fn launch(shared: &Arc<Shared>, config: &Arc<SupervisorBuilder>, top: bool) -> Option<Launch> {
     let rx = shared.take_rx()?;
+    shared.parked.store(false, Ordering::Release);
     let (ready_tx, ready_rx) = oneshot::channel();
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let sup = Sup {
@@ -583,14 +621,18 @@ fn launch(shared: &Arc<Shared>, config: &Arc<SupervisorBuilder>, top: bool) -> O
         events_tx,
         events_rx,
         ending: None,
+        retries: Default::default(),
+        stop_reply: None,
     };
     let specs = config.children.clone();
-    let stop_tx = shared.tx.clone();
+    // The stop of this incarnation only: one that ended on its own before the stop came
+    // must not pass it on to the next.
+    let (halt_tx, halt_rx) = oneshot::channel();
     Some(Launch {
-        run: Box::pin(sup.run(specs, ready_tx)),
+        run: Box::pin(sup.run(specs, ready_tx, halt_rx)),
         ready: Some(ready_rx),
         stop: Box::new(move |_| {
-            let _ = stop_tx.send(Cmd::Halt);
+            let _ = halt_tx.send(());
         }),
     })
 }
@@ -647,13 +689,17 @@ impl Child {
 }
 
 enum Next {
-    Internal(Internal),
+    Exited(Exited),
+    /// Its parent asked it to stop (`true`), or dropped the means to (`false`).
+    Halt(bool),
     Cmd(Cmd),
+    Retry(ChildRef),
 }
 
-enum Internal {
-    Exited { uid: u64, exit: ChildExit },
-    TryAgain(ChildRef),
+/// A child ended on its own.
+struct Exited {
+    uid: u64,
+    exit: ChildExit,
 }
 
 struct Sup {
@@ -667,10 +713,14 @@ struct Sup {
     /// In start order.
     children: Vec<Child>,
     next_dynamic: u64,
-    events_tx: mpsc::UnboundedSender<Internal>,
-    events_rx: mpsc::UnboundedReceiver<Internal>,
+    events_tx: mpsc::UnboundedSender<Exited>,
+    events_rx: mpsc::UnboundedReceiver<Exited>,
     /// Set when the supervisor is to end, with how.
     ending: Option<ChildExit>,
+    /// Children whose restart failed, to be tried again.
+    retries: std::collections::VecDeque<ChildRef>,
+    /// The reply to a `stop`, sent once the supervisor has ended.
+    stop_reply: Option<Reply<()>>,
 }
 
 impl Drop for Sup {
@@ -684,6 +734,9 @@ impl Drop for Sup {
             } else {
                 self.shared.put_rx(rx);
             }
+        }
+        if let Some(reply) = self.stop_reply.take() {
+            let _ = reply.send(Ok(()));
         }
     }
 }
@@ -699,6 +752,7 @@ impl Sup {
         mut self,
         specs: Vec<ChildSpec>,
         ready: oneshot::Sender<Result<(), BoxError>>,
+        halt: oneshot::Receiver<()>,
     ) -> ChildExit {
         for spec in specs {
             let key = ChildRef::Id(spec.id.clone());
@@ -729,17 +783,39 @@ impl Sup {
             }
         }
         let _ = ready.send(Ok(()));
+        let mut halt = Some(halt);
         while self.ending.is_none() {
             let Some(rx) = self.rx.as_mut() else { break };
+            let retries = &mut self.retries;
+            let halted = async {
+                match halt.as_mut() {
+                    Some(h) => h.await.is_ok(),
+                    None => std::future::pending().await,
+                }
+            };
             let next = tokio::select! {
                 biased;
-                Some(ev) = self.events_rx.recv() => Next::Internal(ev),
+                Some(ev) = self.events_rx.recv() => Next::Exited(ev),
+                asked = halted => Next::Halt(asked),
                 Some(cmd) = rx.recv() => Next::Cmd(cmd),
+                // A failed restart is tried again behind the requests already queued, as
+                // OTP's `try_again_restart`: meanwhile the child is seen restarting.
+                Some(key) = async { retries.pop_front() }, if !retries.is_empty() => Next::Retry(key),
                 else => break,
             };
             match next {
-                Next::Internal(ev) => self.internal(ev).await,
+                Next::Exited(Exited { uid, exit }) => self.exited(uid, exit).await,
+                Next::Halt(true) => self.ending = Some(ChildExit::Shutdown),
+                // The stop was dropped unused: nothing can stop this incarnation that way.
+                Next::Halt(false) => halt = None,
                 Next::Cmd(cmd) => self.command(cmd).await,
+                Next::Retry(key) => {
+                    if let Some(i) = self.find(&key) {
+                        if matches!(self.children[i].state, State::Restarting) {
+                            self.restart(i).await;
+                        }
+                    }
+                }
             }
         }
         let exit = self.ending.take().unwrap_or(ChildExit::Shutdown);
@@ -775,7 +851,7 @@ impl Sup {
         let handle = tokio::spawn(async move {
             let exit = CatchUnwind(run).await;
             let _ = done_tx.send(exit.clone());
-            let _ = events.send(Internal::Exited {
+            let _ = events.send(Exited {
                 uid: child_uid,
                 exit,
             });
@@ -877,27 +953,16 @@ impl Sup {
         c.spec.starter.retire();
     }
 
-    async fn internal(&mut self, ev: Internal) {
-        match ev {
-            Internal::Exited { uid, exit } => {
-                let Some(i) = self
-                    .children
-                    .iter()
-                    .position(|c| c.running_uid() == Some(uid))
-                else {
-                    return; // stopped by this supervisor already
-                };
-                self.children[i].state = State::NotRunning;
-                self.child_exited(i, exit).await;
-            }
-            Internal::TryAgain(key) => {
-                if let Some(i) = self.find(&key) {
-                    if matches!(self.children[i].state, State::Restarting) {
-                        self.restart(i).await;
-                    }
-                }
-            }
-        }
+    async fn exited(&mut self, uid: u64, exit: ChildExit) {
+        let Some(i) = self
+            .children
+            .iter()
+            .position(|c| c.running_uid() == Some(uid))
+        else {
+            return; // stopped by this supervisor already
+        };
+        self.children[i].state = State::NotRunning;
+        self.child_exited(i, exit).await;
     }
 
     async fn child_exited(&mut self, i: usize, exit: ChildExit) {
@@ -917,6 +982,8 @@ impl Sup {
         let significant = c.spec.significant;
         if c.spec.restart == Restart::Temporary || self.strategy == Strategy::SimpleOneForOne {
             self.remove(i);
+        } else {
+            c.spec.starter.park();
         }
         if significant {
             let shut = match self.auto_shutdown {
@@ -985,7 +1052,7 @@ impl Sup {
                     let key = self.children[j].key.clone();
                     tracing::error!(supervisor = self.name(), child = %key, reason = %reason, "child failed to restart; trying again");
                     self.children[j].state = State::Restarting;
-                    let _ = self.events_tx.send(Internal::TryAgain(key));
+                    self.retries.push_back(key);
                     return;
                 }
             }
@@ -1010,6 +1077,8 @@ impl Sup {
             Cmd::Terminate(key, reply) => {
                 let r = match (sofo, &key, self.find(&key)) {
                     (true, ChildRef::Id(_), _) => Err(SupervisorError::SimpleOneForOne(NO_IDS)),
+                    // A dynamic child that has ended is terminated already.
+                    (true, ChildRef::Dynamic(n), None) if *n <= self.next_dynamic => Ok(()),
                     (_, _, None) => Err(SupervisorError::NotFound(key)),
                     (_, _, Some(i)) => {
                         if let State::Running(r) =
@@ -1019,6 +1088,8 @@ impl Sup {
                         }
                         if sofo || self.children[i].spec.restart == Restart::Temporary {
                             self.remove(i);
+                        } else {
+                            self.children[i].spec.starter.park();
                         }
                         Ok(())
                     }
@@ -1053,7 +1124,8 @@ impl Sup {
             }
             Cmd::Count(reply) => {
                 let mut n = ChildCount {
-                    specs: self.children.len(),
+                    // A simple_one_for_one supervisor holds one specification: its template.
+                    specs: if sofo { 1 } else { self.children.len() },
                     ..ChildCount::default()
                 };
                 for c in &self.children {
@@ -1068,12 +1140,10 @@ impl Sup {
                 let _ = reply.send(Ok(n));
             }
             Cmd::Stop(reply) => {
-                self.stop_all(false).await;
                 self.ending = Some(ChildExit::Normal);
-                // Told once the children are down; the supervisor is retired right after.
-                let _ = reply.send(Ok(()));
+                // Answered once the supervisor has ended (see `Drop`).
+                self.stop_reply = Some(reply);
             }
-            Cmd::Halt => self.ending = Some(ChildExit::Shutdown),
         }
     }
 
@@ -1098,7 +1168,7 @@ impl Sup {
     }
 
     async fn start_child(&mut self, spec: ChildSpec) -> Result<ChildRef, SupervisorError> {
-        check_spec(&spec)?;
+        check_spec(&spec, self.auto_shutdown)?;
         let key = ChildRef::Id(spec.id.clone());
         if let Some(i) = self.find(&key) {
             return Err(match self.children[i].state {
@@ -1142,7 +1212,7 @@ impl Sup {
                 })
             }
         };
-        check_spec(&spec)?;
+        check_spec(&spec, self.auto_shutdown)?;
         self.next_dynamic += 1;
         let key = ChildRef::Dynamic(self.next_dynamic);
         match self.start_spec(&spec).await {
