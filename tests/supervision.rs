@@ -93,6 +93,37 @@ fn counter_ref() -> event_core::HandlerRef<Counter> {
     Install::<Counter>::new().handler_ref().clone()
 }
 
+/// Waits until a `Counter` of incarnation `at_least` or later answers (a guard re-installs
+/// it asynchronously), and returns its incarnation.
+async fn counter_back(events: &EventManager<Ev>, at_least: u32) -> u32 {
+    within(async {
+        loop {
+            if let Ok(n) = events.call(&counter_ref(), Incarnation).await {
+                if n >= at_least {
+                    break n;
+                }
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+}
+
+/// Waits until the child `id` is no longer running, and returns its state.
+async fn state_once_not_running(sup: &Supervisor, id: &str) -> event_core::ChildState {
+    within(async {
+        loop {
+            let children = sup.which_children().await.unwrap();
+            let c = children.iter().find(|c| c.id == id.into()).unwrap();
+            if c.state != event_core::ChildState::Running {
+                break c.state;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+}
+
 // ---------------------------------------------------------------------------------------------
 // Guards
 // ---------------------------------------------------------------------------------------------
@@ -115,15 +146,7 @@ async fn a_guard_reinstalls_its_handler_after_a_crash() {
 
     events.notify(Ev::Crash).await.unwrap();
     // The guard re-installs; a call waits until the new one answers.
-    let reply = within(async {
-        loop {
-            if let Ok(n) = events.call(&counter_ref(), Incarnation).await {
-                break n;
-            }
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
+    let reply = counter_back(&events, 2).await;
     assert_eq!(reply, 2);
     events.sync_notify(Ev::Num(7)).await.unwrap();
     assert_eq!(within(seen.recv()).await, Some((2, 7)));
@@ -159,17 +182,7 @@ async fn a_guard_ends_normally_when_its_handler_is_deleted() {
     .await
     .unwrap();
     events.delete_handler(&counter_ref(), ()).await.unwrap();
-    let guard_state = within(async {
-        loop {
-            let children = sup.which_children().await.unwrap();
-            let g = children.iter().find(|c| c.id == "guard".into()).unwrap();
-            if g.state != event_core::ChildState::Running {
-                break g.state;
-            }
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
+    let guard_state = state_once_not_running(&sup, "guard").await;
     assert_eq!(guard_state, event_core::ChildState::NotRunning);
     assert!(events.which_handlers().await.unwrap().is_empty());
     within(sup.stop()).await.unwrap();
@@ -407,15 +420,7 @@ async fn seed_003_lager_tree_guards_under_a_simple_one_for_one_supervisor() {
     assert_eq!(within(seen.recv()).await, Some((1, 1)));
 
     events.notify(Ev::Crash).await.unwrap();
-    let n = within(async {
-        loop {
-            if let Ok(n) = events.call(&counter_ref(), Incarnation).await {
-                break n;
-            }
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
+    let n = counter_back(&events, 2).await;
     assert_eq!(n, 2, "the guard re-installed the handler");
     let count = guards.count_children().await.unwrap();
     assert_eq!((count.specs, count.active), (1, 1));
@@ -526,17 +531,7 @@ async fn a_guarded_handler_is_back_after_a_one_for_all_restart() {
     .await
     .unwrap();
     fail_tx.send(()).unwrap();
-    let n = within(async {
-        loop {
-            if let Ok(n) = events.call(&counter_ref(), Incarnation).await {
-                if n == 2 {
-                    break n;
-                }
-            }
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
+    let n = counter_back(&events, 2).await;
     assert_eq!(n, 2);
     assert_eq!(events.which_handlers().await.unwrap().len(), 1);
     within(sup.stop()).await.unwrap();
@@ -556,17 +551,7 @@ async fn a_guard_ends_with_its_manager_stopped_on_purpose() {
     // A terminated manager tells its handlers' supervisors Shutdown: the guard ends normally
     // and, transient, is not restarted; restarting the manager does not bring the handler.
     sup.terminate_child("events").await.unwrap();
-    let state = within(async {
-        loop {
-            let children = sup.which_children().await.unwrap();
-            let g = children.iter().find(|c| c.id == "guard".into()).unwrap();
-            if g.state != event_core::ChildState::Running {
-                break g.state;
-            }
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
+    let state = state_once_not_running(&sup, "guard").await;
     assert_eq!(state, event_core::ChildState::NotRunning);
     sup.restart_child("events").await.unwrap();
     assert!(events.which_handlers().await.unwrap().is_empty());
@@ -609,4 +594,134 @@ async fn a_supervised_link_hears_manager_restarted_when_its_supervisor_restarts_
     let reason = within(link).await;
     assert!(matches!(reason, ExitReason::ManagerRestarted), "{reason:?}");
     within(sup.stop()).await.unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Guard retries
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug)]
+enum Init {
+    Ok,
+    Fails,
+    Fatal,
+}
+
+/// Each `init` takes the next outcome of its script (then succeeds), and counts the tries.
+struct Scripted;
+
+#[derive(Clone)]
+struct Script {
+    outcomes: Arc<std::sync::Mutex<std::collections::VecDeque<Init>>>,
+    tries: Arc<AtomicU32>,
+    /// The try number of each successful init.
+    installed: UnboundedSender<u32>,
+}
+
+impl Script {
+    fn new(outcomes: &[Init]) -> (Self, UnboundedReceiver<u32>) {
+        let (installed, rx) = mpsc::unbounded_channel();
+        let script = Script {
+            outcomes: Arc::new(std::sync::Mutex::new(outcomes.iter().copied().collect())),
+            tries: Arc::new(AtomicU32::new(0)),
+            installed,
+        };
+        (script, rx)
+    }
+}
+
+impl Handler<Ev> for Scripted {
+    type Args = Script;
+    type Info = ();
+    type Handover = ();
+    fn init(script: Script, _: &mut Context<Ev, Self>) -> Step<'static, Self> {
+        let try_no = script.tries.fetch_add(1, Ordering::SeqCst) + 1;
+        let next = script.outcomes.lock().unwrap().pop_front();
+        match next.unwrap_or(Init::Ok) {
+            Init::Ok => {
+                let _ = script.installed.send(try_no);
+                Step::ok(Scripted)
+            }
+            Init::Fails => Step::err("not yet"),
+            Init::Fatal => Step::err(Fatal::new("configuration is gone")),
+        }
+    }
+    fn handle_event(&mut self, ev: &Ev, _: &mut Context<Ev, Self>) -> Step<'_> {
+        if let Ev::Crash = ev {
+            panic!("asked to crash");
+        }
+        Step::ok(())
+    }
+    fn terminate(self, _: Terminate) -> Step<'static, ()> {
+        Step::ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_guard_retries_a_failing_reinstall_with_backoff_until_it_succeeds() {
+    let (script, mut installed) = Script::new(&[Init::Ok, Init::Fails, Init::Fails, Init::Ok]);
+    let tries = script.tries.clone();
+    let (events, manager) = EventManager::<Ev>::builder()
+        .supervised("events")
+        .build()
+        .unwrap();
+    let guard = Guard::new(&events, Install::<Scripted>::new(), script)
+        .backoff(event_core::Backoff {
+            first: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+            attempts: 5,
+        })
+        .child("guard");
+    let sup = within(Supervisor::builder().child(manager).child(guard).start())
+        .await
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    assert_eq!(within(installed.recv()).await, Some(1));
+    events.sync_notify(Ev::Crash).await.unwrap();
+    assert_eq!(
+        within(installed.recv()).await,
+        Some(4),
+        "1 install, 2 failed tries, then a success"
+    );
+    assert_eq!(tries.load(Ordering::SeqCst), 4);
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "waited 100 ms, then 200 ms, between tries ({:?})",
+        started.elapsed()
+    );
+    let guard = sup.which_children().await.unwrap();
+    assert_eq!(
+        guard[0].state,
+        event_core::ChildState::Running,
+        "the guard itself never failed"
+    );
+    within(sup.stop()).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_guard_stops_with_a_fatal_reinstall_error_without_retrying() {
+    let (script, _installed) = Script::new(&[Init::Ok, Init::Fatal, Init::Fatal]);
+    let tries = script.tries.clone();
+    let (events, manager) = EventManager::<Ev>::builder()
+        .supervised("events")
+        .build()
+        .unwrap();
+    let guard = Guard::new(&events, Install::<Scripted>::new(), script).child("guard");
+    // Intensity 0: the guard's failure is one restart too many, so the tree goes down.
+    let sup = within(
+        Supervisor::builder()
+            .intensity(Intensity::new(0, Duration::from_secs(5)))
+            .child(manager)
+            .child(guard)
+            .start(),
+    )
+    .await
+    .unwrap();
+    events.sync_notify(Ev::Crash).await.unwrap();
+    within(sup.stopped()).await;
+    assert_eq!(
+        tries.load(Ordering::SeqCst),
+        2,
+        "the fatal error was not retried"
+    );
 }
