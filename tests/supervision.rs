@@ -109,6 +109,31 @@ async fn counter_back(events: &EventManager<Ev>, at_least: u32) -> u32 {
     .await
 }
 
+/// A task child that fails when told to and stops when asked, and tells each of its starts.
+struct Trigger {
+    fail: UnboundedSender<()>,
+    started: UnboundedReceiver<()>,
+}
+
+fn trigger(id: &'static str) -> (ChildSpec, Trigger) {
+    let (fail, fail_rx) = mpsc::unbounded_channel::<()>();
+    let fail_rx = Arc::new(tokio::sync::Mutex::new(fail_rx));
+    let (started_tx, started) = mpsc::unbounded_channel();
+    let spec = ChildSpec::task(id, move |stop| {
+        let fail_rx = fail_rx.clone();
+        let started_tx = started_tx.clone();
+        async move {
+            let _ = started_tx.send(());
+            let mut rx = fail_rx.lock().await;
+            tokio::select! {
+                _ = rx.recv() => Err("told to fail".into()),
+                _ = stop.stopped() => Ok(()),
+            }
+        }
+    });
+    (spec, Trigger { fail, started })
+}
+
 /// Waits until the child `id` is no longer running, and returns its state.
 async fn state_once_not_running(sup: &Supervisor, id: &str) -> event_core::ChildState {
     within(async {
@@ -161,32 +186,17 @@ async fn a_guard_ends_normally_when_its_handler_is_deleted() {
         .supervised("events")
         .build()
         .unwrap();
-    let (ended_tx, mut ended) = mpsc::unbounded_channel();
-    // A watcher child after the guard tells when the supervisor's children change: the guard
-    // is transient, so a normal end is not restarted and leaves it not running.
     let guard = Guard::new(&events, Install::<Counter>::new(), args).child("guard");
-    let sup = within(
-        Supervisor::builder()
-            .child(manager)
-            .child(guard)
-            .child(ChildSpec::task("probe", move |stop| {
-                let ended_tx = ended_tx.clone();
-                async move {
-                    stop.stopped().await;
-                    let _ = ended_tx.send(());
-                    Ok(())
-                }
-            }))
-            .start(),
-    )
-    .await
-    .unwrap();
+    let sup = within(Supervisor::builder().child(manager).child(guard).start())
+        .await
+        .unwrap();
     events.delete_handler(&counter_ref(), ()).await.unwrap();
+    // Transient and ended normally: not restarted, so it stays not running and re-installs
+    // nothing.
     let guard_state = state_once_not_running(&sup, "guard").await;
     assert_eq!(guard_state, event_core::ChildState::NotRunning);
     assert!(events.which_handlers().await.unwrap().is_empty());
     within(sup.stop()).await.unwrap();
-    assert_eq!(within(ended.recv()).await, Some(()));
 }
 
 /// Fails `init` with [`Fatal`] when told to.
@@ -443,41 +453,28 @@ async fn events_sent_while_a_manager_restarts_are_handled_by_the_new_incarnation
         .handler(Install::<Counter>::new(), args)
         .build()
         .unwrap();
-    let (fail_tx, fail_rx) = mpsc::unbounded_channel::<()>();
-    let fail_rx = Arc::new(tokio::sync::Mutex::new(fail_rx));
-    let (started_tx, mut started) = mpsc::unbounded_channel::<()>();
+    let (trigger, mut t) = trigger("trigger");
     // one_for_all: the trigger's failure restarts the manager too.
     let sup = within(
         Supervisor::builder()
             .strategy(Strategy::OneForAll)
             .intensity(Intensity::new(100, Duration::from_secs(60)))
             .child(manager)
-            .child(ChildSpec::task("trigger", move |stop| {
-                let fail_rx = fail_rx.clone();
-                let started_tx = started_tx.clone();
-                async move {
-                    let _ = started_tx.send(());
-                    let mut rx = fail_rx.lock().await;
-                    tokio::select! {
-                        _ = rx.recv() => Err("restart the tree".into()),
-                        _ = stop.stopped() => Ok(()),
-                    }
-                }
-            }))
+            .child(trigger)
             .start(),
     )
     .await
     .unwrap();
-    within(started.recv()).await.unwrap();
+    within(t.started.recv()).await.unwrap();
     // Half the events, then the restart, with the other half sent while it happens.
     for n in 0..N / 2 {
         events.notify(Ev::Num(n)).await.unwrap();
     }
-    fail_tx.send(()).unwrap();
+    t.fail.send(()).unwrap();
     for n in N / 2..N {
         events.notify(Ev::Num(n)).await.unwrap();
     }
-    within(started.recv()).await.unwrap();
+    within(t.started.recv()).await.unwrap();
     events.sync_notify(Ev::Num(N)).await.unwrap();
     let mut got = Vec::new();
     let mut incarnations = std::collections::BTreeSet::new();
@@ -507,30 +504,19 @@ async fn a_guarded_handler_is_back_after_a_one_for_all_restart() {
         .build()
         .unwrap();
     let guard = Guard::new(&events, Install::<Counter>::new(), args).child("guard");
-    let (fail_tx, fail_rx) = mpsc::unbounded_channel::<()>();
-    let fail_rx = Arc::new(tokio::sync::Mutex::new(fail_rx));
+    let (trigger, t) = trigger("trigger");
     let sup = within(
         Supervisor::builder()
             .strategy(Strategy::OneForAll)
             .intensity(Intensity::new(5, Duration::from_secs(60)))
             .child(manager)
             .child(guard)
-            .child(
-                ChildSpec::task("trigger", move |_stop| {
-                    let fail_rx = fail_rx.clone();
-                    async move {
-                        fail_rx.lock().await.recv().await;
-                        Err("fail".into())
-                    }
-                })
-                // It does not look at its stop token: killed at once when stopped.
-                .shutdown(event_core::Shutdown::BrutalKill),
-            )
+            .child(trigger)
             .start(),
     )
     .await
     .unwrap();
-    fail_tx.send(()).unwrap();
+    t.fail.send(()).unwrap();
     let n = counter_back(&events, 2).await;
     assert_eq!(n, 2);
     assert_eq!(events.which_handlers().await.unwrap().len(), 1);
@@ -565,24 +551,13 @@ async fn a_supervised_link_hears_manager_restarted_when_its_supervisor_restarts_
         .supervised("events")
         .build()
         .unwrap();
-    let (fail_tx, fail_rx) = mpsc::unbounded_channel::<()>();
-    let fail_rx = Arc::new(tokio::sync::Mutex::new(fail_rx));
+    let (trigger, t) = trigger("fails");
     let sup = within(
         Supervisor::builder()
             .strategy(Strategy::OneForAll)
             .intensity(Intensity::new(5, Duration::from_secs(60)))
             .child(manager)
-            .child(
-                ChildSpec::task("fails", move |_stop| {
-                    let fail_rx = fail_rx.clone();
-                    async move {
-                        fail_rx.lock().await.recv().await;
-                        Err("fail".into())
-                    }
-                })
-                // It does not look at its stop token: killed at once when stopped.
-                .shutdown(event_core::Shutdown::BrutalKill),
-            )
+            .child(trigger)
             .start(),
     )
     .await
@@ -590,7 +565,7 @@ async fn a_supervised_link_hears_manager_restarted_when_its_supervisor_restarts_
     let link = within(events.add_sup_handler::<Counter>(args))
         .await
         .unwrap();
-    fail_tx.send(()).unwrap();
+    t.fail.send(()).unwrap();
     let reason = within(link).await;
     assert!(matches!(reason, ExitReason::ManagerRestarted), "{reason:?}");
     within(sup.stop()).await.unwrap();

@@ -432,7 +432,7 @@ impl<E: Send + Sync + 'static> ManagerChild<E> {
         mailbox.set_supervised();
         let handle = EventManager::from_mailbox(mailbox.clone());
         let starter = ManagerStarter {
-            handle: handle.clone(),
+            _keep_alive: handle.clone(),
             mailbox,
             debug_event,
             standing: self.standing,
@@ -455,7 +455,7 @@ impl<E> fmt::Debug for ManagerChild<E> {
 
 struct ManagerStarter<E: 'static> {
     /// Keeps the manager from ending when its users drop their handles.
-    handle: EventManager<E>,
+    _keep_alive: EventManager<E>,
     mailbox: Arc<Mailbox<E>>,
     debug_event: Option<fn(&E) -> String>,
     standing: Vec<MakeInstaller<E>>,
@@ -466,7 +466,6 @@ impl<E: Send + Sync + 'static> Starter for ManagerStarter<E> {
         use crate::event_loop::{EventLoop, LoopEnd};
         use crate::mailbox::{Msg, Op};
 
-        let _ = &self.handle;
         let mailbox = self.mailbox.clone();
         mailbox.reopen();
         let standing: Vec<Installer<E>> = self.standing.iter().map(|m| m(&mailbox)).collect();

@@ -173,14 +173,7 @@ impl Guard {
         H: Handler<E>,
         H::Args: Clone + Sync,
     {
-        let manager = manager.clone();
-        let install = install.into();
-        Self::custom(move || {
-            let manager = manager.clone();
-            let install = install.clone();
-            let args = args.clone();
-            async move { manager.add_sup_handler_with(install, args).await }
-        })
+        Self::adding(manager, install.into(), args, None)
     }
 
     /// A guard whose handler is also restarted in place by the manager (see
@@ -197,16 +190,30 @@ impl Guard {
         H: Handler<E>,
         H::Args: Clone + Sync,
     {
+        Self::adding(manager, install.into(), args, Some(intensity))
+    }
+
+    fn adding<E, H>(
+        manager: &EventManager<E>,
+        install: Install<H>,
+        args: H::Args,
+        in_place: Option<Intensity>,
+    ) -> Self
+    where
+        E: Send + Sync + 'static,
+        H: Handler<E>,
+        H::Args: Clone + Sync,
+    {
         let manager = manager.clone();
-        let install = install.into();
         Self::custom(move || {
             let manager = manager.clone();
             let install = install.clone();
             let args = args.clone();
             async move {
-                manager
-                    .add_sup_handler_in_place(install, args, intensity)
-                    .await
+                match in_place {
+                    None => manager.add_sup_handler_with(install, args).await,
+                    Some(i) => manager.add_sup_handler_in_place(install, args, i).await,
+                }
             }
         })
     }

@@ -1225,7 +1225,7 @@
 //! | OTP `gen_event` | event-core | notes |
 //! |---|---|---|
 //! | `start()`, `start(Name)` | [`EventManager::start`], [`EventManager::builder`]`().name("alarms").start()` | A name labels crash reports; there is no registry: share the manager by cloning its handle. |
-//! | `start_link` | the same | There are no process links. The manager ends on [`stop`](EventManager::stop) or when its last handle is dropped; [`stopped`](EventManager::stopped) waits for its end. |
+//! | `start_link` | the same | There are no process links. The manager ends on [`stop`](EventManager::stop) or when its last handle is dropped; [`stopped`](EventManager::stopped) waits for its end. In a tree, [`Builder::supervised`] makes it a supervisor's child instead. |
 //! | `add_handler(M, H, Args)` | [`add_handler::<H>(args)`](EventManager::add_handler), [`add_handler_with`](EventManager::add_handler_with) | Returns a [`HandlerRef<H>`]. `{error, R}` from `init` is [`AddError::InitFailed`]; a duplicate is [`AddError::AlreadyInstalled`]. |
 //! | `add_sup_handler` | [`add_sup_handler`](EventManager::add_sup_handler), [`add_sup_handler_with`](EventManager::add_sup_handler_with) | Returns a [`SupLink<H>`] instead of linking the calling process. |
 //! | `delete_handler(M, H, Args)` | [`delete_handler(&href, args)`](EventManager::delete_handler) | Returns what `terminate` returned, typed [`Handler::Handover`]; `{error, module_not_found}` is [`DeleteError::NotInstalled`]. |

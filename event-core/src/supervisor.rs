@@ -507,10 +507,12 @@ impl SupervisorBuilder {
         match ready {
             Some(ready) => match ready.await {
                 Ok(Ok(())) => Ok(supervisor),
+                // `Sup::run` reports a failed start as a `SupervisorError`; anything else is
+                // still told, as the supervisor's own failure.
                 Ok(Err(e)) => Err(match e.downcast::<SupervisorError>() {
                     Ok(e) => *e,
                     Err(e) => SupervisorError::FailedToStartChild {
-                        id: ChildRef::Id("?".into()),
+                        id: ChildRef::Id(supervisor.name().into()),
                         reason: Cause::from_error(e),
                     },
                 }),
@@ -1030,8 +1032,6 @@ impl Sup {
                 j += 1;
             }
         }
-        let i = self.find(&key).unwrap_or(from);
-        let _ = i;
         let end = self.children.len();
         self.start_group(from, end).await;
     }
