@@ -1,4 +1,4 @@
-//! The expansion of every `#[handler]` form is lint-clean: `cargo clippy --all-targets` checks
+//! The expansions of every `#[handler]` form and of `supervisor!` are lint-clean: `cargo clippy --all-targets` checks
 //! the compile-pass case below under `deny(warnings, clippy::pedantic)` (trybuild alone only
 //! runs rustc's lints).
 
@@ -8,4 +8,12 @@ mod deny_warnings;
 #[test]
 fn the_lint_clean_case_compiles_as_a_module_too() {
     deny_warnings::main();
+}
+
+#[path = "ui/supervisor/pass/deny_warnings.rs"]
+mod supervisor_deny_warnings;
+
+#[test]
+fn the_lint_clean_tree_compiles_as_a_module_too() {
+    supervisor_deny_warnings::main();
 }

@@ -7,3 +7,10 @@ fn handler_ui() {
     t.compile_fail("tests/ui/handler/*.rs");
     t.pass("tests/ui/handler/pass/*.rs");
 }
+
+#[test]
+fn supervisor_ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/supervisor/*.rs");
+    t.pass("tests/ui/supervisor/pass/*.rs");
+}

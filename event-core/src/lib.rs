@@ -1369,13 +1369,26 @@ pub use watch::Watchable;
 #[cfg(feature = "macros")]
 #[doc(inline)]
 pub use event_macros::handler;
+#[cfg(feature = "macros")]
+#[doc(inline)]
+pub use event_macros::supervisor;
 
 /// What the macros' expansions name. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::macro_support::{Outcome, Redacted, Status, StatusProbe, ViaDefault, ViaStatus};
-    pub use crate::{BoxError, Call, Context, Handler, Info, Step, Terminate};
+    pub use crate::macro_support::{
+        guard, guard_template, manager, start_guard, GuardArgs, NoArgs, Outcome, Redacted, Status,
+        StatusProbe, ViaDefault, ViaStatus,
+    };
+    pub use crate::{
+        AutoShutdown, BoxError, Call, ChildRef, ChildSpec, Context, EventManager, Handler,
+        HandlerRef, Info, Install, Intensity, Key, Restart, Shutdown, Step, StopToken, Strategy,
+        Supervisor, SupervisorBuilder, SupervisorError, Terminate,
+    };
     pub use ::core::default::Default;
     pub use ::core::fmt;
-    pub use ::core::result::Result::Ok;
+    pub use ::core::option::Option::{None, Some};
+    pub use ::core::result::Result::{self, Ok};
+    pub use ::core::time::Duration;
+    pub use ::std::sync::Arc;
 }

@@ -89,3 +89,113 @@ impl<H> ViaDefault for StatusProbe<'_, H> {
         f.write_str("(state not shown)")
     }
 }
+
+// ---- supervisor! ----------------------------------------------------------------------------
+
+/// A manager child of a `supervisor!` tree: its handle and its specification.
+///
+/// # Errors
+/// The manager's [`StartError`](crate::StartError), as the supervisor's error.
+pub fn manager<E: Send + Sync + 'static>(
+    builder: crate::Builder<E>,
+    id: &'static str,
+) -> Result<(crate::EventManager<E>, crate::ChildSpec), crate::SupervisorError> {
+    builder.supervised(id).build().map_err(|e| match e {
+        crate::StartError::NoRuntime => crate::SupervisorError::NoRuntime,
+        e => crate::SupervisorError::BadSpec(format!("event manager {id}: {e}")),
+    })
+}
+
+/// A guard child of a `supervisor!` tree: the reference of the handler it installs (the same
+/// across re-installs) and the guard.
+pub fn guard<E, H>(
+    manager: &crate::EventManager<E>,
+    install: crate::Install<H>,
+    args: <H as crate::Handler<E>>::Args,
+    in_place: Option<crate::Intensity>,
+) -> (crate::HandlerRef<H>, crate::Guard)
+where
+    E: Send + Sync + 'static,
+    H: crate::Handler<E>,
+    <H as crate::Handler<E>>::Args: Clone + Sync,
+{
+    let handler = install.handler_ref().clone();
+    let guard = match in_place {
+        None => crate::Guard::new(manager, install, args),
+        Some(intensity) => crate::Guard::in_place(manager, install, args, intensity),
+    };
+    (handler, guard)
+}
+
+/// What a `supervisor!` guard template takes from `start_child`.
+pub type GuardArgs<E, H> = (crate::Install<H>, <H as crate::Handler<E>>::Args);
+
+/// Gives a `supervisor!` `simple_one_for_one` tree its template: one guard per
+/// `start_child`, each child specification passed through `spec` (restart type, shutdown).
+pub fn guard_template<E, H>(
+    builder: crate::SupervisorBuilder,
+    manager: &crate::EventManager<E>,
+    in_place: Option<crate::Intensity>,
+    dedicated: Option<usize>,
+    spec: fn(crate::ChildSpec) -> crate::ChildSpec,
+) -> crate::SupervisorBuilder
+where
+    E: Send + Sync + 'static,
+    H: crate::Handler<E>,
+    <H as crate::Handler<E>>::Args: Clone + Sync,
+{
+    let manager = manager.clone();
+    builder.template(move |(install, args): GuardArgs<E, H>| {
+        let install = match dedicated {
+            Some(capacity) => install.dedicated(capacity),
+            None => install,
+        };
+        let guard = match in_place {
+            None => crate::Guard::new(&manager, install, args),
+            Some(intensity) => crate::Guard::in_place(&manager, install, args, intensity),
+        };
+        spec(guard.child(std::any::type_name::<H>()))
+    })
+}
+
+/// The args of a guard that `supervisor!` gives none: `()`, for a handler whose `init`
+/// takes nothing.
+#[diagnostic::on_unimplemented(
+    message = "this handler's `init` takes `{Self}`: give the guard its args",
+    label = "needs `args: ..` of type `{Self}`",
+    note = "add `args: <a {Self}>` to the guard's keys; the args are cloned for each install"
+)]
+pub trait NoArgs {
+    /// The args.
+    fn no_args() -> Self;
+}
+
+impl NoArgs for () {
+    fn no_args() -> Self {}
+}
+
+/// Starts one guard from a `supervisor!` template; the handler's reference once it is
+/// installed.
+///
+/// # Errors
+/// The supervisor's, as `start_dynamic` returns them.
+pub async fn start_guard<E, H>(
+    supervisor: &crate::Supervisor,
+    key: Option<crate::Key>,
+    args: <H as crate::Handler<E>>::Args,
+) -> Result<crate::HandlerRef<H>, crate::SupervisorError>
+where
+    E: Send + Sync + 'static,
+    H: crate::Handler<E>,
+    <H as crate::Handler<E>>::Args: Clone + Sync,
+{
+    let install = match key {
+        Some(key) => crate::Install::<H>::new().key(key),
+        None => crate::Install::<H>::new(),
+    };
+    let handler = install.handler_ref().clone();
+    supervisor
+        .start_dynamic::<GuardArgs<E, H>>((install, args))
+        .await?;
+    Ok(handler)
+}

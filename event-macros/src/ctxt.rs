@@ -26,6 +26,11 @@ impl Errors {
         self.1
     }
 
+    /// All the errors as one, if there are any.
+    pub fn into_error(self) -> Option<syn::Error> {
+        self.0
+    }
+
     /// One `compile_error!` per error.
     pub fn into_compile_errors(self) -> TokenStream {
         self.0.map(|e| e.to_compile_error()).unwrap_or_default()

@@ -7,6 +7,7 @@
 
 mod ctxt;
 mod handler;
+mod supervisor;
 
 use proc_macro::TokenStream;
 
@@ -99,4 +100,11 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
     handler::expand(args.into(), input.into()).into()
+}
+
+/// Declares a supervision tree, checked at compile time. See `event_core::supervisor!` for the
+/// guide and examples.
+#[proc_macro]
+pub fn supervisor(input: TokenStream) -> TokenStream {
+    supervisor::expand(input.into()).into()
 }

@@ -1,0 +1,62 @@
+use event_core::{handler, supervisor};
+
+#[derive(Debug)]
+pub enum Log {
+    Line(String),
+}
+
+#[derive(Debug)]
+pub enum Alarm {
+    Set(u32),
+}
+
+pub struct Console;
+
+#[handler(event = Log)]
+impl Console {
+    fn init() -> Self {
+        Console
+    }
+    fn handle_event(&mut self, _: &Log) {}
+}
+
+pub struct File {
+    pub path: String,
+}
+
+#[handler(event = Log)]
+impl File {
+    fn init(path: String) -> Self {
+        File { path }
+    }
+    fn handle_event(&mut self, _: &Log) {}
+}
+
+
+pub struct Siren;
+
+#[handler(event = Alarm)]
+impl Siren {
+    fn init() -> Self {
+        Siren
+    }
+    fn handle_event(&mut self, _: &Alarm) {}
+}
+
+supervisor! {
+    struct AlarmGuards(alarms: Alarm) {
+        strategy: simple_one_for_one,
+        template: guard Siren { manager: alarms },
+    }
+}
+
+supervisor! {
+    struct Tree {
+        children: [
+            manager events: Log,
+            supervisor guards: AlarmGuards(events),
+        ],
+    }
+}
+
+fn main() {}
