@@ -1,7 +1,7 @@
 //! `supervisor!` trees at run time: what they start, in which order, what their accessors
 //! reach, and that the handles survive restarts.
 
-use event_core::{handler, supervisor, ChildRef};
+use event_core::{handler, supervisor, BoxError, BoxFuture, ChildRef, StopToken, SupervisorError};
 
 #[derive(Debug)]
 enum Job {
@@ -205,4 +205,202 @@ async fn an_in_place_guard_answers_the_request_queued_behind_the_crash() {
     assert_eq!(tree.jobs().call(&watched, Seen).await.unwrap(), 0);
     assert_eq!(inits.recv().await, Some(0), "restarted in place");
     tree.stop().await.unwrap();
+}
+
+/// What the task children below wait for, and tell: one per test.
+struct Trigger {
+    fire: tokio::sync::Notify,
+    started: tokio::sync::Semaphore,
+}
+
+impl Trigger {
+    const fn new() -> Self {
+        Trigger {
+            fire: tokio::sync::Notify::const_new(),
+            started: tokio::sync::Semaphore::const_new(0),
+        }
+    }
+
+    /// Waits for the next start of the task.
+    async fn started(&self) {
+        self.started.acquire().await.unwrap().forget();
+    }
+
+    /// A task child that tells each start, then fails when triggered (`fail`) or ends
+    /// normally; it runs until stopped otherwise.
+    fn task(
+        &'static self,
+        fail: bool,
+    ) -> impl Fn(StopToken) -> BoxFuture<'static, Result<(), BoxError>> + Send + Sync {
+        move |stop| {
+            Box::pin(async move {
+                self.started.add_permits(1);
+                tokio::select! {
+                    () = self.fire.notified() => {
+                        if fail {
+                            Err("triggered".into())
+                        } else {
+                            Ok(())
+                        }
+                    }
+                    () = stop.stopped() => Ok(()),
+                }
+            })
+        }
+    }
+}
+
+/// `fut`, or a failure if it takes far longer than it should (instead of hanging the suite).
+async fn within<F: std::future::Future>(fut: F) -> F::Output {
+    tokio::time::timeout(std::time::Duration::from_secs(30), fut)
+        .await
+        .expect("did not happen within 30 s")
+}
+
+static ONE_FOR_ONE: Trigger = Trigger::new();
+static ONE_FOR_ALL: Trigger = Trigger::new();
+
+supervisor! {
+    struct Independent {
+        strategy: one_for_one,
+        children: [
+            manager jobs: Job,
+            task bomb { run: ONE_FOR_ONE.task(true) },
+        ],
+    }
+}
+
+supervisor! {
+    struct Together {
+        strategy: one_for_all,
+        children: [
+            manager jobs: Job,
+            task bomb { run: ONE_FOR_ALL.task(true) },
+        ],
+    }
+}
+
+#[tokio::test]
+async fn the_declared_strategy_decides_what_restarts_with_a_failed_child() {
+    let (tx, mut inits) = tokio::sync::mpsc::unbounded_channel();
+
+    // one_for_one: the manager keeps its incarnation, and the handler added by hand.
+    let tree = Independent::start().await.unwrap();
+    ONE_FOR_ONE.started().await;
+    tree.jobs()
+        .add_handler::<Watched>(Inits(tx.clone()))
+        .await
+        .unwrap();
+    assert_eq!(inits.recv().await, Some(0));
+    ONE_FOR_ONE.fire.notify_one();
+    ONE_FOR_ONE.started().await;
+    assert_eq!(tree.jobs().which_handlers().await.unwrap().len(), 1);
+    tree.stop().await.unwrap();
+
+    // one_for_all: the manager restarts first, so the handler added by hand is gone, and the
+    // same handle reaches the new incarnation.
+    let tree = Together::start().await.unwrap();
+    ONE_FOR_ALL.started().await;
+    tree.jobs().add_handler::<Watched>(Inits(tx)).await.unwrap();
+    assert_eq!(inits.recv().await, Some(0));
+    ONE_FOR_ALL.fire.notify_one();
+    ONE_FOR_ALL.started().await;
+    assert!(tree.jobs().which_handlers().await.unwrap().is_empty());
+    tree.jobs().sync_notify(Job::Started).await.unwrap();
+    tree.stop().await.unwrap();
+}
+
+static STORM: Trigger = Trigger::new();
+
+supervisor! {
+    struct Fragile {
+        strategy: one_for_one,
+        intensity: 1,
+        period: 60,
+        children: [
+            manager jobs: Job,
+            task bomb { run: STORM.task(true) },
+        ],
+    }
+}
+
+supervisor! {
+    struct Top {
+        intensity: 0,
+        children: [
+            supervisor fragile: Fragile,
+        ],
+    }
+}
+
+#[tokio::test]
+async fn a_crash_storm_past_the_declared_intensity_escalates_to_the_top() {
+    let top = Top::start().await.unwrap();
+    let jobs = top.fragile().jobs().clone();
+    STORM.started().await;
+    // One restart within the period is allowed ...
+    STORM.fire.notify_one();
+    STORM.started().await;
+    assert!(!top.supervisor().is_stopped());
+    // ... the second is one too many: `Fragile` gives up, and `Top`, allowed none, too.
+    STORM.fire.notify_one();
+    within(top.supervisor().stopped()).await;
+    assert!(jobs.is_stopped(), "the manager was stopped with its tree");
+}
+
+static DONE: Trigger = Trigger::new();
+
+supervisor! {
+    struct Job1 {
+        auto_shutdown: any_significant,
+        children: [
+            manager jobs: Job,
+            task work { run: DONE.task(false), restart: transient, significant: true },
+        ],
+    }
+}
+
+#[tokio::test]
+async fn a_significant_child_ending_shuts_the_tree_down() {
+    let tree = Job1::start().await.unwrap();
+    DONE.started().await;
+    DONE.fire.notify_one();
+    within(tree.supervisor().stopped()).await;
+    assert!(tree.jobs().is_stopped());
+}
+
+/// A handler whose `init` refuses its args.
+struct Picky;
+
+#[handler(event = Job)]
+impl Picky {
+    fn init(ok: bool) -> Result<Self, &'static str> {
+        if ok {
+            Ok(Picky)
+        } else {
+            Err("not today")
+        }
+    }
+    fn handle_event(&mut self, _: &Job) {}
+}
+
+supervisor! {
+    struct Refused {
+        children: [
+            manager jobs: Job,
+            guard picky: Picky { manager: jobs, args: false },
+        ],
+    }
+}
+
+#[tokio::test]
+async fn a_child_that_fails_to_start_fails_the_start_and_says_which() {
+    match Refused::start().await {
+        Err(SupervisorError::FailedToStartChild { id, reason }) => {
+            assert_eq!(id, ChildRef::from("picky"));
+            assert!(reason.to_string().contains("not today"), "{reason}");
+        }
+        Err(e) => panic!("another error: {e}"),
+        Ok(_) => panic!("started"),
+    }
 }
