@@ -1373,9 +1373,13 @@ pub use event_macros::handler;
 /// What the macros' expansions name. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::macro_support::{Outcome, Redacted, Status, StatusProbe, ViaDefault, ViaStatus};
+    pub use crate::macro_support::{
+        assert_handler, Outcome, Redacted, Status, StatusProbe, ViaDefault, ViaStatus,
+    };
     pub use crate::{BoxError, Call, Context, Handler, Info, Step, Terminate};
     pub use ::core::default::Default;
     pub use ::core::fmt;
+    pub use ::core::marker::{Send, Sync};
     pub use ::core::result::Result::Ok;
+    pub use ::core::unreachable;
 }

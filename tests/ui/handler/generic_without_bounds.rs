@@ -1,5 +1,6 @@
 use event_core::handler;
 
+/// Neither `Send` nor `'static`.
 struct Buffer<T> {
     items: Vec<T>,
 }
@@ -12,6 +13,22 @@ impl<T> Buffer<T> {
 
     fn handle_event(&mut self, _: &u32) {
         self.items.clear();
+    }
+}
+
+/// `Send`, but not `'static`; the event, not `Sync`.
+struct Latest<T> {
+    latest: Option<T>,
+}
+
+#[handler(event = T)]
+impl<T: Clone + Send> Latest<T> {
+    fn init() -> Self {
+        Latest { latest: None }
+    }
+
+    fn handle_event(&mut self, event: &T) {
+        self.latest = Some(event.clone());
     }
 }
 
