@@ -62,7 +62,8 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
 
 /// Removes `#[call]` and `#[redact]`, which only this macro understands, and allows on each
 /// callback the lints that the shape the macro imposes would trigger (a request taken by value,
-/// an event by reference, be it a `&String`, a receiver the callback may not need).
+/// an event by reference, be it a `&String`, a receiver the callback may not need, a call's
+/// `-> ()`).
 fn prepare_user_item(item: &mut Item) {
     match item {
         Item::Impl(i) => {
@@ -79,6 +80,11 @@ fn prepare_user_item(item: &mut Item) {
                                 clippy::unused_self
                             )]
                         });
+                    }
+                    if is_call {
+                        // A call names its reply, `()` included.
+                        f.attrs
+                            .push(syn::parse_quote!(#[allow(clippy::unused_unit)]));
                     }
                 }
             }

@@ -38,7 +38,6 @@ impl Account {
     }
 
     #[call]
-    #[allow(clippy::unused_unit)]
     fn reset(&mut self, _: Reset, _: &mut Context<i64, Self>) -> () {
         self.balance = 0;
     }
