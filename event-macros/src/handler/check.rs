@@ -128,6 +128,14 @@ fn check_method<'a>(method: &Method<'a>, errors: &mut Errors) -> Option<Callback
         fail(errors, variadic, format!("{what} cannot be variadic"));
     }
 
+    // The lifetimes the method declares: a type crossing into or out of the manager cannot
+    // borrow for them.
+    let local: Vec<String> = sig
+        .generics
+        .lifetimes()
+        .map(|l| l.lifetime.ident.to_string())
+        .collect();
+
     // The receiver.
     let receiver_arg = sig.inputs.first().and_then(|a| match a {
         FnArg::Receiver(r) => Some(r),
@@ -296,7 +304,7 @@ fn check_method<'a>(method: &Method<'a>, errors: &mut Errors) -> Option<Callback
                 format!("{what} takes its request by value: the request type is its type"),
             ),
             Kind::Init | Kind::Call => {
-                if let Some(Unfit::Borrows(span)) = unfit(ty) {
+                if let Some(Unfit::Borrows(span)) = unfit_in(ty, &local) {
                     errors.push(syn::Error::new(
                         span,
                         format!(
@@ -313,7 +321,9 @@ fn check_method<'a>(method: &Method<'a>, errors: &mut Errors) -> Option<Callback
                 }
             }
             Kind::HandleInfo => {
-                if let Some(Unfit::Borrows(span)) = info_message(ty).and_then(unfit) {
+                if let Some(Unfit::Borrows(span)) =
+                    info_message(ty).and_then(|m| unfit_in(m, &local))
+                {
                     errors.push(syn::Error::new(
                         span,
                         "the messages a handler sends itself cannot borrow: they wait in the \
@@ -339,7 +349,7 @@ fn check_method<'a>(method: &Method<'a>, errors: &mut Errors) -> Option<Callback
     };
     // A hand-over that borrows does not compile as a method already: only a reply is checked.
     if let (Kind::Call | Kind::Terminate, Some(ty)) = (method.kind, output) {
-        match unfit(ty) {
+        match unfit_in(ty, &local) {
             Some(Unfit::Borrows(span)) if method.kind == Kind::Call => {
                 errors.push(syn::Error::new(
                     span,
@@ -492,27 +502,33 @@ pub enum Unfit {
 }
 
 pub fn unfit(ty: &Type) -> Option<Unfit> {
+    unfit_in(ty, &[])
+}
+
+/// [`unfit`], a lifetime the method declares (in `local`) borrowing too.
+fn unfit_in(ty: &Type, local: &[String]) -> Option<Unfit> {
+    let borrows = |l: &syn::Lifetime| l.ident == "_" || local.contains(&l.ident.to_string());
     match ty {
         Type::Reference(r) => match &r.lifetime {
             None => Some(Unfit::Borrows(r.and_token.span)),
-            Some(l) if l.ident == "_" => Some(Unfit::Borrows(l.span())),
-            Some(_) => unfit(&r.elem),
+            Some(l) if borrows(l) => Some(Unfit::Borrows(l.span())),
+            Some(_) => unfit_in(&r.elem, local),
         },
         Type::ImplTrait(i) => Some(Unfit::Opaque(i.impl_token.span)),
         Type::Path(p) => p
             .qself
             .as_ref()
-            .and_then(|q| unfit(&q.ty))
-            .or_else(|| path_unfit(&p.path)),
-        Type::Array(a) => unfit(&a.elem),
-        Type::Slice(s) => unfit(&s.elem),
-        Type::Ptr(p) => unfit(&p.elem),
-        Type::Paren(p) => unfit(&p.elem),
-        Type::Group(g) => unfit(&g.elem),
-        Type::Tuple(t) => t.elems.iter().find_map(unfit),
+            .and_then(|q| unfit_in(&q.ty, local))
+            .or_else(|| path_unfit(&p.path, local)),
+        Type::Array(a) => unfit_in(&a.elem, local),
+        Type::Slice(s) => unfit_in(&s.elem, local),
+        Type::Ptr(p) => unfit_in(&p.elem, local),
+        Type::Paren(p) => unfit_in(&p.elem, local),
+        Type::Group(g) => unfit_in(&g.elem, local),
+        Type::Tuple(t) => t.elems.iter().find_map(|t| unfit_in(t, local)),
         Type::TraitObject(t) => t.bounds.iter().find_map(|b| match b {
-            syn::TypeParamBound::Trait(t) => path_unfit(&t.path),
-            syn::TypeParamBound::Lifetime(l) if l.ident == "_" => Some(Unfit::Borrows(l.span())),
+            syn::TypeParamBound::Trait(t) => path_unfit(&t.path, local),
+            syn::TypeParamBound::Lifetime(l) if borrows(l) => Some(Unfit::Borrows(l.span())),
             _ => None,
         }),
         // A function pointer's or an `Fn` bound's elided lifetimes are its own.
@@ -520,15 +536,16 @@ pub fn unfit(ty: &Type) -> Option<Unfit> {
     }
 }
 
-fn path_unfit(path: &syn::Path) -> Option<Unfit> {
+fn path_unfit(path: &syn::Path, local: &[String]) -> Option<Unfit> {
+    let borrows = |l: &syn::Lifetime| l.ident == "_" || local.contains(&l.ident.to_string());
     path.segments.iter().find_map(|segment| {
         let PathArguments::AngleBracketed(args) = &segment.arguments else {
             return None;
         };
         args.args.iter().find_map(|arg| match arg {
-            GenericArgument::Lifetime(l) if l.ident == "_" => Some(Unfit::Borrows(l.span())),
-            GenericArgument::Type(ty) => unfit(ty),
-            GenericArgument::AssocType(a) => unfit(&a.ty),
+            GenericArgument::Lifetime(l) if borrows(l) => Some(Unfit::Borrows(l.span())),
+            GenericArgument::Type(ty) => unfit_in(ty, local),
+            GenericArgument::AssocType(a) => unfit_in(&a.ty, local),
             _ => None,
         })
     })

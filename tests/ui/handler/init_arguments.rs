@@ -46,6 +46,17 @@ impl Borrowed {
     fn handle_event(&mut self, _: &u32) {}
 }
 
+struct BorrowedForAWhile(String);
+
+#[handler(event = u32)]
+impl BorrowedForAWhile {
+    fn init<'a>(name: &'a str) -> Self {
+        BorrowedForAWhile(name.to_owned())
+    }
+
+    fn handle_event(&mut self, _: &u32) {}
+}
+
 struct Opaque(String);
 
 #[handler(event = u32)]
