@@ -2,17 +2,17 @@ use event_core::handler;
 
 /// Neither `Send` nor `'static`.
 struct Buffer<T> {
-    items: Vec<T>,
+    item: Option<T>,
 }
 
 #[handler(event = u32)]
 impl<T> Buffer<T> {
     fn init() -> Self {
-        Buffer { items: Vec::new() }
+        Buffer { item: None }
     }
 
     fn handle_event(&mut self, _: &u32) {
-        self.items.clear();
+        self.item = None;
     }
 }
 

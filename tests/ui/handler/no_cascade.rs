@@ -154,19 +154,19 @@ impl NoHandleEvent {
     }
 }
 
-struct Unbounded<T>(Vec<T>);
+struct Unbounded<T>(Option<T>);
 
 #[handler(event = u32)]
 impl<T> Unbounded<T> {
     fn init() -> Self {
-        Unbounded(Vec::new())
+        Unbounded(None)
     }
 
     fn handle_event(&mut self, _: &u32) {}
 
     #[call]
-    fn get(&mut self, _: Get) -> usize {
-        self.0.len()
+    fn get(&mut self, _: Get) -> bool {
+        self.0.is_some()
     }
 }
 
@@ -198,7 +198,7 @@ async fn uses() -> Result<(), Box<dyn std::error::Error>> {
     let _: u32 = manager.call(&no_handle_event, Get).await?;
 
     let unbounded = manager.add_handler::<Unbounded<String>>(()).await?;
-    let _: usize = manager.call(&unbounded, Get).await?;
+    let _: bool = manager.call(&unbounded, Get).await?;
     Ok(())
 }
 
