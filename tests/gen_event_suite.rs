@@ -18,9 +18,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use event_core::{
-    AddError, Args, BoxError, Call, CallError, Cause, Context, DeleteError, During, EventManager,
-    ExitReason, Handler, HandlerId, HandlerRef, InfoSender, Install, ManagerError, NotifyError,
-    StartError, Step, SupLink, SwapError, Terminate,
+    handler, AddError, Args, BoxError, Call, CallError, Cause, Context, DeleteError, During,
+    EventManager, ExitReason, Handler, HandlerId, HandlerRef, Info, InfoSender, Install,
+    ManagerError, NotifyError, StartError, Step, SupLink, SwapError, Terminate,
 };
 use tokio::sync::{oneshot, watch};
 use tokio::time::timeout;
@@ -176,37 +176,50 @@ impl Probe {
     }
 }
 
-impl Handler<Ev> for Probe {
-    type Args = (&'static str, Log);
-    type Info = Act;
-    type Handover = u32;
-
-    fn init((name, log): Self::Args, _: &mut Context<Ev, Self>) -> Step<'static, Self> {
+#[handler(event = Ev)]
+impl Probe {
+    fn init((name, log): (&'static str, Log)) -> Self {
         log.push(format!("{name} init"));
-        Step::ok(Probe { name, log, seen: 0 })
+        Probe { name, log, seen: 0 }
     }
 
-    fn handle_event(&mut self, event: &Ev, cx: &mut Context<Ev, Self>) -> Step<'_> {
+    fn handle_event(&mut self, event: &Ev, cx: &mut Context<Ev, Self>) -> Result<(), BoxError> {
         self.seen += 1;
         self.log.push(format!("{} got {event}", self.name));
         match *event {
-            Ev::Tell(who, act) if who == self.name => self.obey(act, cx).into(),
-            _ => Step::ok(()),
+            Ev::Tell(who, act) if who == self.name => self.obey(act, cx),
+            _ => Ok(()),
         }
     }
 
-    fn handle_info(&mut self, act: event_core::Info<Act>, cx: &mut Context<Ev, Self>) -> Step<'_> {
-        let event_core::Info::Message(act) = act else {
-            return Step::ok(());
+    fn handle_info(&mut self, info: Info<Act>, cx: &mut Context<Ev, Self>) -> Result<(), BoxError> {
+        let Info::Message(act) = info else {
+            return Ok(());
         };
         self.log.push(format!("{} info {act}", self.name));
-        self.obey(act, cx).into()
+        self.obey(act, cx)
     }
 
-    fn terminate(self, reason: Terminate) -> Step<'static, u32> {
+    /// The number of events it saw.
+    #[call]
+    fn seen(&self, _: Seen) -> u32 {
+        self.seen
+    }
+
+    #[call]
+    fn sender(&self, _: GetSender, cx: &mut Context<Ev, Self>) -> InfoSender<Act> {
+        cx.info_sender()
+    }
+
+    #[call]
+    fn later(&self, Later(delay, act): Later, cx: &mut Context<Ev, Self>) -> () {
+        cx.send_after(delay, act);
+    }
+
+    fn terminate(self, reason: Terminate) -> u32 {
         self.log
             .push(format!("{} terminate {}", self.name, describe(&reason)));
-        Step::ok(self.seen)
+        self.seen
     }
 
     fn format_status(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -217,17 +230,17 @@ impl Handler<Ev> for Probe {
 /// The number of events a probe saw.
 struct Seen;
 
-impl Call<Ev, Seen> for Probe {
-    type Reply = u32;
+/// A sender to the handler's own `handle_info`.
+struct GetSender;
 
-    fn handle_call(&mut self, _: Seen, _: &mut Context<Ev, Self>) -> Step<'_, u32> {
-        Step::ok(self.seen)
-    }
-}
+/// Sets a timer that delivers the act to the probe's `handle_info`.
+struct Later(Duration, Act);
 
 /// Tells a probe to do something from `handle_call`; it replies `<name> did <act>`.
 struct Do(Act);
 
+// `Do` and `Await` are answered by hand-written `Call` impls: told `Act::Fail`, they fail with
+// an error, which a `#[call]` method cannot (its return value is the reply).
 impl Call<Ev, Do> for Probe {
     type Reply = String;
 
@@ -262,33 +275,6 @@ impl Call<Ev, Await> for Probe {
     }
 }
 
-/// A sender to the handler's own `handle_info`.
-struct GetSender;
-
-impl Call<Ev, GetSender> for Probe {
-    type Reply = InfoSender<Act>;
-
-    fn handle_call(
-        &mut self,
-        _: GetSender,
-        cx: &mut Context<Ev, Self>,
-    ) -> Step<'_, InfoSender<Act>> {
-        Step::ok(cx.info_sender())
-    }
-}
-
-/// Sets a timer that delivers the act to the probe's `handle_info`.
-struct Later(Duration, Act);
-
-impl Call<Ev, Later> for Probe {
-    type Reply = ();
-
-    fn handle_call(&mut self, Later(delay, act): Later, cx: &mut Context<Ev, Self>) -> Step<'_> {
-        cx.send_after(delay, act);
-        Step::ok(())
-    }
-}
-
 /// What a probe named `a` is swapped for: the handler `Heir("a")`, which notes as `a'`. It
 /// notes what it was handed over, panics when told to and has neither `handle_info` nor
 /// `format_status` of its own.
@@ -317,47 +303,37 @@ fn heir(of: &str, log: &Log) -> impl FnOnce(Option<u32>) -> HeirArgs + Send + 's
     }
 }
 
-impl Handler<Ev> for Heir {
-    type Args = HeirArgs;
-    type Info = Act;
-    type Handover = ();
-
-    fn init(args: HeirArgs, _: &mut Context<Ev, Self>) -> Step<'static, Self> {
+#[handler(event = Ev)]
+impl Heir {
+    fn init(args: HeirArgs) -> Self {
         let HeirArgs {
             name,
             log,
             handover,
         } = args;
         log.push(format!("{name} init from {handover:?}"));
-        Step::ok(Heir { name, log })
+        Heir { name, log }
     }
 
-    fn handle_event(&mut self, event: &Ev, _: &mut Context<Ev, Self>) -> Step<'_> {
+    fn handle_event(&mut self, event: &Ev) {
         self.log.push(format!("{} got {event}", self.name));
         match *event {
             Ev::Tell(who, Act::Panic) if who == self.name => {
                 panic!("{} was told to panic", self.name)
             }
-            _ => Step::ok(()),
+            _ => {}
         }
     }
 
-    fn terminate(self, reason: Terminate) -> Step<'static, ()> {
+    /// A sender to its `handle_info`, which it leaves to the default: messages are ignored.
+    #[call]
+    fn sender(&self, _: GetSender, cx: &mut Context<Ev, Self>) -> InfoSender<()> {
+        cx.info_sender()
+    }
+
+    fn terminate(self, reason: Terminate) {
         self.log
             .push(format!("{} terminate {}", self.name, describe(&reason)));
-        Step::ok(())
-    }
-}
-
-impl Call<Ev, GetSender> for Heir {
-    type Reply = InfoSender<Act>;
-
-    fn handle_call(
-        &mut self,
-        _: GetSender,
-        cx: &mut Context<Ev, Self>,
-    ) -> Step<'_, InfoSender<Act>> {
-        Step::ok(cx.info_sender())
     }
 }
 
@@ -371,28 +347,20 @@ enum How {
 /// A handler whose `init` fails.
 struct BadInit;
 
-impl Handler<Ev> for BadInit {
-    type Args = How;
-    type Info = ();
-    type Handover = ();
-
-    fn init(how: How, _: &mut Context<Ev, Self>) -> Step<'static, Self> {
+#[handler(event = Ev)]
+impl BadInit {
+    fn init(how: How) -> Result<Self, &'static str> {
         match how {
             How::Panic => panic!("init was told to panic"),
-            How::Fail => Step::err("init was told to fail"),
+            How::Fail => Err("init was told to fail"),
         }
     }
 
-    fn handle_event(&mut self, _: &Ev, _: &mut Context<Ev, Self>) -> Step<'_> {
-        Step::ok(())
-    }
-
-    fn terminate(self, _: Terminate) -> Step<'static, ()> {
-        Step::ok(())
-    }
+    fn handle_event(&mut self, _: &Ev) {}
 }
 
-/// A handler whose `terminate` fails, after noting it ran (as `bad`).
+/// A handler whose `terminate` fails, after noting it ran (as `bad`). Written by hand: its
+/// `terminate` fails with an error, which under `#[handler]` would be its hand-over.
 struct BadTerminate {
     how: How,
     log: Log,
@@ -432,27 +400,20 @@ struct Vault {
     password: &'static str,
 }
 
-impl Handler<Ev> for Vault {
-    type Args = ();
-    type Info = ();
-    type Handover = ();
-
-    fn init(_: (), _: &mut Context<Ev, Self>) -> Step<'static, Self> {
-        Step::ok(Vault {
+#[handler(event = Ev)]
+impl Vault {
+    fn init() -> Self {
+        Vault {
             user: "alice",
             password: SECRET,
-        })
-    }
-
-    fn handle_event(&mut self, event: &Ev, _: &mut Context<Ev, Self>) -> Step<'_> {
-        match *event {
-            Ev::Note(attempt) if attempt == self.password => Step::ok(()),
-            _ => panic!("the vault refuses a wrong password"),
         }
     }
 
-    fn terminate(self, _: Terminate) -> Step<'static, ()> {
-        Step::ok(())
+    fn handle_event(&mut self, event: &Ev) {
+        match *event {
+            Ev::Note(attempt) if attempt == self.password => {}
+            _ => panic!("the vault refuses a wrong password"),
+        }
     }
 
     fn format_status(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1519,7 +1480,7 @@ async fn a_handler_without_handle_info_ignores_info_messages_and_stays() {
         .await
         .unwrap();
     let to_h = m.call(&h, GetSender).await.unwrap();
-    to_h.send(Act::Panic).unwrap();
+    to_h.send(()).unwrap();
     m.sync_notify(Ev::Note("after")).await.unwrap();
     assert_eq!(names(&m).await, [r#"Heir("a")"#]);
     assert_eq!(log.lines(), ["a' init from None", "a' got after"]);

@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use event_core::{
-    AddError, Call, CallError, Cause, Context, Crash, During, EventManager, ExitReason, Handler,
-    HandlerId, HandlerRef, Info, Install, Intensity, Notice, Step, SupLink, Terminate,
+    handler, AddError, BoxError, CallError, Cause, Context, Crash, During, EventManager,
+    ExitReason, HandlerId, HandlerRef, Info, Install, Intensity, Notice, SupLink, Terminate,
 };
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::sync::Semaphore;
@@ -235,23 +235,35 @@ impl Phoenix {
     }
 }
 
-impl Handler<Ev> for Phoenix {
-    type Args = PhoenixArgs;
-    type Info = u64;
-    type Handover = u32;
+/// Request: which incarnation are you?
+struct Who;
 
-    fn init(a: PhoenixArgs, _: &mut Context<Ev, Self>) -> Step<'static, Self> {
+/// Request: panic.
+struct Boom;
+
+/// Request: what is left of your budget?
+struct Budget;
+
+/// Request: arm a timer that sends `tag` after `after`.
+struct Arm {
+    after: Duration,
+    tag: u64,
+}
+
+#[handler(event = Ev)]
+impl Phoenix {
+    fn init(a: PhoenixArgs) -> Result<Self, String> {
         let mut r = a.rec.lock().unwrap();
         r.attempts += 1;
         let attempt = r.attempts;
         r.init_args.push((a.tag.generation, a.budget));
         if (r.fail_init)(attempt) {
             r.marks.push(Mark::InitFailed(attempt));
-            return Step::err(format!("init refused (run {attempt})"));
+            return Err(format!("init refused (run {attempt})"));
         }
         r.marks.push(Mark::Init(attempt));
         drop(r);
-        Step::ok(Phoenix {
+        Ok(Phoenix {
             name: a.name,
             incarnation: attempt,
             budget: a.budget,
@@ -260,26 +272,21 @@ impl Handler<Ev> for Phoenix {
         })
     }
 
-    fn handle_event<'a>(&'a mut self, ev: &'a Ev, cx: &'a mut Context<Ev, Self>) -> Step<'a> {
+    async fn handle_event(&mut self, ev: &Ev, cx: &mut Context<Ev, Self>) -> Result<(), BoxError> {
         match ev {
             Ev::Note(k) => {
                 self.mark(Mark::Note(self.incarnation, *k));
                 self.budget = self.budget.saturating_sub(1);
-                Step::ok(())
             }
             Ev::Crash => panic!("crashed on purpose"),
             Ev::CrashOnly(name) if *name == self.name => panic!("crashed on purpose"),
-            Ev::CrashOnly(_) => Step::ok(()),
-            Ev::Fail => Step::err("failed on purpose"),
-            Ev::Leave => {
-                cx.remove_self();
-                Step::ok(())
-            }
-            Ev::Hold { holding, gate } => Step::from_async(async move {
+            Ev::CrashOnly(_) => {}
+            Ev::Fail => return Err("failed on purpose".into()),
+            Ev::Leave => cx.remove_self(),
+            Ev::Hold { holding, gate } => {
                 let _ = holding.send(());
                 let _permit = gate.acquire().await?;
-                Ok(())
-            }),
+            }
             Ev::ArmAndWait {
                 after,
                 wait,
@@ -287,26 +294,42 @@ impl Handler<Ev> for Phoenix {
                 crash,
             } => {
                 cx.send_after(*after, *tag);
-                let (wait, crash) = (*wait, *crash);
-                Step::from_async(async move {
-                    tokio::time::sleep(wait).await;
-                    if crash {
-                        panic!("crashed after arming a timer");
-                    }
-                    Ok(())
-                })
+                tokio::time::sleep(*wait).await;
+                if *crash {
+                    panic!("crashed after arming a timer");
+                }
             }
         }
+        Ok(())
     }
 
-    fn handle_info(&mut self, info: Info<u64>, _: &mut Context<Ev, Self>) -> Step<'_> {
+    fn handle_info(&mut self, info: Info<u64>) {
         if let Info::Message(tag) = info {
             let _ = self.infos.send((self.incarnation, tag));
         }
-        Step::ok(())
     }
 
-    fn terminate(self, reason: Terminate) -> Step<'static, u32> {
+    #[call]
+    fn who(&self, _: Who) -> u32 {
+        self.incarnation
+    }
+
+    #[call]
+    fn boom(&self, _: Boom) -> () {
+        panic!("boom on purpose")
+    }
+
+    #[call]
+    fn budget(&self, _: Budget) -> u32 {
+        self.budget
+    }
+
+    #[call]
+    fn arm(&self, arm: Arm, cx: &mut Context<Ev, Self>) -> () {
+        cx.send_after(arm.after, arm.tag);
+    }
+
+    fn terminate(self, reason: Terminate) -> u32 {
         let why = match reason {
             Terminate::Crashed(crash) => Left::Crashed(crash.during().clone()),
             Terminate::Deleted(_) => Left::Deleted,
@@ -314,55 +337,7 @@ impl Handler<Ev> for Phoenix {
             other => Left::Other(other.to_string()),
         };
         self.mark(Mark::Left(self.incarnation, why));
-        Step::ok(self.incarnation)
-    }
-}
-
-/// Request: which incarnation are you?
-struct Who;
-
-impl Call<Ev, Who> for Phoenix {
-    type Reply = u32;
-
-    fn handle_call(&mut self, _: Who, _: &mut Context<Ev, Self>) -> Step<'_, u32> {
-        Step::ok(self.incarnation)
-    }
-}
-
-/// Request: panic.
-struct Boom;
-
-impl Call<Ev, Boom> for Phoenix {
-    type Reply = ();
-
-    fn handle_call(&mut self, _: Boom, _: &mut Context<Ev, Self>) -> Step<'_, ()> {
-        panic!("boom on purpose")
-    }
-}
-
-/// Request: what is left of your budget?
-struct Budget;
-
-impl Call<Ev, Budget> for Phoenix {
-    type Reply = u32;
-
-    fn handle_call(&mut self, _: Budget, _: &mut Context<Ev, Self>) -> Step<'_, u32> {
-        Step::ok(self.budget)
-    }
-}
-
-/// Request: arm a timer that sends `tag` after `after`.
-struct Arm {
-    after: Duration,
-    tag: u64,
-}
-
-impl Call<Ev, Arm> for Phoenix {
-    type Reply = ();
-
-    fn handle_call(&mut self, arm: Arm, cx: &mut Context<Ev, Self>) -> Step<'_, ()> {
-        cx.send_after(arm.after, arm.tag);
-        Step::ok(())
+        self.incarnation
     }
 }
 

@@ -12,9 +12,9 @@ use std::task::Poll;
 use std::time::Duration;
 
 use event_core::{
-    AddError, Call, CallError, Context, DeleteError, During, EventManager, ExitReason, Handler,
-    HandlerId, HandlerRef, Info, Install, ManagerError, NotifyError, StartError, Step, SwapError,
-    Terminate, TimerRef, WatchRef,
+    handler, AddError, BoxError, Call, CallError, Context, DeleteError, During, EventManager,
+    ExitReason, HandlerId, HandlerRef, Info, Install, ManagerError, NotifyError, StartError, Step,
+    SwapError, Terminate, TimerRef, WatchRef,
 };
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::sync::{oneshot, Semaphore};
@@ -87,28 +87,18 @@ impl Recorder {
     }
 }
 
-impl Handler<Num> for Recorder {
-    type Args = (&'static str, Log<Seen>);
-    type Info = ();
-    type Handover = ();
-
-    fn init((name, log): Self::Args, _: &mut Context<Num, Self>) -> Step<'static, Self> {
-        Step::ok(Recorder { name, log })
+#[handler(event = Num)]
+impl Recorder {
+    fn init((name, log): (&'static str, Log<Seen>)) -> Self {
+        Recorder { name, log }
     }
 
-    fn handle_event<'a>(&'a mut self, event: &'a Num, _: &'a mut Context<Num, Self>) -> Step<'a> {
-        Step::from_async(async move {
-            self.note(event, Phase::Begin);
-            for _ in 0..3 {
-                tokio::task::yield_now().await;
-            }
-            self.note(event, Phase::End);
-            Ok(())
-        })
-    }
-
-    fn terminate(self, _: Terminate) -> Step<'static, ()> {
-        Step::ok(())
+    async fn handle_event(&mut self, event: &Num) {
+        self.note(event, Phase::Begin);
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        self.note(event, Phase::End);
     }
 }
 
@@ -149,22 +139,14 @@ struct Tally {
     handled: UnboundedSender<u64>,
 }
 
-impl Handler<Num> for Tally {
-    type Args = UnboundedSender<u64>;
-    type Info = ();
-    type Handover = ();
-
-    fn init(handled: Self::Args, _: &mut Context<Num, Self>) -> Step<'static, Self> {
-        Step::ok(Tally { handled })
+#[handler(event = Num)]
+impl Tally {
+    fn init(handled: UnboundedSender<u64>) -> Self {
+        Tally { handled }
     }
 
-    fn handle_event(&mut self, event: &Num, _: &mut Context<Num, Self>) -> Step<'_> {
+    fn handle_event(&mut self, event: &Num) {
         let _ = self.handled.send(event.0);
-        Step::ok(())
-    }
-
-    fn terminate(self, _: Terminate) -> Step<'static, ()> {
-        Step::ok(())
     }
 }
 
@@ -206,30 +188,21 @@ fn gate() -> (GateArgs, GateControl) {
     )
 }
 
-impl Handler<Num> for Gated {
-    type Args = GateArgs;
-    type Info = ();
-    type Handover = ();
-
-    fn init(a: GateArgs, _: &mut Context<Num, Self>) -> Step<'static, Self> {
-        Step::ok(Gated {
+#[handler(event = Num)]
+impl Gated {
+    fn init(a: GateArgs) -> Self {
+        Gated {
             gate: a.gate,
             started: a.started,
             handled: a.handled,
-        })
+        }
     }
 
-    fn handle_event<'a>(&'a mut self, event: &'a Num, _: &'a mut Context<Num, Self>) -> Step<'a> {
-        Step::from_async(async move {
-            let _ = self.started.send(event.0);
-            self.gate.acquire().await?.forget();
-            self.handled.lock().unwrap().push(event.0);
-            Ok(())
-        })
-    }
-
-    fn terminate(self, _: Terminate) -> Step<'static, ()> {
-        Step::ok(())
+    async fn handle_event(&mut self, event: &Num) -> Result<(), BoxError> {
+        let _ = self.started.send(event.0);
+        self.gate.acquire().await?.forget();
+        self.handled.lock().unwrap().push(event.0);
+        Ok(())
     }
 }
 
@@ -253,35 +226,28 @@ struct Probe {
 /// Request: how many notes have you handled?
 struct Count;
 
-impl Handler<Act> for Probe {
-    type Args = Exits;
-    type Info = ();
-    type Handover = u64;
-
-    fn init(exits: Exits, _: &mut Context<Act, Self>) -> Step<'static, Self> {
-        Step::ok(Probe { notes: 0, exits })
+#[handler(event = Act)]
+impl Probe {
+    fn init(exits: Exits) -> Self {
+        Probe { notes: 0, exits }
     }
 
-    fn handle_event(&mut self, act: &Act, cx: &mut Context<Act, Self>) -> Step<'_> {
+    fn handle_event(&mut self, act: &Act, cx: &mut Context<Act, Self>) {
         match act {
             Act::Note(_) => self.notes += 1,
             Act::Crash => panic!("probe crashed on purpose"),
             Act::Leave => cx.remove_self(),
         }
-        Step::ok(())
     }
 
-    fn terminate(self, reason: Terminate) -> Step<'static, u64> {
+    #[call]
+    fn count(&self, _: Count) -> u64 {
+        self.notes
+    }
+
+    fn terminate(self, reason: Terminate) -> u64 {
         let _ = self.exits.send((reason, self.notes));
-        Step::ok(self.notes)
-    }
-}
-
-impl Call<Act, Count> for Probe {
-    type Reply = u64;
-
-    fn handle_call(&mut self, _: Count, _: &mut Context<Act, Self>) -> Step<'_, u64> {
-        Step::ok(self.notes)
+        self.notes
     }
 }
 
@@ -293,29 +259,17 @@ struct Successor {
 /// Request: what were you handed at init?
 struct Inherited;
 
-impl Handler<Act> for Successor {
-    type Args = Option<u64>;
-    type Info = ();
-    type Handover = ();
-
-    fn init(inherited: Option<u64>, _: &mut Context<Act, Self>) -> Step<'static, Self> {
-        Step::ok(Successor { inherited })
+#[handler(event = Act)]
+impl Successor {
+    fn init(inherited: Option<u64>) -> Self {
+        Successor { inherited }
     }
 
-    fn handle_event(&mut self, _: &Act, _: &mut Context<Act, Self>) -> Step<'_> {
-        Step::ok(())
-    }
+    fn handle_event(&mut self, _: &Act) {}
 
-    fn terminate(self, _: Terminate) -> Step<'static, ()> {
-        Step::ok(())
-    }
-}
-
-impl Call<Act, Inherited> for Successor {
-    type Reply = Option<u64>;
-
-    fn handle_call(&mut self, _: Inherited, _: &mut Context<Act, Self>) -> Step<'_, Option<u64>> {
-        Step::ok(self.inherited)
+    #[call]
+    fn inherited(&self, _: Inherited) -> Option<u64> {
+        self.inherited
     }
 }
 
@@ -581,48 +535,38 @@ struct Dialer {
 /// Request: connect to an address; the reply is the address connected to.
 struct Dial(u64);
 
-impl Handler<Net> for Dialer {
-    type Args = DialerArgs;
-    type Info = ();
-    type Handover = u64;
-
-    fn init(a: DialerArgs, _: &mut Context<Net, Self>) -> Step<'static, Self> {
-        Step::ok(Dialer {
+#[handler(event = Net)]
+impl Dialer {
+    fn init(a: DialerArgs) -> Self {
+        Dialer {
             seen: a.seen,
             events: 0,
             inherited: a.inherited,
-        })
+        }
     }
 
-    fn handle_event(&mut self, net: &Net, _: &mut Context<Net, Self>) -> Step<'_> {
+    fn handle_event(&mut self, net: &Net) {
         self.events += 1;
         self.seen.lock().unwrap().push(format!("{net:?}"));
-        Step::ok(())
     }
 
-    fn terminate(self, reason: Terminate) -> Step<'static, u64> {
+    #[call]
+    fn dial(&self, Dial(addr): Dial) -> u64 {
+        addr
+    }
+
+    #[call]
+    fn inherited(&self, _: Inherited) -> Option<u64> {
+        self.inherited
+    }
+
+    fn terminate(self, reason: Terminate) -> u64 {
         let why = match &reason {
             Terminate::Deleted(args) => format!("deleted {:?}", args.downcast_ref::<&str>()),
             other => other.to_string(),
         };
         self.seen.lock().unwrap().push(format!("terminate: {why}"));
-        Step::ok(self.events)
-    }
-}
-
-impl Call<Net, Dial> for Dialer {
-    type Reply = u64;
-
-    fn handle_call(&mut self, Dial(addr): Dial, _: &mut Context<Net, Self>) -> Step<'_, u64> {
-        Step::ok(addr)
-    }
-}
-
-impl Call<Net, Inherited> for Dialer {
-    type Reply = Option<u64>;
-
-    fn handle_call(&mut self, _: Inherited, _: &mut Context<Net, Self>) -> Step<'_, Option<u64>> {
-        Step::ok(self.inherited)
+        self.events
     }
 }
 
@@ -645,44 +589,34 @@ struct BlockingRouter {
     report: UnboundedSender<Attempts>,
 }
 
-impl Handler<Net> for BlockingRouter {
-    type Args = UnboundedSender<Attempts>;
-    type Info = ();
-    type Handover = ();
-
-    fn init(report: Self::Args, _: &mut Context<Net, Self>) -> Step<'static, Self> {
-        Step::ok(BlockingRouter { report })
+#[handler(event = Net)]
+impl BlockingRouter {
+    fn init(report: UnboundedSender<Attempts>) -> Self {
+        BlockingRouter { report }
     }
 
-    fn handle_event<'a>(&'a mut self, net: &'a Net, cx: &'a mut Context<Net, Self>) -> Step<'a> {
+    async fn handle_event(&mut self, net: &Net, cx: &mut Context<Net, Self>) {
         let Net::Dial(addr) = *net else {
-            return Step::ok(());
+            return;
         };
         let manager = cx.manager();
-        Step::from_async(async move {
-            let dialer = HandlerRef::<Dialer>::new();
-            let backup = Install::<Dialer>::new().key("backup");
-            let attempts = Attempts {
-                add: manager
-                    .add_handler_with(Install::<Dialer>::new().key(addr), DialerArgs::default())
-                    .await,
-                call: manager.call(&dialer, Dial(addr)).await,
-                sync_notify: manager.sync_notify(Net::Packet(addr)).await,
-                which: manager.which_handlers().await,
-                delete: manager.delete_handler(&dialer, ()).await,
-                swap: manager
-                    .swap_handler(&dialer, (), backup, |_| DialerArgs::default())
-                    .await,
-                stop: manager.stop().await,
-                notify: manager.notify(Net::Packet(addr + 100)).await.is_ok(),
-            };
-            let _ = self.report.send(attempts);
-            Ok(())
-        })
-    }
-
-    fn terminate(self, _: Terminate) -> Step<'static, ()> {
-        Step::ok(())
+        let dialer = HandlerRef::<Dialer>::new();
+        let backup = Install::<Dialer>::new().key("backup");
+        let attempts = Attempts {
+            add: manager
+                .add_handler_with(Install::<Dialer>::new().key(addr), DialerArgs::default())
+                .await,
+            call: manager.call(&dialer, Dial(addr)).await,
+            sync_notify: manager.sync_notify(Net::Packet(addr)).await,
+            which: manager.which_handlers().await,
+            delete: manager.delete_handler(&dialer, ()).await,
+            swap: manager
+                .swap_handler(&dialer, (), backup, |_| DialerArgs::default())
+                .await,
+            stop: manager.stop().await,
+            notify: manager.notify(Net::Packet(addr + 100)).await.is_ok(),
+        };
+        let _ = self.report.send(attempts);
     }
 }
 
@@ -784,19 +718,16 @@ impl DeferringRouter {
     }
 }
 
-impl Handler<Net> for DeferringRouter {
-    type Args = DeferArgs;
-    type Info = ();
-    type Handover = ();
-
-    fn init(a: DeferArgs, _: &mut Context<Net, Self>) -> Step<'static, Self> {
-        Step::ok(DeferringRouter {
+#[handler(event = Net)]
+impl DeferringRouter {
+    fn init(a: DeferArgs) -> Self {
+        DeferringRouter {
             outcomes: a.outcomes,
             dialer_seen: a.dialer_seen,
-        })
+        }
     }
 
-    fn handle_event<'a>(&'a mut self, net: &'a Net, cx: &'a mut Context<Net, Self>) -> Step<'a> {
+    async fn handle_event(&mut self, net: &Net, cx: &mut Context<Net, Self>) {
         let dialer = HandlerRef::<Dialer>::new();
         match net {
             Net::Dial(_) => {
@@ -821,20 +752,12 @@ impl Handler<Net> for DeferringRouter {
                 self.report(swapped, Outcome::Swapped);
             }
             Net::DialAndWait => {
-                return Step::from_async(async move {
-                    let install = Install::<Dialer>::new().key("inside");
-                    let added = cx.add_handler(install, self.dialer_args(None)).await;
-                    let _ = self.outcomes.send(Outcome::AwaitedInside(added));
-                    Ok(())
-                });
+                let install = Install::<Dialer>::new().key("inside");
+                let added = cx.add_handler(install, self.dialer_args(None)).await;
+                let _ = self.outcomes.send(Outcome::AwaitedInside(added));
             }
             Net::Packet(_) => {}
         }
-        Step::ok(())
-    }
-
-    fn terminate(self, _: Terminate) -> Step<'static, ()> {
-        Step::ok(())
     }
 }
 
@@ -980,44 +903,28 @@ struct Arm {
 /// Request: cancel this timer; the reply says whether it was pending.
 struct CancelTimer(TimerRef);
 
-impl Handler<Num> for Ticker {
-    type Args = (&'static str, Fired);
-    type Info = &'static str;
-    type Handover = ();
-
-    fn init((name, fired): Self::Args, _: &mut Context<Num, Self>) -> Step<'static, Self> {
-        Step::ok(Ticker { name, fired })
+#[handler(event = Num)]
+impl Ticker {
+    fn init((name, fired): (&'static str, Fired)) -> Self {
+        Ticker { name, fired }
     }
 
-    fn handle_event(&mut self, _: &Num, _: &mut Context<Num, Self>) -> Step<'_> {
-        Step::ok(())
-    }
+    fn handle_event(&mut self, _: &Num) {}
 
-    fn handle_info(&mut self, info: Info<&'static str>, _: &mut Context<Num, Self>) -> Step<'_> {
+    fn handle_info(&mut self, info: Info<&'static str>) {
         if let Info::Message(msg) = info {
             let _ = self.fired.send((self.name, msg));
         }
-        Step::ok(())
     }
 
-    fn terminate(self, _: Terminate) -> Step<'static, ()> {
-        Step::ok(())
+    #[call]
+    fn arm(&self, arm: Arm, cx: &mut Context<Num, Self>) -> TimerRef {
+        cx.send_after(arm.after, arm.msg)
     }
-}
 
-impl Call<Num, Arm> for Ticker {
-    type Reply = TimerRef;
-
-    fn handle_call(&mut self, arm: Arm, cx: &mut Context<Num, Self>) -> Step<'_, TimerRef> {
-        Step::ok(cx.send_after(arm.after, arm.msg))
-    }
-}
-
-impl Call<Num, CancelTimer> for Ticker {
-    type Reply = bool;
-
-    fn handle_call(&mut self, c: CancelTimer, cx: &mut Context<Num, Self>) -> Step<'_, bool> {
-        Step::ok(cx.cancel_timer(c.0))
+    #[call]
+    fn cancel(&self, c: CancelTimer, cx: &mut Context<Num, Self>) -> bool {
+        cx.cancel_timer(c.0)
     }
 }
 
@@ -1110,61 +1017,43 @@ struct Subscribe(mpsc::Sender<u64>);
 struct SubscriberCount;
 struct WatchTask(JoinHandle<()>);
 
-impl Handler<Num> for Fanout {
-    type Args = UnboundedSender<WatchRef>;
-    type Info = ();
-    type Handover = ();
-
-    fn init(downs: Self::Args, _: &mut Context<Num, Self>) -> Step<'static, Self> {
-        Step::ok(Fanout {
+#[handler(event = Num)]
+impl Fanout {
+    fn init(downs: UnboundedSender<WatchRef>) -> Self {
+        Fanout {
             subscribers: Vec::new(),
             downs,
-        })
+        }
     }
 
-    fn handle_event(&mut self, event: &Num, _: &mut Context<Num, Self>) -> Step<'_> {
+    fn handle_event(&mut self, event: &Num) {
         for (_, tx) in &self.subscribers {
             let _ = tx.try_send(event.0);
         }
-        Step::ok(())
     }
 
-    fn handle_info(&mut self, info: Info<()>, _: &mut Context<Num, Self>) -> Step<'_> {
+    fn handle_info(&mut self, info: Info<()>) {
         if let Info::Down(gone) = info {
             self.subscribers.retain(|(w, _)| *w != gone);
             let _ = self.downs.send(gone);
         }
-        Step::ok(())
     }
 
-    fn terminate(self, _: Terminate) -> Step<'static, ()> {
-        Step::ok(())
-    }
-}
-
-impl Call<Num, Subscribe> for Fanout {
-    type Reply = WatchRef;
-
-    fn handle_call(&mut self, s: Subscribe, cx: &mut Context<Num, Self>) -> Step<'_, WatchRef> {
+    #[call]
+    fn subscribe(&mut self, s: Subscribe, cx: &mut Context<Num, Self>) -> WatchRef {
         let watch = cx.watch(s.0.clone());
         self.subscribers.push((watch, s.0));
-        Step::ok(watch)
+        watch
     }
-}
 
-impl Call<Num, SubscriberCount> for Fanout {
-    type Reply = usize;
-
-    fn handle_call(&mut self, _: SubscriberCount, _: &mut Context<Num, Self>) -> Step<'_, usize> {
-        Step::ok(self.subscribers.len())
+    #[call]
+    fn subscriber_count(&self, _: SubscriberCount) -> usize {
+        self.subscribers.len()
     }
-}
 
-impl Call<Num, WatchTask> for Fanout {
-    type Reply = WatchRef;
-
-    fn handle_call(&mut self, t: WatchTask, cx: &mut Context<Num, Self>) -> Step<'_, WatchRef> {
-        Step::ok(cx.watch(t.0))
+    #[call]
+    fn watch_task(&self, t: WatchTask, cx: &mut Context<Num, Self>) -> WatchRef {
+        cx.watch(t.0)
     }
 }
 
@@ -1569,45 +1458,29 @@ async fn dropping_an_add_sup_handler_future_after_the_install_removes_the_handle
 // ---------------------------------------------------------------------------------------------
 
 /// Answers `Ask`; panics on `Poison`; fails on `Refuse`.
+#[derive(Default)]
 struct Oracle;
 struct Ask;
 struct Poison;
 struct Refuse;
 
-impl Handler<Act> for Oracle {
-    type Args = ();
-    type Info = ();
-    type Handover = ();
+#[handler(event = Act)]
+impl Oracle {
+    fn handle_event(&mut self, _: &Act) {}
 
-    fn init(_: (), _: &mut Context<Act, Self>) -> Step<'static, Self> {
-        Step::ok(Oracle)
+    #[call]
+    fn ask(&self, _: Ask) -> u32 {
+        42
     }
 
-    fn handle_event(&mut self, _: &Act, _: &mut Context<Act, Self>) -> Step<'_> {
-        Step::ok(())
-    }
-
-    fn terminate(self, _: Terminate) -> Step<'static, ()> {
-        Step::ok(())
-    }
-}
-
-impl Call<Act, Ask> for Oracle {
-    type Reply = u32;
-
-    fn handle_call(&mut self, _: Ask, _: &mut Context<Act, Self>) -> Step<'_, u32> {
-        Step::ok(42)
-    }
-}
-
-impl Call<Act, Poison> for Oracle {
-    type Reply = u32;
-
-    fn handle_call(&mut self, _: Poison, _: &mut Context<Act, Self>) -> Step<'_, u32> {
+    #[call]
+    fn poison(&self, _: Poison) -> u32 {
         panic!("poisoned request")
     }
 }
 
+/// Written by hand: it fails with an error, where a `#[call]` method's return value would be
+/// its reply.
 impl Call<Act, Refuse> for Oracle {
     type Reply = u32;
 

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use event_core::{
-    Call, ChildSpec, Context, EventManager, ExitReason, Fatal, Guard, GuardError, Handler, Install,
-    Intensity, Step, Strategy, Supervisor, SupervisorError, Terminate,
+    handler, BoxError, ChildSpec, EventManager, ExitReason, Fatal, Guard, GuardError, Install,
+    Intensity, Strategy, Supervisor, SupervisorError,
 };
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
@@ -52,40 +52,30 @@ impl CounterArgs {
     }
 }
 
-impl Handler<Ev> for Counter {
-    type Args = CounterArgs;
-    type Info = ();
-    type Handover = ();
+struct Incarnation;
 
-    fn init(args: CounterArgs, _: &mut Context<Ev, Self>) -> Step<'static, Self> {
+#[handler(event = Ev)]
+impl Counter {
+    fn init(args: CounterArgs) -> Self {
         let incarnation = args.incarnations.fetch_add(1, Ordering::SeqCst) + 1;
-        Step::ok(Counter {
+        Counter {
             incarnation,
             seen: args.seen,
-        })
+        }
     }
 
-    fn handle_event(&mut self, ev: &Ev, _: &mut Context<Ev, Self>) -> Step<'_> {
+    fn handle_event(&mut self, ev: &Ev) {
         match ev {
             Ev::Num(n) => {
                 let _ = self.seen.send((self.incarnation, *n));
-                Step::ok(())
             }
             Ev::Crash => panic!("asked to crash"),
         }
     }
 
-    fn terminate(self, _: Terminate) -> Step<'static, ()> {
-        Step::ok(())
-    }
-}
-
-struct Incarnation;
-
-impl Call<Ev, Incarnation> for Counter {
-    type Reply = u32;
-    fn handle_call(&mut self, _: Incarnation, _: &mut Context<Ev, Self>) -> Step<'_, u32> {
-        Step::ok(self.incarnation)
+    #[call]
+    fn incarnation(&self, _: Incarnation) -> u32 {
+        self.incarnation
     }
 }
 
@@ -202,22 +192,16 @@ async fn a_guard_ends_normally_when_its_handler_is_deleted() {
 /// Fails `init` with [`Fatal`] when told to.
 struct Picky;
 
-impl Handler<Ev> for Picky {
-    type Args = bool;
-    type Info = ();
-    type Handover = ();
-    fn init(fatal: bool, _: &mut Context<Ev, Self>) -> Step<'static, Self> {
+#[handler(event = Ev)]
+impl Picky {
+    fn init(fatal: bool) -> Result<Self, BoxError> {
         match fatal {
-            true => Step::err(Fatal::new("no configuration")),
-            false => Step::err("not yet"),
+            true => Err(Fatal::new("no configuration").into()),
+            false => Err("not yet".into()),
         }
     }
-    fn handle_event(&mut self, _: &Ev, _: &mut Context<Ev, Self>) -> Step<'_> {
-        Step::ok(())
-    }
-    fn terminate(self, _: Terminate) -> Step<'static, ()> {
-        Step::ok(())
-    }
+
+    fn handle_event(&mut self, _: &Ev) {}
 }
 
 #[tokio::test]
@@ -268,54 +252,46 @@ enum Alarm {
 /// The default handler: keeps the alarms set.
 struct DefaultAlarms(Vec<&'static str>);
 
-impl Handler<Alarm> for DefaultAlarms {
-    type Args = ();
-    type Info = ();
-    type Handover = Vec<&'static str>;
-    fn init(_: (), _: &mut Context<Alarm, Self>) -> Step<'static, Self> {
-        Step::ok(DefaultAlarms(Vec::new()))
+#[handler(event = Alarm)]
+impl DefaultAlarms {
+    fn init() -> Self {
+        DefaultAlarms(Vec::new())
     }
-    fn handle_event(&mut self, a: &Alarm, _: &mut Context<Alarm, Self>) -> Step<'_> {
+
+    fn handle_event(&mut self, a: &Alarm) {
         match a {
             Alarm::Set(n) => self.0.push(n),
             Alarm::Clear(n) => self.0.retain(|x| x != n),
         }
-        Step::ok(())
     }
-    fn terminate(self, _: Terminate) -> Step<'static, Vec<&'static str>> {
-        Step::ok(self.0)
+
+    fn terminate(self) -> Vec<&'static str> {
+        self.0
     }
 }
 
 /// The custom handler: starts from the default one's alarms; crashes on the alarm "bug".
 struct MyAlarms(Vec<&'static str>);
 
-impl Handler<Alarm> for MyAlarms {
-    type Args = Vec<&'static str>;
-    type Info = ();
-    type Handover = ();
-    fn init(old: Vec<&'static str>, _: &mut Context<Alarm, Self>) -> Step<'static, Self> {
-        Step::ok(MyAlarms(old))
+struct Active;
+
+#[handler(event = Alarm)]
+impl MyAlarms {
+    fn init(old: Vec<&'static str>) -> Self {
+        MyAlarms(old)
     }
-    fn handle_event(&mut self, a: &Alarm, _: &mut Context<Alarm, Self>) -> Step<'_> {
+
+    fn handle_event(&mut self, a: &Alarm) {
         match a {
             Alarm::Set("bug") => panic!("bad alarm"),
             Alarm::Set(n) => self.0.push(n),
             Alarm::Clear(n) => self.0.retain(|x| x != n),
         }
-        Step::ok(())
     }
-    fn terminate(self, _: Terminate) -> Step<'static, ()> {
-        Step::ok(())
-    }
-}
 
-struct Active;
-
-impl Call<Alarm, Active> for MyAlarms {
-    type Reply = Vec<&'static str>;
-    fn handle_call(&mut self, _: Active, _: &mut Context<Alarm, Self>) -> Step<'_, Self::Reply> {
-        Step::ok(self.0.clone())
+    #[call]
+    fn active(&self, _: Active) -> Vec<&'static str> {
+        self.0.clone()
     }
 }
 
@@ -605,30 +581,25 @@ impl Script {
     }
 }
 
-impl Handler<Ev> for Scripted {
-    type Args = Script;
-    type Info = ();
-    type Handover = ();
-    fn init(script: Script, _: &mut Context<Ev, Self>) -> Step<'static, Self> {
+#[handler(event = Ev)]
+impl Scripted {
+    fn init(script: Script) -> Result<Self, BoxError> {
         let try_no = script.tries.fetch_add(1, Ordering::SeqCst) + 1;
         let next = script.outcomes.lock().unwrap().pop_front();
         match next.unwrap_or(Init::Ok) {
             Init::Ok => {
                 let _ = script.installed.send(try_no);
-                Step::ok(Scripted)
+                Ok(Scripted)
             }
-            Init::Fails => Step::err("not yet"),
-            Init::Fatal => Step::err(Fatal::new("configuration is gone")),
+            Init::Fails => Err("not yet".into()),
+            Init::Fatal => Err(Fatal::new("configuration is gone").into()),
         }
     }
-    fn handle_event(&mut self, ev: &Ev, _: &mut Context<Ev, Self>) -> Step<'_> {
+
+    fn handle_event(&mut self, ev: &Ev) {
         if let Ev::Crash = ev {
             panic!("asked to crash");
         }
-        Step::ok(())
-    }
-    fn terminate(self, _: Terminate) -> Step<'static, ()> {
-        Step::ok(())
     }
 }
 

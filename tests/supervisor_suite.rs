@@ -21,9 +21,9 @@ use std::time::Duration;
 
 use event_core::ChildState::{NotRunning, Restarting, Running};
 use event_core::{
-    AutoShutdown, BoxError, ChildKind, ChildRef, ChildSpec, ChildState, Context, EventManager,
-    Guard, Handler, Install, Intensity, Restart, Shutdown, Start, Step, StopToken, Strategy,
-    Supervisor, SupervisorBuilder, SupervisorError, Terminate,
+    handler, AutoShutdown, BoxError, ChildKind, ChildRef, ChildSpec, ChildState, EventManager,
+    Guard, Install, Intensity, Restart, Shutdown, Start, StopToken, Strategy, Supervisor,
+    SupervisorBuilder, SupervisorError,
 };
 use tokio::sync::mpsc::{self, error::TryRecvError, UnboundedReceiver, UnboundedSender};
 use tokio::sync::{oneshot, Barrier, Semaphore};
@@ -2199,22 +2199,14 @@ struct Tally {
     handled: UnboundedSender<u64>,
 }
 
-impl Handler<Num> for Tally {
-    type Args = UnboundedSender<u64>;
-    type Info = ();
-    type Handover = ();
-
-    fn init(handled: Self::Args, _: &mut Context<Num, Self>) -> Step<'static, Self> {
-        Step::ok(Tally { handled })
+#[handler(event = Num)]
+impl Tally {
+    fn init(handled: UnboundedSender<u64>) -> Self {
+        Tally { handled }
     }
 
-    fn handle_event(&mut self, event: &Num, _: &mut Context<Num, Self>) -> Step<'_> {
+    fn handle_event(&mut self, event: &Num) {
         let _ = self.handled.send(event.0);
-        Step::ok(())
-    }
-
-    fn terminate(self, _: Terminate) -> Step<'static, ()> {
-        Step::ok(())
     }
 }
 

@@ -120,33 +120,27 @@ pub enum Info<M> {
 ///
 /// # Example
 ///
-/// A hand-written handler counting the events it sees:
+/// [`#[handler]`](macro@crate::handler) implements this trait from ordinary methods; the
+/// [crate guide's first example](crate#a-first-example) writes such an impl out by hand. A
+/// handler counting the events it sees:
 ///
 /// ```
-/// use event_core::{BoxError, Context, EventManager, Handler, Step, Terminate};
+/// use event_core::{handler, EventManager, Terminate};
 ///
 /// struct Counter { seen: u64 }
 ///
-/// impl Handler<String> for Counter {
-///     type Args = u64;          // what init takes
-///     type Info = ();           // messages it may send itself
-///     type Handover = u64;      // what terminate hands over (and delete returns)
-///
-///     fn init(start: u64, _cx: &mut Context<String, Self>) -> Step<'static, Self> {
-///         Step::ok(Counter { seen: start })
+/// #[handler(event = String)]
+/// impl Counter {
+///     fn init(start: u64) -> Self {                    // `type Args = u64`: what init takes
+///         Counter { seen: start }
 ///     }
 ///
-///     fn handle_event<'a>(
-///         &'a mut self,
-///         _event: &'a String,
-///         _cx: &'a mut Context<String, Self>,
-///     ) -> Step<'a> {
+///     fn handle_event(&mut self, _event: &String) {
 ///         self.seen += 1;
-///         Step::ok(())
 ///     }
 ///
-///     fn terminate(self, _reason: Terminate) -> Step<'static, u64> {
-///         Step::ok(self.seen)
+///     fn terminate(self, _reason: Terminate) -> u64 {  // `type Handover = u64`: what
+///         self.seen                                     // delete returns
 ///     }
 /// }
 ///
@@ -211,37 +205,31 @@ pub trait Handler<E: 'static>: Sized + Send + 'static {
 }
 
 /// A handler that answers requests of type `R` with a [`Reply`](Call::Reply): one typed
-/// `handle_call` per request type.
+/// `handle_call` per request type. Under [`#[handler]`](macro@crate::handler), each `#[call]`
+/// method implements it for the type of its request, its return type the reply.
 ///
 /// [`EventManager::call`](crate::EventManager::call) sends a request to one handler and
 /// returns its reply, or an error when the handler is not installed or crashes answering.
 ///
 /// ```
-/// use event_core::{Call, Context, EventManager, Handler, Step, Terminate};
+/// use event_core::{handler, EventManager};
 ///
 /// struct Tally(u32);
 /// struct Total;
 ///
-/// impl Handler<u32> for Tally {
-///     type Args = ();
-///     type Info = ();
-///     type Handover = ();
-///     fn init(_: (), _: &mut Context<u32, Self>) -> Step<'static, Self> {
-///         Step::ok(Tally(0))
+/// #[handler(event = u32)]
+/// impl Tally {
+///     fn init() -> Self {
+///         Tally(0)
 ///     }
-///     fn handle_event<'a>(&'a mut self, n: &'a u32, _: &'a mut Context<u32, Self>) -> Step<'a> {
-///         self.0 += n;
-///         Step::ok(())
-///     }
-///     fn terminate(self, _: Terminate) -> Step<'static, ()> {
-///         Step::ok(())
-///     }
-/// }
 ///
-/// impl Call<u32, Total> for Tally {
-///     type Reply = u32;
-///     fn handle_call<'a>(&'a mut self, _: Total, _: &'a mut Context<u32, Self>) -> Step<'a, u32> {
-///         Step::ok(self.0)
+///     fn handle_event(&mut self, n: &u32) {
+///         self.0 += n;
+///     }
+///
+///     #[call]
+///     fn total(&self, _: Total) -> u32 {              // `impl Call<u32, Total>`
+///         self.0
 ///     }
 /// }
 ///

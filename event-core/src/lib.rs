@@ -3,9 +3,10 @@
 //! An **event manager** is one tokio task that owns a list of **handlers**. You send it
 //! events; it runs each event through its handlers one after another, **newest first** (the
 //! handler installed last sees an event first), and every handler finishes an event before any
-//! handler sees the next one. Handlers are plain Rust values implementing [`Handler<E>`]: you
-//! install them, call them with typed requests, swap them for others that inherit their state,
-//! supervise them, and remove them, while the manager keeps running. A handler that panics or
+//! handler sees the next one. Handlers are plain Rust values implementing [`Handler<E>`], most
+//! simply written with [`#[handler]`](macro@handler): you install them, call them with typed
+//! requests, swap them for others that inherit their state, supervise them, and remove them,
+//! while the manager keeps running. A handler that panics or
 //! fails is removed and reported; the manager and the other handlers carry on.
 //!
 //! You talk to a manager through [`EventManager<E>`], a cheap, cloneable handle.
@@ -26,7 +27,9 @@
 //! # A first example
 //!
 //! A manager for the alarms of a machine room, with one handler that keeps the alarms that are
-//! set and answers how many there are:
+//! set and answers how many there are. The handler is written out by hand here, to show all
+//! the runtime sees of it: this is what [`#[handler]`](macro@handler) generates, and the rest
+//! of this guide uses the macro instead.
 //!
 //! ```rust
 //! use event_core::{Call, Context, EventManager, Handler, Step, Terminate};
@@ -115,35 +118,76 @@
 //! Every operation that can fail returns a `Result`: a manager that stopped, a handler that is
 //! not installed or that crashed are error values, never panics or hangs.
 //!
+//! With [`#[handler]`](macro@handler), the same handler is ordinary methods; the macro writes
+//! the two impls above from them:
+//!
+//! ```rust
+//! use event_core::{handler, Terminate};
+//! # #[derive(Debug)]
+//! # enum Alarm { Set(&'static str), Clear(&'static str) }
+//!
+//! struct AlarmLog {
+//!     active: Vec<&'static str>,
+//! }
+//!
+//! struct Count;
+//!
+//! #[handler(event = Alarm)]
+//! impl AlarmLog {
+//!     fn init() -> Self {                                   // `type Args = ()`
+//!         AlarmLog { active: Vec::new() }
+//!     }
+//!
+//!     fn handle_event(&mut self, alarm: &Alarm) {
+//!         match *alarm {
+//!             Alarm::Set(what) => self.active.push(what),
+//!             Alarm::Clear(what) => self.active.retain(|a| *a != what),
+//!         }
+//!     }
+//!
+//!     #[call]
+//!     fn count(&self, _: Count) -> usize {                  // `impl Call<Alarm, Count>`
+//!         self.active.len()
+//!     }
+//!
+//!     fn terminate(self, _reason: Terminate) -> Vec<&'static str> { // `type Handover`
+//!         self.active
+//!     }
+//! }
+//! ```
+//!
 //! # Handlers
 //!
-//! A handler is a type that implements [`Handler<E>`] for the manager's event type `E`. Its
-//! callbacks are OTP's, typed:
+//! A handler is a type that implements [`Handler<E>`] for the manager's event type `E`, and
+//! [`Call<E, R>`] for each type of request `R` it answers. [`#[handler]`](macro@handler) (the
+//! `macros` feature, on by default) writes both from the ordinary methods of an annotated
+//! `impl` block, found by name: OTP's callbacks, typed.
 //!
-//! - [`init(args, cx)`](Handler::init) builds the handler. If it fails, nothing is installed,
-//!   no `terminate` runs, and the caller of `add_handler` gets
-//!   [`AddError::InitFailed`].
-//! - [`handle_event(&mut self, &event, cx)`](Handler::handle_event) handles one event. Every
-//!   handler gets the same event by reference: nothing is cloned per handler.
-//! - [`handle_info(&mut self, info, cx)`](Handler::handle_info) handles the messages meant for
-//!   this handler alone (its timers, its [`InfoSender`], the watches it set; see
-//!   [timers](#timers-and-watches-belong-to-one-handler)). Optional: the default ignores them.
-//! - [`terminate(self, reason)`](Handler::terminate) consumes the handler when it leaves,
-//!   telling it why ([`Terminate`]); what it returns is the result of `delete_handler`, or the
-//!   state handed to its successor in a swap.
-//! - [`format_status(&self, f)`](Handler::format_status) writes the view of the state that
-//!   crash reports show. Optional: the default shows nothing.
+//! - `fn init(args: A) -> Self` builds the handler ([`Handler::init`]); `A` is what
+//!   `add_handler` takes ([`Args`](Handler::Args)). Returning `Result<Self, E>`, it may fail:
+//!   then nothing is installed, no `terminate` runs, and the caller of `add_handler` gets
+//!   [`AddError::InitFailed`]. Without `init` the handler is built with `Default`.
+//! - `fn handle_event(&mut self, event: &E)` handles one event ([`Handler::handle_event`]).
+//!   Every handler gets the same event by reference: nothing is cloned per handler.
+//! - `fn handle_info(&mut self, info: Info<M>)` handles the messages meant for this handler
+//!   alone ([`Handler::handle_info`]: its timers, its [`InfoSender`], the watches it set; see
+//!   [timers](#timers-and-watches-belong-to-one-handler)); `M` is its
+//!   [`Info`](Handler::Info) type. Optional: without it they are ignored.
+//! - A `#[call]` method `fn name(&mut self, request: R) -> Reply` answers requests of type `R`
+//!   ([`Call::handle_call`]), one method per request type; see [typed calls](#typed-calls-calle-r).
+//! - `fn terminate(self, reason: Terminate) -> H` consumes the handler when it leaves, telling
+//!   it why ([`Terminate`], [`Handler::terminate`]); what it returns
+//!   ([`Handover`](Handler::Handover)) is the result of `delete_handler`, or the state handed
+//!   to its successor in a swap. Optional: without it the handler hands over `()`.
+//! - `#[handler]` on the struct shows its fields in crash reports, `#[redact]` ones hidden; a
+//!   `fn format_status(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result` method writes any
+//!   other view ([`Handler::format_status`]). Optional: by default reports show nothing of the
+//!   state.
 //!
-//! Its associated types say what flows in and out: [`Args`](Handler::Args) is what `init`
-//! takes, [`Info`](Handler::Info) the type of the messages it sends itself, and
-//! [`Handover`](Handler::Handover) what `terminate` returns. Use `()` for any of them you do
-//! not need.
-//!
-//! Writing the trait by hand, as the examples here do, shows everything the runtime sees. With
-//! the `macros` feature (on by default), [`#[handler]`](macro@handler) writes this glue from
-//! ordinary methods instead: `init`, `handle_event`, `handle_info` and `terminate` found by
-//! name, one `#[call]` method per request type, plain or `async`, and a status view that hides
-//! `#[redact]` fields. Its documentation shows the forms it accepts.
+//! Any callback may take the handler's [`Context`] as its last parameter, and may be `async`.
+//! A callback returning `Result<_, E>`, `E` any error type, fails with `Err`. The
+//! [macro's documentation](macro@handler) lists every form it accepts; the [first
+//! example](#a-first-example) shows the trait it implements.
 //!
 //! The [`Context`] a callback gets is its handle on its surroundings: it can
 //! [`remove_self`](Context::remove_self) or [`swap_self`](Context::swap_self) (OTP's
@@ -151,29 +195,24 @@
 //! operations on its own manager (see [no deadlocks](#no-deadlocks)).
 //!
 //! ```rust
-//! use event_core::{Context, EventManager, Handler, Step, Terminate};
+//! use event_core::{handler, Context, EventManager, Terminate};
 //!
 //! /// Greets the first visitor, then leaves.
 //! struct Welcome;
 //!
-//! impl Handler<String> for Welcome {
-//!     type Args = ();
-//!     type Info = ();
-//!     type Handover = ();
-//!
-//!     fn init(_: (), _: &mut Context<String, Self>) -> Step<'static, Self> {
-//!         Step::ok(Welcome)
+//! #[handler(event = String)]
+//! impl Welcome {
+//!     fn init() -> Self {
+//!         Welcome
 //!     }
 //!
-//!     fn handle_event(&mut self, visitor: &String, cx: &mut Context<String, Self>) -> Step<'_> {
+//!     fn handle_event(&mut self, visitor: &String, cx: &mut Context<String, Self>) {
 //!         println!("welcome, {visitor}!");
 //!         cx.remove_self(); // leave once this callback returns
-//!         Step::ok(())
 //!     }
 //!
-//!     fn terminate(self, reason: Terminate) -> Step<'static, ()> {
+//!     fn terminate(self, reason: Terminate) {
 //!         println!("welcome handler leaving: {reason}"); // "removed itself"
-//!         Step::ok(())
 //!     }
 //! }
 //!
@@ -186,18 +225,16 @@
 //! # Ok(()) }
 //! ```
 //!
-//! ## Plain and `async` callbacks: [`Step`]
+//! ## Plain and `async` callbacks
 //!
-//! Every callback returns a [`Step`]: [`Step::ok`] and [`Step::err`] for a result that is ready
-//! now (a plain callback, which allocates nothing), or [`Step::from_async`] for a future. Any
-//! error type converts into the boxed [`BoxError`], a `&str` included, and a `Result` converts
-//! into a `Step` with `.into()`.
-//!
-//! An `async` callback names its lifetimes, since its future borrows the handler, the event
-//! and the context:
+//! A plain callback runs to its end and allocates nothing. An `async` one may await; its future
+//! is boxed, once per call. Underneath, every callback of the trait returns a [`Step`]: ready
+//! now ([`Step::ok`], [`Step::err`]), or a future ([`Step::from_async`]); that is what
+//! `#[handler]` makes of a plain and of an `async` method. A callback fails by returning `Err`
+//! of any error type: it converts into the boxed [`BoxError`], a `&str` included.
 //!
 //! ```rust
-//! use event_core::{Context, EventManager, Handler, Step, Terminate};
+//! use event_core::{handler, BoxError, EventManager};
 //! use tokio::sync::mpsc;
 //!
 //! /// Forwards every reading to a channel, waiting for room when the channel is full.
@@ -205,24 +242,15 @@
 //!     to: mpsc::Sender<u32>,
 //! }
 //!
-//! impl Handler<u32> for Forward {
-//!     type Args = mpsc::Sender<u32>;
-//!     type Info = ();
-//!     type Handover = ();
-//!
-//!     fn init(to: mpsc::Sender<u32>, _: &mut Context<u32, Self>) -> Step<'static, Self> {
-//!         Step::ok(Forward { to })
+//! #[handler(event = u32)]
+//! impl Forward {
+//!     fn init(to: mpsc::Sender<u32>) -> Self {
+//!         Forward { to }
 //!     }
 //!
-//!     fn handle_event<'a>(&'a mut self, n: &'a u32, _: &'a mut Context<u32, Self>) -> Step<'a> {
-//!         Step::from_async(async move {
-//!             self.to.send(*n).await?; // the whole manager waits here
-//!             Ok(())
-//!         })
-//!     }
-//!
-//!     fn terminate(self, _: Terminate) -> Step<'static, ()> {
-//!         Step::ok(())
+//!     async fn handle_event(&mut self, n: &u32) -> Result<(), BoxError> {
+//!         self.to.send(*n).await?; // the whole manager waits here
+//!         Ok(())
 //!     }
 //! }
 //!
@@ -246,12 +274,13 @@
 //!
 //! OTP's `handle_call` takes any term and returns any term. Here a handler implements
 //! [`Call<E, R>`] once per request type `R` it answers, each with its own
-//! [`Reply`](Call::Reply) type, and [`EventManager::call`] picks the implementation by the
-//! request's type. Asking a handler a question it does not answer is a compile error; asking a
+//! [`Reply`](Call::Reply) type: with `#[handler]`, one `#[call]` method per request type, which
+//! takes the request by value and returns the reply. [`EventManager::call`] picks the
+//! implementation by the request's type. Asking a handler a question it does not answer is a compile error; asking a
 //! handler that is not installed is [`CallError::NotInstalled`].
 //!
 //! ```rust
-//! use event_core::{Call, CallError, Context, EventManager, Handler, Step, Terminate};
+//! use event_core::{handler, CallError, EventManager};
 //!
 //! /// Keeps statistics of temperature readings.
 //! struct Stats {
@@ -261,35 +290,25 @@
 //! struct Count;
 //! struct Max;
 //!
-//! impl Call<i32, Count> for Stats {
-//!     type Reply = usize;
-//!     fn handle_call(&mut self, _: Count, _: &mut Context<i32, Self>) -> Step<'_, usize> {
-//!         Step::ok(self.readings.len())
+//! #[handler(event = i32)]
+//! impl Stats {
+//!     fn init() -> Self {
+//!         Stats { readings: Vec::new() }
 //!     }
-//! }
 //!
-//! impl Call<i32, Max> for Stats {
-//!     type Reply = Option<i32>;
-//!     fn handle_call(&mut self, _: Max, _: &mut Context<i32, Self>) -> Step<'_, Option<i32>> {
-//!         Step::ok(self.readings.iter().copied().max())
+//!     fn handle_event(&mut self, t: &i32) {
+//!         self.readings.push(*t);
 //!     }
-//! }
 //!
-//! impl Handler<i32> for Stats {
-//!     // ...
-//! #     type Args = ();
-//! #     type Info = ();
-//! #     type Handover = ();
-//! #     fn init(_: (), _: &mut Context<i32, Self>) -> Step<'static, Self> {
-//! #         Step::ok(Stats { readings: Vec::new() })
-//! #     }
-//! #     fn handle_event(&mut self, t: &i32, _: &mut Context<i32, Self>) -> Step<'_> {
-//! #         self.readings.push(*t);
-//! #         Step::ok(())
-//! #     }
-//! #     fn terminate(self, _: Terminate) -> Step<'static, ()> {
-//! #         Step::ok(())
-//! #     }
+//!     #[call]
+//!     fn count(&self, _: Count) -> usize {
+//!         self.readings.len()
+//!     }
+//!
+//!     #[call]
+//!     fn max(&self, _: Max) -> Option<i32> {
+//!         self.readings.iter().copied().max()
+//!     }
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -311,9 +330,12 @@
 //! # Ok(()) }
 //! ```
 //!
-//! A `handle_call` may also [`remove_self`](Context::remove_self) or
+//! A call may also [`remove_self`](Context::remove_self) or
 //! [`swap_self`](Context::swap_self): the caller still gets the reply (OTP's
-//! `{remove_handler, Reply}` and `{swap_handler, Reply, ...}`).
+//! `{remove_handler, Reply}` and `{swap_handler, Reply, ...}`). A `#[call]` method's return
+//! value is its reply as is, a `Result` too: it crashes the handler only by panicking. A call
+//! that fails with an error value is an `impl Call<E, R>` written by hand, which may stand
+//! beside the annotated impl block.
 //!
 //! # Supervision
 //!
@@ -329,24 +351,18 @@
 //! - [`SupLink::handler`] is the handler's [`HandlerRef`], for calls, deletes and swaps.
 //!
 //! ```rust
-//! use event_core::{Context, EventManager, ExitReason, Handler, Step, Terminate};
+//! use event_core::{handler, EventManager, ExitReason};
 //!
 //! /// Pages the on-call engineer.
+//! #[derive(Default)]
 //! struct Pager;
-//! # impl Handler<&'static str> for Pager {
-//! #     type Args = ();
-//! #     type Info = ();
-//! #     type Handover = ();
-//! #     fn init(_: (), _: &mut Context<&'static str, Self>) -> Step<'static, Self> {
-//! #         Step::ok(Pager)
-//! #     }
-//! #     fn handle_event(&mut self, _: &&'static str, _: &mut Context<&'static str, Self>) -> Step<'_> {
-//! #         Step::ok(())
-//! #     }
-//! #     fn terminate(self, _: Terminate) -> Step<'static, ()> {
-//! #         Step::ok(())
-//! #     }
-//! # }
+//!
+//! #[handler(event = &'static str)]
+//! impl Pager {
+//!     fn handle_event(&mut self, page: &&'static str) {
+//!         println!("paging: {page}");
+//!     }
+//! }
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -400,25 +416,23 @@
 //!
 //! ```rust
 //! use std::collections::VecDeque;
-//! use event_core::{Call, Context, EventManager, ExitReason, Handler, HandlerRef, Step, Terminate};
+//! use event_core::{handler, EventManager, ExitReason, HandlerRef};
 //!
 //! /// Keeps every line.
 //! struct FullLog(Vec<String>);
 //!
-//! impl Handler<String> for FullLog {
-//!     type Args = Vec<String>;
-//!     type Info = ();
-//!     type Handover = Vec<String>; // its lines, for whoever comes next
+//! #[handler(event = String)]
+//! impl FullLog {
+//!     fn init(lines: Vec<String>) -> Self {
+//!         FullLog(lines)
+//!     }
 //!
-//!     fn init(lines: Vec<String>, _: &mut Context<String, Self>) -> Step<'static, Self> {
-//!         Step::ok(FullLog(lines))
-//!     }
-//!     fn handle_event(&mut self, line: &String, _: &mut Context<String, Self>) -> Step<'_> {
+//!     fn handle_event(&mut self, line: &String) {
 //!         self.0.push(line.clone());
-//!         Step::ok(())
 //!     }
-//!     fn terminate(self, _: Terminate) -> Step<'static, Vec<String>> {
-//!         Step::ok(self.0)
+//!
+//!     fn terminate(self) -> Vec<String> {
+//!         self.0 // its lines, for whoever comes next
 //!     }
 //! }
 //!
@@ -428,41 +442,36 @@
 //!     lines: VecDeque<String>,
 //! }
 //!
-//! impl Handler<String> for RingLog {
-//!     type Args = (usize, Vec<String>); // its capacity, and the lines it starts with
-//!     type Info = ();
-//!     type Handover = Vec<String>;
+//! /// A request: the lines kept.
+//! struct Lines;
 //!
-//!     fn init((cap, lines): (usize, Vec<String>), _: &mut Context<String, Self>) -> Step<'static, Self> {
+//! #[handler(event = String)]
+//! impl RingLog {
+//!     /// Its capacity, and the lines it starts with.
+//!     fn init((cap, lines): (usize, Vec<String>)) -> Self {
 //!         let mut ring = RingLog { cap, lines: VecDeque::new() };
 //!         lines.into_iter().for_each(|line| ring.push(line));
-//!         Step::ok(ring)
+//!         ring
 //!     }
-//!     fn handle_event(&mut self, line: &String, _: &mut Context<String, Self>) -> Step<'_> {
-//!         self.push(line.clone());
-//!         Step::ok(())
-//!     }
-//!     fn terminate(self, _: Terminate) -> Step<'static, Vec<String>> {
-//!         Step::ok(self.lines.into())
-//!     }
-//! }
 //!
-//! impl RingLog {
+//!     fn handle_event(&mut self, line: &String) {
+//!         self.push(line.clone());
+//!     }
+//!
+//!     #[call]
+//!     fn lines(&self, _: Lines) -> Vec<String> {
+//!         self.lines.iter().cloned().collect()
+//!     }
+//!
+//!     fn terminate(self) -> Vec<String> {
+//!         self.lines.into()
+//!     }
+//!
 //!     fn push(&mut self, line: String) {
 //!         if self.lines.len() == self.cap {
 //!             self.lines.pop_front();
 //!         }
 //!         self.lines.push_back(line);
-//!     }
-//! }
-//!
-//! /// A request: the lines kept.
-//! struct Lines;
-//!
-//! impl Call<String, Lines> for RingLog {
-//!     type Reply = Vec<String>;
-//!     fn handle_call(&mut self, _: Lines, _: &mut Context<String, Self>) -> Step<'_, Vec<String>> {
-//!         Step::ok(self.lines.iter().cloned().collect())
 //!     }
 //! }
 //!
@@ -676,7 +685,7 @@
 //! for a reply that never comes.
 //!
 //! ```rust
-//! use event_core::{Call, CallError, Context, During, EventManager, ExitReason, Handler, Step, Terminate};
+//! use event_core::{handler, CallError, During, EventManager, ExitReason, Terminate};
 //!
 //! #[derive(Debug)]
 //! enum Reading {
@@ -687,22 +696,21 @@
 //! /// Parses readings; fails on a garbled one.
 //! struct Parser;
 //!
-//! impl Handler<Reading> for Parser {
-//!     type Args = ();
-//!     type Info = ();
-//!     type Handover = ();
-//!
-//!     fn init(_: (), _: &mut Context<Reading, Self>) -> Step<'static, Self> {
-//!         Step::ok(Parser)
+//! #[handler(event = Reading)]
+//! impl Parser {
+//!     fn init() -> Self {
+//!         Parser
 //!     }
-//!     fn handle_event(&mut self, reading: &Reading, _: &mut Context<Reading, Self>) -> Step<'_> {
+//!
+//!     fn handle_event(&mut self, reading: &Reading) -> Result<(), &'static str> {
 //!         match reading {
-//!             Reading::Celsius(_) => Step::ok(()),
-//!             Reading::Garbled => Step::err("cannot parse a garbled reading"),
+//!             Reading::Celsius(_) => Ok(()),
+//!             Reading::Garbled => Err("cannot parse a garbled reading"),
 //!         }
 //!     }
-//!     fn terminate(self, _reason: Terminate) -> Step<'static, ()> {
-//!         Step::ok(()) // told Terminate::Crashed, with the crash
+//!
+//!     fn terminate(self, _reason: Terminate) {
+//!         // told Terminate::Crashed, with the crash
 //!     }
 //! }
 //!
@@ -713,30 +721,24 @@
 //! }
 //! struct Get;
 //!
-//! impl Call<Reading, Get> for Average {
-//!     type Reply = i32;
-//!     fn handle_call(&mut self, _: Get, _: &mut Context<Reading, Self>) -> Step<'_, i32> {
-//!         Step::ok(self.sum / self.count) // panics when there were no readings
+//! #[handler(event = Reading)]
+//! impl Average {
+//!     #[call]
+//!     fn get(&self, _: Get) -> i32 {
+//!         self.sum / self.count // panics when there were no readings
 //!     }
-//! }
-//! # impl Handler<Reading> for Average {
-//! #     type Args = ();
-//! #     type Info = ();
-//! #     type Handover = ();
-//! #     fn init(_: (), _: &mut Context<Reading, Self>) -> Step<'static, Self> {
-//! #         Step::ok(Average { sum: 0, count: 0 })
+//! #
+//! #     fn init() -> Self {
+//! #         Average { sum: 0, count: 0 }
 //! #     }
-//! #     fn handle_event(&mut self, reading: &Reading, _: &mut Context<Reading, Self>) -> Step<'_> {
+//! #
+//! #     fn handle_event(&mut self, reading: &Reading) {
 //! #         if let Reading::Celsius(t) = reading {
 //! #             self.sum += t;
 //! #             self.count += 1;
 //! #         }
-//! #         Step::ok(())
 //! #     }
-//! #     fn terminate(self, _: Terminate) -> Step<'static, ()> {
-//! #         Step::ok(())
-//! #     }
-//! # }
+//! }
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -796,40 +798,46 @@
 //! [`EventManager::start`] or [`Builder::debug_events`], which take its `Debug` form.
 //!
 //! [`format_status`](Handler::format_status) decides what of the state a report shows. The
-//! default shows nothing (`(state not shown)`), so that secrets do not leak into logs;
-//! override it to show what helps whoever reads the report:
+//! default shows nothing (`(state not shown)`), so that secrets do not leak into logs.
+//! `#[handler]` on the struct shows its fields with `Debug`, and those marked `#[redact]` as
+//! `<redacted>`; a `format_status` method in the impl block writes any other view.
 //!
 //! ```rust
-//! use std::fmt;
-//! use event_core::{Context, Handler, Step, Terminate};
+//! use event_core::handler;
+//! # use event_core::Handler;
 //!
 //! /// Uploads events to a metrics service.
+//! #[handler]
 //! struct Uploader {
 //!     endpoint: String,
+//!     #[redact] // stays out of the logs
 //!     token: String,
 //!     sent: u64,
 //! }
 //!
-//! impl Handler<u64> for Uploader {
-//!     // ...
-//! #     type Args = (String, String);
-//! #     type Info = ();
-//! #     type Handover = ();
-//! #     fn init((endpoint, token): (String, String), _: &mut Context<u64, Self>) -> Step<'static, Self> {
-//! #         Step::ok(Uploader { endpoint, token, sent: 0 })
-//! #     }
-//! #     fn handle_event(&mut self, _: &u64, _: &mut Context<u64, Self>) -> Step<'_> {
-//! #         self.sent += 1;
-//! #         Step::ok(())
-//! #     }
-//! #     fn terminate(self, _: Terminate) -> Step<'static, ()> {
-//! #         Step::ok(())
-//! #     }
-//!     fn format_status(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-//!         // The token stays out of the logs.
-//!         write!(f, "Uploader {{ endpoint: {:?}, sent: {} }}", self.endpoint, self.sent)
+//! #[handler(event = u64)]
+//! impl Uploader {
+//!     fn init((endpoint, token): (String, String)) -> Self {
+//!         Uploader { endpoint, token, sent: 0 }
+//!     }
+//!
+//!     fn handle_event(&mut self, _: &u64) {
+//!         self.sent += 1;
 //!     }
 //! }
+//! # struct Status<'a>(&'a Uploader);
+//! # impl std::fmt::Display for Status<'_> {
+//! #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+//! #         Handler::<u64>::format_status(self.0, f)
+//! #     }
+//! # }
+//!
+//! // A crash report's `status`:
+//! let uploader = Uploader::init(("https://metrics.example".into(), "s3cret".into()));
+//! assert_eq!(
+//!     Status(&uploader).to_string(),
+//!     r#"Uploader { endpoint: "https://metrics.example", token: <redacted>, sent: 0 }"#
+//! );
 //! ```
 //!
 //! # Sharp edges, filed off
@@ -849,7 +857,7 @@
 //! spawns (awaited inside the same callback it, too, says `WouldDeadlock`).
 //!
 //! ```rust
-//! use event_core::{AddError, Call, Context, EventManager, Handler, Install, Step, Terminate};
+//! use event_core::{handler, AddError, Context, EventManager, Install};
 //!
 //! #[derive(Debug)]
 //! enum Net {
@@ -861,60 +869,39 @@
 //!     refused: Option<AddError>,
 //! }
 //!
-//! impl Handler<Net> for Router {
-//!     type Args = ();
-//!     type Info = ();
-//!     type Handover = ();
-//!
-//!     fn init(_: (), _: &mut Context<Net, Self>) -> Step<'static, Self> {
-//!         Step::ok(Router { refused: None })
-//!     }
-//!
-//!     fn handle_event<'a>(&'a mut self, _: &'a Net, cx: &'a mut Context<Net, Self>) -> Step<'a> {
-//!         // The blocking form, awaited here, errs instead of hanging.
-//!         let manager = cx.manager();
-//!         Step::from_async(async move {
-//!             self.refused = manager.add_handler::<Dialer>(()).await.err();
-//!             // The deferred form: applied once this event is handled.
-//!             let dialer = cx.add_handler(Install::<Dialer>::new(), ());
-//!             tokio::spawn(async move {
-//!                 if let Err(e) = dialer.await {
-//!                     eprintln!("no dialer: {e}");
-//!                 }
-//!             });
-//!             Ok(())
-//!         })
-//!     }
-//!
-//!     fn terminate(self, _: Terminate) -> Step<'static, ()> {
-//!         Step::ok(())
-//!     }
-//! }
-//!
 //! struct Refused;
 //!
-//! impl Call<Net, Refused> for Router {
-//!     type Reply = Option<AddError>;
-//!     fn handle_call(&mut self, _: Refused, _: &mut Context<Net, Self>) -> Step<'_, Option<AddError>> {
-//!         Step::ok(self.refused.take())
+//! #[handler(event = Net)]
+//! impl Router {
+//!     fn init() -> Self {
+//!         Router { refused: None }
+//!     }
+//!
+//!     async fn handle_event(&mut self, _: &Net, cx: &mut Context<Net, Self>) {
+//!         // The blocking form, awaited here, errs instead of hanging.
+//!         let manager = cx.manager();
+//!         self.refused = manager.add_handler::<Dialer>(()).await.err();
+//!         // The deferred form: applied once this event is handled.
+//!         let dialer = cx.add_handler(Install::<Dialer>::new(), ());
+//!         tokio::spawn(async move {
+//!             if let Err(e) = dialer.await {
+//!                 eprintln!("no dialer: {e}");
+//!             }
+//!         });
+//!     }
+//!
+//!     #[call]
+//!     fn refused(&mut self, _: Refused) -> Option<AddError> {
+//!         self.refused.take()
 //!     }
 //! }
 //!
 //! /// Dials.
+//! #[derive(Default)]
 //! struct Dialer;
-//! # impl Handler<Net> for Dialer {
-//! #     type Args = ();
-//! #     type Info = ();
-//! #     type Handover = ();
-//! #     fn init(_: (), _: &mut Context<Net, Self>) -> Step<'static, Self> {
-//! #         Step::ok(Dialer)
-//! #     }
-//! #     fn handle_event(&mut self, _: &Net, _: &mut Context<Net, Self>) -> Step<'_> {
-//! #         Step::ok(())
-//! #     }
-//! #     fn terminate(self, _: Terminate) -> Step<'static, ()> {
-//! #         Step::ok(())
-//! #     }
+//! # #[handler(event = Net)]
+//! # impl Dialer {
+//! #     fn handle_event(&mut self, _: &Net) {}
 //! # }
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -946,7 +933,7 @@
 //! ```rust
 //! use std::collections::HashMap;
 //! use std::time::Duration;
-//! use event_core::{Call, Context, EventManager, Handler, Info, Step, Terminate, TimerRef};
+//! use event_core::{handler, Context, EventManager, Info, TimerRef};
 //!
 //! #[derive(Debug)]
 //! enum Alarm {
@@ -960,16 +947,15 @@
 //!     escalated: Vec<&'static str>,
 //! }
 //!
-//! impl Handler<Alarm> for Escalate {
-//!     type Args = ();
-//!     type Info = &'static str; // the alarm whose time is up
-//!     type Handover = ();
+//! struct Escalated;
 //!
-//!     fn init(_: (), _: &mut Context<Alarm, Self>) -> Step<'static, Self> {
-//!         Step::ok(Escalate { pending: HashMap::new(), escalated: Vec::new() })
+//! #[handler(event = Alarm)]
+//! impl Escalate {
+//!     fn init() -> Self {
+//!         Escalate { pending: HashMap::new(), escalated: Vec::new() }
 //!     }
 //!
-//!     fn handle_event(&mut self, alarm: &Alarm, cx: &mut Context<Alarm, Self>) -> Step<'_> {
+//!     fn handle_event(&mut self, alarm: &Alarm, cx: &mut Context<Alarm, Self>) {
 //!         match *alarm {
 //!             Alarm::Set(what) => {
 //!                 let timer = cx.send_after(Duration::from_millis(10), what);
@@ -981,28 +967,19 @@
 //!                 }
 //!             }
 //!         }
-//!         Step::ok(())
 //!     }
 //!
-//!     fn handle_info(&mut self, info: Info<&'static str>, _: &mut Context<Alarm, Self>) -> Step<'_> {
+//!     /// `type Info = &'static str`: the alarm whose time is up.
+//!     fn handle_info(&mut self, info: Info<&'static str>) {
 //!         if let Info::Message(what) = info {
 //!             self.pending.remove(what);
 //!             self.escalated.push(what);
 //!         }
-//!         Step::ok(())
 //!     }
 //!
-//!     fn terminate(self, _: Terminate) -> Step<'static, ()> {
-//!         Step::ok(())
-//!     }
-//! }
-//!
-//! struct Escalated;
-//!
-//! impl Call<Alarm, Escalated> for Escalate {
-//!     type Reply = Vec<&'static str>;
-//!     fn handle_call(&mut self, _: Escalated, _: &mut Context<Alarm, Self>) -> Step<'_, Self::Reply> {
-//!         Step::ok(self.escalated.clone())
+//!     #[call]
+//!     fn escalated(&self, _: Escalated) -> Vec<&'static str> {
+//!         self.escalated.clone()
 //!     }
 //! }
 //!
@@ -1026,7 +1003,7 @@
 //!
 //! ```rust
 //! use std::time::Duration;
-//! use event_core::{Call, Context, EventManager, Handler, Info, Step, Terminate, WatchRef};
+//! use event_core::{handler, Context, EventManager, Info, WatchRef};
 //! use tokio::sync::mpsc;
 //!
 //! /// Sends every event to its subscribers; forgets those that hung up.
@@ -1034,37 +1011,32 @@
 //!
 //! struct Subscribe(mpsc::UnboundedSender<String>);
 //!
-//! impl Call<String, Subscribe> for Fanout {
-//!     type Reply = ();
-//!     fn handle_call(&mut self, Subscribe(tx): Subscribe, cx: &mut Context<String, Self>) -> Step<'_> {
-//!         let watch = cx.watch(tx.clone());
-//!         self.0.push((watch, tx));
-//!         Step::ok(())
+//! #[handler(event = String)]
+//! impl Fanout {
+//!     fn init() -> Self {
+//!         Fanout(Vec::new())
 //!     }
-//! }
 //!
-//! impl Handler<String> for Fanout {
-//!     type Args = ();
-//!     type Info = ();
-//!     type Handover = usize; // how many subscribers it had
-//!
-//!     fn init(_: (), _: &mut Context<String, Self>) -> Step<'static, Self> {
-//!         Step::ok(Fanout(Vec::new()))
-//!     }
-//!     fn handle_event(&mut self, event: &String, _: &mut Context<String, Self>) -> Step<'_> {
+//!     fn handle_event(&mut self, event: &String) {
 //!         for (_, tx) in &self.0 {
 //!             let _ = tx.send(event.clone());
 //!         }
-//!         Step::ok(())
 //!     }
-//!     fn handle_info(&mut self, info: Info<()>, _: &mut Context<String, Self>) -> Step<'_> {
+//!
+//!     #[call]
+//!     fn subscribe(&mut self, Subscribe(tx): Subscribe, cx: &mut Context<String, Self>) -> () {
+//!         let watch = cx.watch(tx.clone());
+//!         self.0.push((watch, tx));
+//!     }
+//!
+//!     fn handle_info(&mut self, info: Info<()>) {
 //!         if let Info::Down(gone) = info {
 //!             self.0.retain(|(watch, _)| *watch != gone);
 //!         }
-//!         Step::ok(())
 //!     }
-//!     fn terminate(self, _: Terminate) -> Step<'static, usize> {
-//!         Step::ok(self.0.len())
+//!
+//!     fn terminate(self) -> usize {
+//!         self.0.len() // how many subscribers it had
 //!     }
 //! }
 //!
@@ -1098,39 +1070,29 @@
 //!
 //! ```rust
 //! use std::time::Duration;
-//! use event_core::{Call, Context, EventManager, Handler, Install, Step, Terminate};
+//! use event_core::{handler, EventManager, Install};
 //!
 //! /// Archives events to slow storage.
 //! struct Archive {
 //!     stored: usize,
 //! }
 //!
-//! impl Handler<u32> for Archive {
-//!     type Args = ();
-//!     type Info = ();
-//!     type Handover = ();
-//!
-//!     fn init(_: (), _: &mut Context<u32, Self>) -> Step<'static, Self> {
-//!         Step::ok(Archive { stored: 0 })
-//!     }
-//!     fn handle_event<'a>(&'a mut self, _: &'a u32, _: &'a mut Context<u32, Self>) -> Step<'a> {
-//!         Step::from_async(async move {
-//!             tokio::time::sleep(Duration::from_millis(1)).await; // a slow write
-//!             self.stored += 1;
-//!             Ok(())
-//!         })
-//!     }
-//!     fn terminate(self, _: Terminate) -> Step<'static, ()> {
-//!         Step::ok(())
-//!     }
-//! }
-//!
 //! struct Stored;
 //!
-//! impl Call<u32, Stored> for Archive {
-//!     type Reply = usize;
-//!     fn handle_call(&mut self, _: Stored, _: &mut Context<u32, Self>) -> Step<'_, usize> {
-//!         Step::ok(self.stored)
+//! #[handler(event = u32)]
+//! impl Archive {
+//!     fn init() -> Self {
+//!         Archive { stored: 0 }
+//!     }
+//!
+//!     async fn handle_event(&mut self, _: &u32) {
+//!         tokio::time::sleep(Duration::from_millis(1)).await; // a slow write
+//!         self.stored += 1;
+//!     }
+//!
+//!     #[call]
+//!     fn stored(&self, _: Stored) -> usize {
+//!         self.stored
 //!     }
 //! }
 //!
@@ -1158,22 +1120,13 @@
 //!
 //! ```rust
 //! use event_core::{AddError, EventManager, HandlerRef, Install};
-//! # use event_core::{Context, Handler, Step, Terminate};
+//! # use event_core::handler;
 //! /// Writes events to a file.
+//! #[derive(Default)]
 //! struct FileLog;
-//! # impl Handler<String> for FileLog {
-//! #     type Args = ();
-//! #     type Info = ();
-//! #     type Handover = ();
-//! #     fn init(_: (), _: &mut Context<String, Self>) -> Step<'static, Self> {
-//! #         Step::ok(FileLog)
-//! #     }
-//! #     fn handle_event(&mut self, _: &String, _: &mut Context<String, Self>) -> Step<'_> {
-//! #         Step::ok(())
-//! #     }
-//! #     fn terminate(self, _: Terminate) -> Step<'static, ()> {
-//! #         Step::ok(())
-//! #     }
+//! # #[handler(event = String)]
+//! # impl FileLog {
+//! #     fn handle_event(&mut self, _: &String) {}
 //! # }
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -1258,12 +1211,12 @@
 //!
 //! | OTP callback | event-core | notes |
 //! |---|---|---|
-//! | `init(Args)` → `{ok, S}` \| `{error, R}` | [`Handler::init`] → [`Step::ok(handler)`](Step::ok) \| [`Step::err(e)`](Step::err) | The handler value *is* the state `S`. |
-//! | `handle_event(E, S)` → `{ok, S}` \| `remove_handler` \| `{swap_handler, ...}` | [`Handler::handle_event`] → [`Step::ok(())`](Step::ok) | The state is `&mut self`. Leave with [`Context::remove_self`], be replaced with [`Context::swap_self`]. A "bad return" cannot be written. |
-//! | `handle_call(Req, S)` → `{ok, Reply, S}` \| `{remove_handler, Reply}` \| `{swap_handler, Reply, ...}` | [`Call::handle_call`] → [`Step::ok(reply)`](Step::ok) | One implementation per request type. A handler without one for `R` cannot be called with `R`: a compile error, not a crash. |
-//! | `handle_info(Info, S)` | [`Handler::handle_info`] | Gets only this handler's messages. Optional, as in OTP. |
-//! | `terminate(Arg, S)` | [`Handler::terminate`] → [`Step::ok(handover)`](Step::ok) | `Arg` is a [`Terminate`]. |
-//! | `format_status` | [`Handler::format_status`] | Used by crash reports; there is no `sys:get_status`. |
+//! | `init(Args)` → `{ok, S}` \| `{error, R}` | `fn init(args) -> Self` or `-> Result<Self, E>` ([`Handler::init`]) | The handler value *is* the state `S`. |
+//! | `handle_event(E, S)` → `{ok, S}` \| `remove_handler` \| `{swap_handler, ...}` | `fn handle_event(&mut self, event: &E)` ([`Handler::handle_event`]) | The state is `&mut self`. Leave with [`Context::remove_self`], be replaced with [`Context::swap_self`]. A "bad return" cannot be written. |
+//! | `handle_call(Req, S)` → `{ok, Reply, S}` \| `{remove_handler, Reply}` \| `{swap_handler, Reply, ...}` | a `#[call]` method per request type, returning the reply ([`Call::handle_call`]) | A handler that answers no `R` cannot be called with `R`: a compile error, not a crash. |
+//! | `handle_info(Info, S)` | `fn handle_info(&mut self, info: Info<M>)` ([`Handler::handle_info`]) | Gets only this handler's messages. Optional, as in OTP. |
+//! | `terminate(Arg, S)` | `fn terminate(self, reason: Terminate) -> Handover` ([`Handler::terminate`]) | `Arg` is a [`Terminate`]. |
+//! | `format_status` | `#[handler]` on the struct, `#[redact]` on fields; or `fn format_status` ([`Handler::format_status`]) | Used by crash reports; there is no `sys:get_status`. |
 //! | `code_change(OldVsn, S, Extra)` | none | Rust has no hot code loading: a new version of a handler is a new build. Upgrade by restarting, carrying state across with a swap's hand-over or your own persistence if you need to. |
 //! | `hibernate` (in a callback's return) | none | Hibernation compacts an Erlang process's heap. A handler's state here is a plain Rust value inside its manager's task: there is no per-process heap to compact, and an idle manager costs only its task and its mailbox. |
 //!
@@ -1291,21 +1244,12 @@
 //!
 //! ```rust
 //! use event_core::{EventManager, ExitReason, StartError};
-//! # use event_core::{Context, Handler, Step, Terminate};
+//! # use event_core::handler;
+//! # #[derive(Default)]
 //! # struct Audit;
-//! # impl Handler<u32> for Audit {
-//! #     type Args = ();
-//! #     type Info = ();
-//! #     type Handover = ();
-//! #     fn init(_: (), _: &mut Context<u32, Self>) -> Step<'static, Self> {
-//! #         Step::ok(Audit)
-//! #     }
-//! #     fn handle_event(&mut self, _: &u32, _: &mut Context<u32, Self>) -> Step<'_> {
-//! #         Step::ok(())
-//! #     }
-//! #     fn terminate(self, _: Terminate) -> Step<'static, ()> {
-//! #         Step::ok(())
-//! #     }
+//! # #[handler(event = u32)]
+//! # impl Audit {
+//! #     fn handle_event(&mut self, _: &u32) {}
 //! # }
 //!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -1377,8 +1321,8 @@ pub use event_macros::supervisor;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::macro_support::{
-        guard, guard_template, manager, start_guard, GuardArgs, NoArgs, Outcome, Redacted, Status,
-        StatusProbe, ViaDefault, ViaStatus,
+        assert_handler, guard, guard_template, manager, start_guard, GuardArgs, NoArgs, Outcome,
+        Redacted, Status, StatusProbe, ViaDefault, ViaStatus,
     };
     pub use crate::{
         AutoShutdown, BoxError, Call, ChildRef, ChildSpec, Context, EventManager, Handler,
@@ -1387,8 +1331,10 @@ pub mod __private {
     };
     pub use ::core::default::Default;
     pub use ::core::fmt;
+    pub use ::core::marker::{Send, Sync};
     pub use ::core::option::Option::{None, Some};
     pub use ::core::result::Result::{self, Ok};
     pub use ::core::time::Duration;
+    pub use ::core::unreachable;
     pub use ::std::sync::Arc;
 }

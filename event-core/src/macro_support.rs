@@ -199,3 +199,10 @@ where
         .await?;
     Ok(handler)
 }
+
+/// What a generic `#[handler]` asserts of its type `H` and its event type `E`: the bounds of
+/// [`Handler`], and what a manager needs of its events. Its impls assume them in their `where`
+/// clauses, so that a handler missing one gets this error alone, on its type.
+///
+/// [`Handler`]: crate::Handler
+pub fn assert_handler<H: Send + 'static, E: Send + Sync + 'static>() {}

@@ -8,7 +8,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use event_core::{Context, EventManager, Handler, Install, Step, Terminate};
+use event_core::{handler, EventManager, Install};
 
 struct Counting;
 
@@ -46,22 +46,19 @@ struct Tick(u64);
 
 struct Sum(u64);
 
-impl Handler<Tick> for Sum {
-    type Args = ();
-    type Info = ();
-    type Handover = u64;
-
-    fn init(_: (), _: &mut Context<Tick, Self>) -> Step<'static, Self> {
-        Step::ok(Sum(0))
+/// Written with `#[handler]`: the glue it generates for plain methods is what is measured.
+#[handler(event = Tick)]
+impl Sum {
+    fn init() -> Self {
+        Sum(0)
     }
 
-    fn handle_event(&mut self, tick: &Tick, _: &mut Context<Tick, Self>) -> Step<'_> {
+    fn handle_event(&mut self, tick: &Tick) {
         self.0 += tick.0;
-        Step::ok(())
     }
 
-    fn terminate(self, _: Terminate) -> Step<'static, u64> {
-        Step::ok(self.0)
+    fn terminate(self) -> u64 {
+        self.0
     }
 }
 

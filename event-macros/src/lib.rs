@@ -72,7 +72,7 @@ use proc_macro::TokenStream;
 ///
 /// | method | shape | generates |
 /// |---|---|---|
-/// | `init` | `fn init(args: A) -> Self` or `-> Result<Self, Er>`; no parameter: `A = ()` | `type Args = A`. No `init`: `Args = ()`, built with `Default`. |
+/// | `init` | `fn init(args: A) -> Self` or `-> Result<Self, Er>`; several values make a tuple; no parameter: `A = ()` | `type Args = A`. No `init`: `Args = ()`, built with `Default`. |
 /// | `handle_event` | `fn handle_event(&mut self, event: &E)` returning `()` or `Result<(), Er>` | required |
 /// | `handle_info` | `fn handle_info(&mut self, info: Info<M>)`, returning as `handle_event` | `type Info = M`. None: `Info = ()`, messages ignored. |
 /// | `#[call]` | `fn name(&mut self, request: R) -> Reply` | `impl Call<E, R>` with `type Reply = Reply`, one per request type |
@@ -82,8 +82,14 @@ use proc_macro::TokenStream;
 /// `Er` is any error convertible into `BoxError`: returning `Err` (or panicking) crashes the
 /// handler. A call's return type is its reply *as is*: a `#[call]` returning `Result<T, Er>`
 /// replies with the `Result` and the handler carries on; a call crashes only by panicking.
-/// Likewise `terminate`'s return value is handed over as is. Callbacks may take `&self`
-/// instead of `&mut self`.
+/// Likewise `terminate`'s return value is handed over as is. A call or a `terminate` that must
+/// fail with an error value is written by hand: `impl Call<E, R>` beside the annotated impl
+/// block works, the macro leaves other impls alone. Callbacks may take `&self` instead of
+/// `&mut self`; their lifetimes may be named; other items of the impl block stay as they are.
+///
+/// A generic impl block needs the bounds of a handler: its type `Send + 'static`, and a generic
+/// event type `Send + Sync + 'static`. The generated impls assume them, so a missing bound is
+/// one error, on the handler's or the event's type, whose help names the bound to add.
 ///
 /// # The struct
 ///
@@ -93,10 +99,19 @@ use proc_macro::TokenStream;
 ///
 /// # Errors
 ///
-/// Every mistake is reported at once, each on the offending token, and the items are still
-/// emitted as written: a misnamed key, a callback with the wrong receiver, parameters or
-/// return type, two calls for one request type, a call without a reply type, `async` where it
-/// cannot be, a missing `handle_event`, a generic handler without `Send + 'static` bounds.
+/// Every mistake is a compile error on the offending token, and all of them are reported at
+/// once: an unknown, duplicate or malformed key, a missing event type, a callback with the
+/// wrong receiver (`self` where `&mut self` is needed, or the reverse for `terminate`), too
+/// many or too few parameters or a parameter of the wrong kind, the context anywhere but last,
+/// args, requests, messages or replies that borrow, `impl Trait` where a type must be named,
+/// two calls for one request type, a call without a reply type, `async` where it cannot be, a
+/// missing `handle_event`, a generic handler without its bounds, and the attribute on anything
+/// but a struct or an inherent impl. A parameter or return of the wrong type is left to rustc,
+/// which reports it on that parameter or return type.
+///
+/// On error the items are still emitted as written, and stand-in impls with them: the
+/// handler's uses elsewhere (`add_handler::<H>(args)`, `call(&h, Request)`, a hand-over)
+/// compile against them, so that one mistake is one error.
 #[proc_macro_attribute]
 pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
     handler::expand(args.into(), input.into()).into()

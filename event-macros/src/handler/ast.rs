@@ -69,18 +69,18 @@ impl<'a> Input<'a> {
             Item::Struct(s) => Some(Input::Struct(HandlerStruct::new(s, errors))),
             Item::Impl(i) => Some(Input::Impl(HandlerImpl::new(i, errors))),
             Item::Enum(e) => {
-                errors.at(
-                    e.enum_token,
+                errors.push(syn::Error::new(
+                    e.enum_token.span,
                     "`#[handler]` goes on a struct and its `impl` block: handlers are structs, \
                      not enums (wrap the enum in a struct)",
-                );
+                ));
                 None
             }
             Item::Fn(f) => {
-                errors.at(
-                    f.sig.fn_token,
+                errors.push(syn::Error::new(
+                    f.sig.fn_token.span,
                     "`#[handler]` goes on a struct and its `impl` block, not on a function",
-                );
+                ));
                 None
             }
             other => {

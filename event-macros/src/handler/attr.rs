@@ -17,6 +17,8 @@ pub struct Keys {
     pub event: Option<(Ident, Type)>,
     /// `crate = path`: where `event_core` is, when it is not `::event_core`.
     pub krate: Option<(Ident, Path)>,
+    /// A syntax error cut the parse short: a key may be missing only because it was not read.
+    pub cut_short: bool,
 }
 
 impl Keys {
@@ -34,29 +36,30 @@ impl Keys {
 pub fn parse(args: TokenStream, errors: &mut Errors) -> Keys {
     let mut keys = Keys::default();
     let parser = |input: ParseStream| {
-        parse_keys(input, &mut keys, errors);
+        if let Err(e) = parse_keys(input, &mut keys, errors) {
+            errors.push(e);
+            keys.cut_short = true;
+            // The rest cannot be trusted: skip it rather than report it too.
+            input.parse::<TokenStream>()?;
+        }
         Ok(())
     };
     if let Err(e) = parser.parse2(args) {
         errors.push(e);
+        keys.cut_short = true;
     }
     keys
 }
 
-fn parse_keys(input: ParseStream, keys: &mut Keys, errors: &mut Errors) {
+fn parse_keys(input: ParseStream, keys: &mut Keys, errors: &mut Errors) -> syn::Result<()> {
     while !input.is_empty() {
-        if let Err(e) = parse_key(input, keys, errors) {
-            errors.push(e);
-            return;
-        }
+        parse_key(input, keys, errors)?;
         if input.is_empty() {
-            return;
+            break;
         }
-        if let Err(e) = input.parse::<Token![,]>() {
-            errors.push(e);
-            return;
-        }
+        input.parse::<Token![,]>()?;
     }
+    Ok(())
 }
 
 fn parse_key(input: ParseStream, keys: &mut Keys, errors: &mut Errors) -> syn::Result<()> {
@@ -70,13 +73,21 @@ fn parse_key(input: ParseStream, keys: &mut Keys, errors: &mut Errors) -> syn::R
         skip_value(input);
         return Ok(());
     }
+    let what = if name == "event" {
+        "the event type: `event = Event`"
+    } else {
+        "a path: `crate = path::to::event_core`"
+    };
     if !input.peek(Token![=]) {
         return Err(syn::Error::new_spanned(
             &key,
-            format_args!("expected `{name} = ...`"),
+            format_args!("expected {what}"),
         ));
     }
-    input.parse::<Token![=]>()?;
+    let eq: Token![=] = input.parse()?;
+    if input.is_empty() || input.peek(Token![,]) {
+        return Err(syn::Error::new(eq.span, format_args!("expected {what}")));
+    }
     let duplicate = || syn::Error::new_spanned(&key, format_args!("duplicate key `{name}`"));
     if name == "event" {
         let ty: Type = input.parse()?;
@@ -86,7 +97,8 @@ fn parse_key(input: ParseStream, keys: &mut Keys, errors: &mut Errors) -> syn::R
             keys.event = Some((key, ty));
         }
     } else {
-        let path = Path::parse_mod_style(input)?;
+        let path = Path::parse_mod_style(input)
+            .map_err(|e| syn::Error::new(e.span(), format_args!("expected {what}")))?;
         if keys.krate.is_some() {
             errors.push(duplicate());
         } else {

@@ -11,7 +11,8 @@ use crate::ctxt::Errors;
 /// A callback that passed the checks, reduced to what the expansion needs.
 pub struct Callback<'a> {
     pub ident: &'a Ident,
-    pub is_async: bool,
+    /// The `async` keyword's span, for an `async` method.
+    pub asyncness: Option<proc_macro2::Span>,
     /// The parameter after the receiver: init's args, the event, the info, the request, or
     /// terminate's reason (`None` when the callback does not take it).
     pub value: Option<&'a Type>,
@@ -127,6 +128,14 @@ fn check_method<'a>(method: &Method<'a>, errors: &mut Errors) -> Option<Callback
         fail(errors, variadic, format!("{what} cannot be variadic"));
     }
 
+    // The lifetimes the method declares: a type crossing into or out of the manager cannot
+    // borrow for them.
+    let local: Vec<String> = sig
+        .generics
+        .lifetimes()
+        .map(|l| l.lifetime.ident.to_string())
+        .collect();
+
     // The receiver.
     let receiver_arg = sig.inputs.first().and_then(|a| match a {
         FnArg::Receiver(r) => Some(r),
@@ -213,32 +222,67 @@ fn check_method<'a>(method: &Method<'a>, errors: &mut Errors) -> Option<Callback
         && (params.len() >= 2 || method.kind == Kind::Init);
     let values = &params[..params.len() - usize::from(cx)];
     let value = values.first().map(|p| &*p.ty);
-    if value.is_none() && value_slot == Slot::Required {
-        fail(errors, name, format!("{what} takes {shape}"));
-    }
-    match values.get(1..).unwrap_or_default() {
-        [] => {}
-        [one] if takes_cx && !cx => fail(
+    let misplaced = params
+        .iter()
+        .rev()
+        .skip(1)
+        .find(|p| takes_cx && names_context(&p.ty));
+    if let Some(param) = misplaced {
+        fail(
             errors,
-            &one.ty,
-            format!(
-                "the parameter after the {} of {what} is the context: \
-                 `&mut Context<Event, Self>`",
-                value_name(method.kind)
-            ),
-        ),
-        extra => {
-            let extra = extra.iter();
-            fail(
+            &param.ty,
+            format!("the context comes last: {what} takes {shape}"),
+        );
+    } else {
+        if value.is_none() && value_slot == Slot::Required {
+            fail(errors, name, format!("{what} takes {shape}"));
+        }
+        match values.get(1..).unwrap_or_default() {
+            [] => {}
+            extra if method.kind == Kind::Init => {
+                let extra = extra.iter();
+                fail(
+                    errors,
+                    &quote::quote!(#(#extra),*),
+                    "`init` takes its args as one parameter, and optionally the context last: \
+                     several values make a tuple, `(a, b): (A, B)`"
+                        .into(),
+                );
+            }
+            [one] if takes_cx && !cx => fail(
                 errors,
-                &quote::quote!(#(#extra),*),
-                format!("too many parameters: {what} takes {shape}"),
-            );
+                &one.ty,
+                format!(
+                    "the parameter after the {} of {what} is the context: \
+                     `&mut Context<Event, Self>`",
+                    value_name(method.kind)
+                ),
+            ),
+            extra => {
+                let extra = extra.iter();
+                fail(
+                    errors,
+                    &quote::quote!(#(#extra),*),
+                    format!("too many parameters: {what} takes {shape}"),
+                );
+            }
         }
     }
 
-    // Per-kind checks of the value.
-    if let Some(ty) = value {
+    for param in &params {
+        if let Some(Unfit::Opaque(span)) = unfit(&param.ty) {
+            errors.push(syn::Error::new(
+                span,
+                format!(
+                    "{what} cannot be generic, and an `impl Trait` parameter is a type \
+                     parameter: name the type"
+                ),
+            ));
+        }
+    }
+
+    // Per-kind checks of the value (the misplaced context is not it).
+    if let Some(ty) = value.filter(|_| misplaced.is_none()) {
         match method.kind {
             Kind::HandleEvent if !matches!(ty, Type::Reference(r) if r.mutability.is_none()) => {
                 fail(
@@ -259,6 +303,34 @@ fn check_method<'a>(method: &Method<'a>, errors: &mut Errors) -> Option<Callback
                 ty,
                 format!("{what} takes its request by value: the request type is its type"),
             ),
+            Kind::Init | Kind::Call => {
+                if let Some(Unfit::Borrows(span)) = unfit_in(ty, &local) {
+                    errors.push(syn::Error::new(
+                        span,
+                        format!(
+                            "the {} of {what} cannot borrow: {} moved into the manager. Take an \
+                             owned type, or a `&'static` reference",
+                            value_name(method.kind),
+                            if method.kind == Kind::Init {
+                                "they are"
+                            } else {
+                                "it is"
+                            },
+                        ),
+                    ));
+                }
+            }
+            Kind::HandleInfo => {
+                if let Some(Unfit::Borrows(span)) =
+                    info_message(ty).and_then(|m| unfit_in(m, &local))
+                {
+                    errors.push(syn::Error::new(
+                        span,
+                        "the messages a handler sends itself cannot borrow: they wait in the \
+                         manager. Take an owned type, or a `&'static` reference",
+                    ));
+                }
+            }
             Kind::Terminate if is_cx(ty) => fail(
                 errors,
                 ty,
@@ -275,6 +347,23 @@ fn check_method<'a>(method: &Method<'a>, errors: &mut Errors) -> Option<Callback
         ReturnType::Default => None,
         ReturnType::Type(_, ty) => Some(&**ty),
     };
+    // A hand-over that borrows does not compile as a method already: only a reply is checked.
+    if let (Kind::Call | Kind::Terminate, Some(ty)) = (method.kind, output) {
+        match unfit_in(ty, &local) {
+            Some(Unfit::Borrows(span)) if method.kind == Kind::Call => {
+                errors.push(syn::Error::new(
+                    span,
+                    "a reply is sent to the caller once the call is done: it cannot \
+                     borrow. Return an owned value",
+                ))
+            }
+            Some(Unfit::Opaque(span)) => errors.push(syn::Error::new(
+                span,
+                format!("{what} returns a type the handler's impls must name: not `impl Trait`"),
+            )),
+            _ => {}
+        }
+    }
     if output.is_none() {
         match method.kind {
             Kind::Init => fail(
@@ -320,7 +409,7 @@ fn check_method<'a>(method: &Method<'a>, errors: &mut Errors) -> Option<Callback
     }
     Some(Callback {
         ident: name,
-        is_async: sig.asyncness.is_some(),
+        asyncness: sig.asyncness.as_ref().map(|a| a.span),
         value,
         cx: params.last().filter(|_| cx).map(|p| &*p.ty),
         output,
@@ -360,6 +449,13 @@ fn value_name(kind: Kind) -> &'static str {
     }
 }
 
+/// `&mut Context<..>`, by the name of its last path segment.
+fn names_context(ty: &Type) -> bool {
+    let Type::Reference(r) = ty else { return false };
+    r.mutability.is_some()
+        && matches!(&*r.elem, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Context"))
+}
+
 fn receiver_kind(r: &syn::Receiver) -> Receiver {
     match &r.kind {
         syn::ReceiverKind::Value => Receiver::Value,
@@ -381,7 +477,7 @@ fn receiver_kind(r: &syn::Receiver) -> Receiver {
 }
 
 /// The `M` of `Info<M>` (any path ending in `Info`).
-fn info_message(ty: &Type) -> Option<&Type> {
+pub fn info_message(ty: &Type) -> Option<&Type> {
     let Type::Path(p) = ty else { return None };
     let last = p.path.segments.last()?;
     if last.ident != "Info" {
@@ -395,4 +491,62 @@ fn info_message(ty: &Type) -> Option<&Type> {
         (Some(GenericArgument::Type(m)), None) => Some(m),
         _ => None,
     }
+}
+
+/// What makes a type unfit to cross into or out of the manager, with where it is.
+pub enum Unfit {
+    /// An elided or anonymous lifetime: it borrows from the call.
+    Borrows(proc_macro2::Span),
+    /// `impl Trait`: a type the generated impls cannot name.
+    Opaque(proc_macro2::Span),
+}
+
+pub fn unfit(ty: &Type) -> Option<Unfit> {
+    unfit_in(ty, &[])
+}
+
+/// [`unfit`], a lifetime the method declares (in `local`) borrowing too.
+fn unfit_in(ty: &Type, local: &[String]) -> Option<Unfit> {
+    let borrows = |l: &syn::Lifetime| l.ident == "_" || local.contains(&l.ident.to_string());
+    match ty {
+        Type::Reference(r) => match &r.lifetime {
+            None => Some(Unfit::Borrows(r.and_token.span)),
+            Some(l) if borrows(l) => Some(Unfit::Borrows(l.span())),
+            Some(_) => unfit_in(&r.elem, local),
+        },
+        Type::ImplTrait(i) => Some(Unfit::Opaque(i.impl_token.span)),
+        Type::Path(p) => p
+            .qself
+            .as_ref()
+            .and_then(|q| unfit_in(&q.ty, local))
+            .or_else(|| path_unfit(&p.path, local)),
+        Type::Array(a) => unfit_in(&a.elem, local),
+        Type::Slice(s) => unfit_in(&s.elem, local),
+        Type::Ptr(p) => unfit_in(&p.elem, local),
+        Type::Paren(p) => unfit_in(&p.elem, local),
+        Type::Group(g) => unfit_in(&g.elem, local),
+        Type::Tuple(t) => t.elems.iter().find_map(|t| unfit_in(t, local)),
+        Type::TraitObject(t) => t.bounds.iter().find_map(|b| match b {
+            syn::TypeParamBound::Trait(t) => path_unfit(&t.path, local),
+            syn::TypeParamBound::Lifetime(l) if borrows(l) => Some(Unfit::Borrows(l.span())),
+            _ => None,
+        }),
+        // A function pointer's or an `Fn` bound's elided lifetimes are its own.
+        _ => None,
+    }
+}
+
+fn path_unfit(path: &syn::Path, local: &[String]) -> Option<Unfit> {
+    let borrows = |l: &syn::Lifetime| l.ident == "_" || local.contains(&l.ident.to_string());
+    path.segments.iter().find_map(|segment| {
+        let PathArguments::AngleBracketed(args) = &segment.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|arg| match arg {
+            GenericArgument::Lifetime(l) if borrows(l) => Some(Unfit::Borrows(l.span())),
+            GenericArgument::Type(ty) => unfit_in(ty, local),
+            GenericArgument::AssocType(a) => unfit_in(&a.ty, local),
+            _ => None,
+        })
+    })
 }

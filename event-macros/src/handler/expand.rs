@@ -2,7 +2,7 @@
 //! struct's status view. Every impl is `#[automatically_derived]` and names the runtime through
 //! its `__private` module only.
 
-use proc_macro2::{Ident, TokenStream, TokenTree};
+use proc_macro2::{Group, Ident, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Fields, GenericParam, Type};
@@ -86,11 +86,141 @@ fn mentions(tokens: TokenStream, ident: &Ident) -> bool {
     })
 }
 
+/// What every impl generated for one handler shares: its generics, and the bounds a handler
+/// needs, so that a generic handler missing one gets a single error, on its type, from
+/// [`Frame::assertions`], and none from the impls themselves.
+pub struct Frame<'a> {
+    pub p: &'a TokenStream,
+    pub self_ty: &'a Type,
+    pub event: TokenStream,
+    /// `<...>` after `impl`, or nothing.
+    pub impl_generics: TokenStream,
+    /// The `where` clause of the `Handler` impl.
+    pub handler_where: TokenStream,
+    /// The `where` clause of a `Call` impl: the `Handler` one, and the handler being one, so
+    /// that a handler whose `Handler` impl has an error is not reported again for each call.
+    pub call_where: TokenStream,
+    /// Whether the user's impl block is generic.
+    generic: bool,
+    /// The user's impl generics and where clause, for the assertions.
+    user_generics: &'a syn::Generics,
+}
+
+impl<'a> Frame<'a> {
+    /// The frame of `input`'s impls. Without an event type (the fallback, when the key is
+    /// missing), the impls are generic over the event.
+    pub fn new(input: &HandlerImpl<'a>, event: Option<&Type>, p: &'a TokenStream) -> Self {
+        let item = input.item;
+        let self_ty = &*item.self_ty;
+        let generics = &item.generics;
+        let generic = !generics.params.is_empty();
+        let mut params: Vec<TokenStream> = generics
+            .params
+            .iter()
+            .map(ToTokens::to_token_stream)
+            .collect();
+        let event = match event {
+            Some(event) => event.to_token_stream(),
+            None => {
+                params.push(quote!(__Event: 'static));
+                quote!(__Event)
+            }
+        };
+        let impl_generics = if params.is_empty() {
+            TokenStream::new()
+        } else {
+            quote!(<#(#params),*>)
+        };
+        let mut predicates: Vec<TokenStream> = generics
+            .where_clause
+            .iter()
+            .flat_map(|w| w.predicates.iter().map(ToTokens::to_token_stream))
+            .collect();
+        if generic {
+            predicates.push(quote!(#self_ty: #p::Send + 'static));
+            predicates.push(quote!(#event: #p::Send + #p::Sync + 'static));
+        }
+        let handler_where = quote!(where #(#predicates,)*);
+        // Higher-ranked, so that it is not a trivial bound, which rustc would check here.
+        predicates.push(quote!(for<'__event_core> #self_ty: #p::Handler<#event>));
+        let call_where = quote!(where #(#predicates,)*);
+        Frame {
+            p,
+            self_ty,
+            event,
+            impl_generics,
+            handler_where,
+            call_where,
+            generic,
+            user_generics: generics,
+        }
+    }
+
+    /// For a generic handler, the bounds its impls assume, asserted once: the handler's
+    /// (`Send + 'static`), reported on its type, and the event's (`Send + Sync + 'static`, what
+    /// a manager needs of its events), reported on the event type.
+    pub fn assertions(&self, event: Option<&Type>) -> TokenStream {
+        if !self.generic {
+            return TokenStream::new();
+        }
+        let Frame { p, self_ty, .. } = self;
+        let (impl_generics, _, where_clause) = self.user_generics.split_for_impl();
+        // All of the path spanned on the handler's type, so that a missing `'static`, which
+        // rustc reports on the whole call, is reported there too.
+        let span = self_ty.span();
+        let assert = respan(quote!(#p::assert_handler), span);
+        let event = event.map_or_else(|| quote!(()), ToTokens::to_token_stream);
+        let call = quote_spanned!(span=> #assert::<#self_ty, #event>());
+        quote! {
+            #[allow(dead_code)]
+            fn assert_bounds #impl_generics () #where_clause {
+                #call;
+            }
+        }
+    }
+}
+
+impl Frame<'_> {
+    /// `Handler<Event>`, spanned on the handler's type: a handler that is not `Send` is
+    /// reported there, once.
+    pub fn handler_trait(&self) -> TokenStream {
+        let Frame {
+            p, self_ty, event, ..
+        } = self;
+        let span = self_ty.span();
+        let path = respan(quote!(#p::Handler), span);
+        let (lt, gt) = (respan(quote!(<), span), respan(quote!(>), span));
+        quote!(#path #lt #event #gt)
+    }
+}
+
+/// The tokens, every one spanned at `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let TokenTree::Group(g) = &tt {
+                let mut group = Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                tt = TokenTree::Group(group);
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
+}
+
 /// The `Handler` impl and one `Call` impl per `#[call]` method.
 pub fn handler(input: &HandlerImpl, plan: &Plan, event: &Type, p: &TokenStream) -> TokenStream {
-    let item = input.item;
-    let self_ty = &item.self_ty;
-    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
+    let frame = Frame::new(input, Some(event), p);
+    let Frame {
+        self_ty,
+        impl_generics,
+        handler_where,
+        call_where,
+        ..
+    } = &frame;
     let lt = quote!('__event_core);
     let cx_ty = quote!(#p::Context<#event, Self>);
 
@@ -113,9 +243,9 @@ pub fn handler(input: &HandlerImpl, plan: &Plan, event: &Type, p: &TokenStream) 
             let call = invoke(cb, quote!(), "args");
             let body = finish(cb, Convert::Outcome(quote!(Self)), &call, p);
             (
-                args_ty,
+                args_ty.clone(),
                 quote! {
-                    fn init(#args_pat: Self::Args, #cx_pat: &mut #cx_ty) -> #p::Step<'static, Self> {
+                    fn init(#args_pat: #args_ty, #cx_pat: &mut #cx_ty) -> #p::Step<'static, Self> {
                         #body
                     }
                 },
@@ -167,7 +297,7 @@ pub fn handler(input: &HandlerImpl, plan: &Plan, event: &Type, p: &TokenStream) 
         quote! {
             fn handle_info<#lt>(
                 &#lt mut self,
-                info: #p::Info<Self::Info>,
+                info: #p::Info<#info_ty>,
                 #cx_pat: &#lt mut #cx_ty,
             ) -> #p::Step<#lt> {
                 #body
@@ -185,11 +315,13 @@ pub fn handler(input: &HandlerImpl, plan: &Plan, event: &Type, p: &TokenStream) 
             };
             let call = invoke(cb, quote!(self,), "reason");
             let body = finish(cb, Convert::Ok, &call, p);
+            let handover_ty = cb
+                .output
+                .map_or_else(|| quote!(()), ToTokens::to_token_stream);
             (
-                cb.output
-                    .map_or_else(|| quote!(()), ToTokens::to_token_stream),
+                handover_ty.clone(),
                 quote! {
-                    fn terminate(self, #reason_pat: #p::Terminate) -> #p::Step<'static, Self::Handover> {
+                    fn terminate(self, #reason_pat: #p::Terminate) -> #p::Step<'static, #handover_ty> {
                         #body
                     }
                 },
@@ -208,8 +340,12 @@ pub fn handler(input: &HandlerImpl, plan: &Plan, event: &Type, p: &TokenStream) 
     // format_status: the user's, else the struct's status view, else the default.
     let format_status = match &plan.format_status {
         Some(cb) => {
+            // The call spanned on the return type, the formatter on its parameter's type, so
+            // that a mismatch of either is reported there.
             let ident = cb.ident;
-            quote!(Self::#ident(self, f))
+            let f = cb.value.map(|ty| Ident::new("f", ty.span()));
+            let span = cb.output.map_or_else(|| ident.span(), Spanned::span);
+            quote_spanned!(span=> Self::#ident(self, #f))
         }
         None => quote! {{
             #[allow(unused_imports)]
@@ -230,7 +366,7 @@ pub fn handler(input: &HandlerImpl, plan: &Plan, event: &Type, p: &TokenStream) 
         let body = finish(cb, Convert::Ok, &call, p);
         quote! {
             #[automatically_derived]
-            impl #impl_generics #p::Call<#event, #request> for #self_ty #where_clause {
+            impl #impl_generics #p::Call<#event, #request> for #self_ty #call_where {
                 type Reply = #reply;
 
                 fn handle_call<#lt>(
@@ -243,11 +379,13 @@ pub fn handler(input: &HandlerImpl, plan: &Plan, event: &Type, p: &TokenStream) 
             }
         }
     });
+    let assertions = frame.assertions(Some(event));
+    let handler_trait = frame.handler_trait();
 
     quote! {
         const _: () = {
             #[automatically_derived]
-            impl #impl_generics #p::Handler<#event> for #self_ty #where_clause {
+            impl #impl_generics #handler_trait for #self_ty #handler_where {
                 type Args = #args_ty;
                 type Info = #info_ty;
                 type Handover = #handover_ty;
@@ -266,6 +404,8 @@ pub fn handler(input: &HandlerImpl, plan: &Plan, event: &Type, p: &TokenStream) 
             }
 
             #(#calls)*
+
+            #assertions
         };
     }
 }
@@ -293,7 +433,7 @@ enum Convert {
 /// The callback's `Step`: ready for a plain method, the awaited future for an `async` one.
 /// A bad return type is reported on the return type.
 fn finish(cb: &Callback, convert: Convert, call: &TokenStream, p: &TokenStream) -> TokenStream {
-    let value = if cb.is_async {
+    let value = if cb.asyncness.is_some() {
         quote!(#call.await)
     } else {
         call.clone()
@@ -312,8 +452,10 @@ fn finish(cb: &Callback, convert: Convert, call: &TokenStream, p: &TokenStream) 
         }
         (Convert::Outcome(_) | Convert::Ok, _) => quote!(#p::Ok(#value)),
     };
-    if cb.is_async {
-        quote!(#p::Step::from_async(async move { #result }))
+    if let Some(span) = cb.asyncness {
+        // Spanned on `async`, so that a future that is not `Send` is reported there.
+        let from_async = quote_spanned!(span=> #p::Step::from_async);
+        quote!(#from_async(async move { #result }))
     } else {
         quote!(#p::Step::Ready(#result))
     }

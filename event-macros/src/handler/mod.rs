@@ -1,11 +1,13 @@
-//! `#[handler]`: parse (`attr`, `ast`), check (`check`), expand (`expand`).
+//! `#[handler]`: parse (`attr`, `ast`), check (`check`), expand (`expand`), and on error the
+//! stand-in impls (`fallback`).
 
 mod ast;
 mod attr;
 mod check;
 mod expand;
+mod fallback;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::{Fields, ImplItem, Item};
 
@@ -31,35 +33,37 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
                     "`event` goes on the impl block: `#[handler(event = Event)] impl Name { .. }`",
                 );
             }
+            // Valid whatever else is wrong, and nothing else depends on it.
             expand::status(&s, &private)
         }
         Some(Input::Impl(i)) => {
+            let event = keys.event.as_ref().map(|(_, ty)| ty);
+            if event.is_none() && !keys.cut_short && !i.is_trait_impl {
+                errors.push(syn::Error::new(
+                    Span::call_site(),
+                    "missing the event type: `#[handler(event = Event)]`",
+                ));
+            }
             let plan = check::check(&i, &mut errors);
-            match &keys.event {
-                Some((_, event)) => expand::handler(&i, &plan, event, &private),
-                None => {
-                    errors.push(syn::Error::new(
-                        proc_macro2::Span::call_site(),
-                        "missing the event type: `#[handler(event = Event)]`",
-                    ));
-                    TokenStream::new()
-                }
+            match event {
+                Some(event) if errors.count() == 0 => expand::handler(&i, &plan, event, &private),
+                // Stand-ins for the impls, so that the handler's uses elsewhere compile and the
+                // mistakes above are the only errors.
+                _ if !i.is_trait_impl => fallback::handler(&i, event, &private),
+                _ => TokenStream::new(),
             }
         }
         None => TokenStream::new(),
     };
     prepare_user_item(&mut item);
-    if errors.count() > 0 {
-        // The user's item alone, so that one mistake does not cascade through its uses.
-        let errors = errors.into_compile_errors();
-        return quote!(#item #errors);
-    }
-    quote!(#item #generated)
+    let errors = errors.into_compile_errors();
+    quote!(#item #generated #errors)
 }
 
 /// Removes `#[call]` and `#[redact]`, which only this macro understands, and allows on each
-/// callback the pedantic lints that the shape the macro imposes would trigger (a request taken
-/// by value, an event by reference, a receiver the callback may not need).
+/// callback the lints that the shape the macro imposes would trigger (a request taken by value,
+/// an event by reference, be it a `&String`, a receiver the callback may not need, a call's
+/// `-> ()`).
 fn prepare_user_item(item: &mut Item) {
     match item {
         Item::Impl(i) => {
@@ -71,10 +75,16 @@ fn prepare_user_item(item: &mut Item) {
                         f.attrs.push(syn::parse_quote! {
                             #[allow(
                                 clippy::needless_pass_by_value,
+                                clippy::ptr_arg,
                                 clippy::trivially_copy_pass_by_ref,
                                 clippy::unused_self
                             )]
                         });
+                    }
+                    if is_call {
+                        // A call names its reply, `()` included.
+                        f.attrs
+                            .push(syn::parse_quote!(#[allow(clippy::unused_unit)]));
                     }
                 }
             }

@@ -3,7 +3,7 @@
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
-use syn::{Ident, Type};
+use syn::Ident;
 
 use super::parse::{did_you_mean, AutoShutdown, Child, Kind, Restart, Strategy, Tree};
 use crate::ctxt::Errors;
@@ -21,11 +21,11 @@ pub const RESERVED: &[&str] = &[
 /// What the expansion needs to know beyond the tree.
 pub struct Plan {
     /// Per child: the event type of the manager a guard attaches to.
-    pub events: Vec<Option<Type>>,
+    pub events: Vec<Option<TokenStream>>,
     /// Per child: whether its build code is emitted (it and what it refers to are sound).
     pub build: Vec<bool>,
     /// The template's event type, when it resolves.
-    pub template_event: Option<Type>,
+    pub template_event: Option<TokenStream>,
 }
 
 pub fn check(tree: &mut Tree, errors: &mut Errors) -> Plan {
@@ -172,7 +172,7 @@ fn resolve(
     after: &[Child],
     tree: &Tree,
     errors: &mut Errors,
-) -> Option<(Type, Option<usize>)> {
+) -> Option<(TokenStream, Option<usize>)> {
     let noun = child.map_or("template", |c| kind_noun(&c.kind));
     if let Some(child) = child.filter(|c| c.name == *m) {
         errors.at(
@@ -186,7 +186,7 @@ fn resolve(
     }
     if let Some((j, c)) = before.iter().enumerate().rev().find(|(_, c)| c.name == *m) {
         return match &c.kind {
-            Kind::Manager { event, .. } => Some((event.clone(), Some(j))),
+            Kind::Manager { event, .. } => Some((event.to_token_stream(), Some(j))),
             other => {
                 errors.at(
                     m,
@@ -197,7 +197,7 @@ fn resolve(
         };
     }
     if let Some(p) = tree.params.iter().find(|p| p.name == *m) {
-        return Some((p.event.clone(), None));
+        return Some((p.event.to_token_stream(), None));
     }
     if let Some(c) = after.iter().find(|c| c.name == *m) {
         let msg = match &c.kind {

@@ -293,7 +293,7 @@ fn in_place(in_place: Option<(u32, u64)>, p: &TokenStream) -> TokenStream {
     }
 }
 
-fn child_stmts(c: &Child, event: Option<&syn::Type>, p: &TokenStream) -> TokenStream {
+fn child_stmts(c: &Child, event: Option<&TokenStream>, p: &TokenStream) -> TokenStream {
     let n = &c.name;
     let id = n.to_string();
     let mods = spec_mods(c, p);
@@ -375,7 +375,7 @@ fn child_stmts(c: &Child, event: Option<&syn::Type>, p: &TokenStream) -> TokenSt
     }
 }
 
-fn the_template<'a>(tree: &'a Tree, plan: &'a Plan) -> Option<(&'a Child, &'a syn::Type)> {
+fn the_template<'a>(tree: &'a Tree, plan: &'a Plan) -> Option<(&'a Child, &'a TokenStream)> {
     let [(_, Some(t))] = tree.templates.as_slice() else {
         return None;
     };

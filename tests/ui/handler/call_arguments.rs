@@ -2,6 +2,7 @@ use event_core::{handler, Context};
 
 struct Counter(u32);
 struct Get;
+struct Query<'a>(&'a str);
 
 #[handler(event = u32)]
 impl Counter {
@@ -24,13 +25,55 @@ impl Counter {
     }
 
     #[call]
-    fn too_many(&self, _: Get, _: &mut Context<u32, Self>, _: u8) -> u32 {
+    fn too_many(&self, _: Get, _: u8, _: &mut Context<u32, Self>) -> u32 {
+        self.0
+    }
+
+    #[call]
+    fn context_first(&self, _: &mut Context<u32, Self>, _: Get) -> u32 {
         self.0
     }
 
     #[call]
     fn generic<T>(&self, _: T) -> u32 {
         self.0
+    }
+
+    #[call]
+    fn opaque(&self, _: impl Send) -> u32 {
+        self.0
+    }
+
+    #[call]
+    fn borrowing_request(&self, _: Query<'_>) -> u32 {
+        self.0
+    }
+
+    #[call]
+    fn borrowing_reply(&self, _: u8) -> &u32 {
+        &self.0
+    }
+
+    #[call]
+    fn opaque_reply(&self, _: u16) -> impl Copy {
+        self.0
+    }
+}
+
+// Found by rustc: the context of another event type.
+struct OtherContext;
+
+#[handler(event = u32)]
+impl OtherContext {
+    fn init() -> Self {
+        OtherContext
+    }
+
+    fn handle_event(&mut self, _: &u32) {}
+
+    #[call]
+    fn get(&self, _: Get, _: &mut Context<u64, Self>) -> u32 {
+        0
     }
 }
 

@@ -35,6 +35,17 @@ impl NotAContext {
     fn handle_event(&mut self, _: &u32, _: u8) {}
 }
 
+struct ContextFirst;
+
+#[handler(event = u32)]
+impl ContextFirst {
+    fn init() -> Self {
+        ContextFirst
+    }
+
+    fn handle_event(&mut self, _: &mut Context<u32, Self>, _: &u32) {}
+}
+
 struct TooMany;
 
 #[handler(event = u32)]
@@ -43,7 +54,43 @@ impl TooMany {
         TooMany
     }
 
-    fn handle_event(&mut self, _: &u32, _: &mut Context<u32, Self>, _: u8) {}
+    fn handle_event(&mut self, _: &u32, _: u8, _: &mut Context<u32, Self>) {}
+}
+
+struct Opaque;
+
+#[handler(event = u32)]
+impl Opaque {
+    fn init() -> Self {
+        Opaque
+    }
+
+    fn handle_event(&mut self, _: &impl Copy) {}
+}
+
+// Found by rustc: another event type, and the context of another event type.
+struct OtherEvent;
+
+#[handler(event = u32)]
+impl OtherEvent {
+    fn init() -> Self {
+        OtherEvent
+    }
+
+    fn handle_event(&mut self, line: &String) {
+        let _ = line;
+    }
+}
+
+struct OtherContext;
+
+#[handler(event = u32)]
+impl OtherContext {
+    fn init() -> Self {
+        OtherContext
+    }
+
+    fn handle_event(&mut self, _: &u32, _: &mut Context<u64, Self>) {}
 }
 
 fn main() {}

@@ -26,4 +26,35 @@ impl TooMany {
     fn terminate(self, _: Terminate, _: u8) {}
 }
 
+struct OpaqueHandover(String);
+
+#[handler(event = u32)]
+impl OpaqueHandover {
+    fn init() -> Self {
+        OpaqueHandover(String::new())
+    }
+
+    fn handle_event(&mut self, _: &u32) {}
+
+    fn terminate(self) -> impl Send {
+        self.0
+    }
+}
+
+// Found by rustc: a reason of another type.
+struct OtherReason;
+
+#[handler(event = u32)]
+impl OtherReason {
+    fn init() -> Self {
+        OtherReason
+    }
+
+    fn handle_event(&mut self, _: &u32) {}
+
+    fn terminate(self, reason: String) {
+        let _ = reason;
+    }
+}
+
 fn main() {}

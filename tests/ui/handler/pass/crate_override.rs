@@ -24,6 +24,6 @@ impl Counter {
 
 fn is_handler<H: Handler<u32, Args = u32>>() {}
 
-fn main() {
+pub fn main() {
     is_handler::<Counter>();
 }

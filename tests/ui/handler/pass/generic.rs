@@ -1,8 +1,9 @@
-//! A generic handler with the bounds it needs; its status view shows its fields when `T: Debug`.
+//! Generic handlers with the bounds they need, in a `where` clause or inline, over types and
+//! constants; the status view shows the fields when the type parameters are `Debug`.
 
 use std::fmt::Debug;
 
-use event_core::{handler, Handler};
+use event_core::{handler, Call, Handler};
 
 #[handler]
 struct Buffer<T> {
@@ -39,8 +40,42 @@ where
     }
 }
 
-fn is_handler<E: 'static, H: Handler<E, Args = u8, Handover = u8>>() {}
+/// A ring of `N` events, any `Copy` event type.
+#[handler]
+struct Ring<E, const N: usize> {
+    slots: [Option<E>; N],
+    next: usize,
+}
 
-fn main() {
-    is_handler::<String, Buffer<String>>();
+/// A request generic over the handler's parameter.
+struct Slot<E>(usize, std::marker::PhantomData<E>);
+
+#[handler(event = E)]
+impl<E: Copy + Send + Sync + 'static, const N: usize> Ring<E, N> {
+    fn init() -> Self {
+        Ring {
+            slots: [None; N],
+            next: 0,
+        }
+    }
+
+    fn handle_event(&mut self, event: &E) {
+        self.slots[self.next % N] = Some(*event);
+        self.next += 1;
+    }
+
+    #[call]
+    fn slot(&self, Slot(i, _): Slot<E>) -> Option<E> {
+        self.slots.get(i).copied().flatten()
+    }
+}
+
+fn is_handler<E: 'static, H: Handler<E, Args = A, Handover = O>, A, O>() {}
+fn answers<E: 'static, H: Call<E, R, Reply = T>, R: Send + 'static, T>() {}
+
+pub fn main() {
+    is_handler::<String, Buffer<String>, u8, u8>();
+    answers::<String, Buffer<String>, Take, Vec<String>>();
+    is_handler::<u8, Ring<u8, 4>, (), ()>();
+    answers::<u8, Ring<u8, 4>, Slot<u8>, Option<u8>>();
 }
