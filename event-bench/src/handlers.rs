@@ -12,6 +12,8 @@ pub(crate) enum Bench {
     /// An event carrying the nanoseconds since the run's origin at which it was sent.
     Stamped(u64),
     Flush,
+    /// Crashes a [`Fragile`] handler.
+    Boom,
 }
 
 /// Counts the events it sees.
@@ -135,6 +137,38 @@ impl Handler<Bench> for Stamp {
     }
 
     fn terminate(self, _: Terminate) -> Step<'static, ()> {
+        Step::ok(())
+    }
+}
+
+/// Crashes (returns an error, as `erlang:error(boom)` raises one) on [`Bench::Boom`] and
+/// answers [`Ping`]: the handler of the restart figures.
+pub(crate) struct Fragile;
+
+impl Handler<Bench> for Fragile {
+    type Args = ();
+    type Info = ();
+    type Handover = ();
+
+    fn init(_: (), _: &mut Context<Bench, Self>) -> Step<'static, Self> {
+        Step::ok(Fragile)
+    }
+
+    fn handle_event(&mut self, ev: &Bench, _: &mut Context<Bench, Self>) -> Step<'_> {
+        match ev {
+            Bench::Boom => Step::err("boom"),
+            _ => Step::ok(()),
+        }
+    }
+
+    fn terminate(self, _: Terminate) -> Step<'static, ()> {
+        Step::ok(())
+    }
+}
+
+impl Call<Bench, Ping> for Fragile {
+    type Reply = ();
+    fn handle_call(&mut self, _: Ping, _: &mut Context<Bench, Self>) -> Step<'_> {
         Step::ok(())
     }
 }
