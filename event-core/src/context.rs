@@ -311,6 +311,10 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
 }
 
 impl<E: 'static, H> Context<E, H> {
+    pub(crate) fn uid(&self) -> u64 {
+        self.uid
+    }
+
     /// Takes what the last callback asked for: operations on the manager and an action on
     /// itself. Costs one branch when nothing was asked.
     pub(crate) fn take_requests(&mut self) -> Option<Requests<E>> {

@@ -22,22 +22,7 @@ use crate::handler::HandlerId;
 use crate::install::Installer;
 use crate::link::{self, Link, LinkTx};
 use crate::mailbox::{Mailbox, Msg, Op};
-use crate::restart::InPlace;
-
-enum Body<E: 'static> {
-    Inline(Box<dyn ErasedHandler<E>>),
-    Dedicated(Dedicated<E>),
-}
-
-/// One installed handler.
-struct Slot<E: 'static> {
-    id: HandlerId,
-    uid: u64,
-    body: Body<E>,
-    link: Option<LinkTx>,
-    /// Set for an inline handler restarted in place (a dedicated one's task keeps its own).
-    restart: Option<Box<InPlace>>,
-}
+use crate::slot::{Body, Full, Slot};
 
 pub(crate) struct EventLoop<E: 'static> {
     mailbox: Arc<Mailbox<E>>,
@@ -194,11 +179,11 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 let found = self
                     .slots
                     .iter()
-                    .rposition(|s| s.link.as_ref().is_some_and(|l| l.id == link));
+                    .rposition(|s| s.link().is_some_and(|l| l.id == link));
                 if let Some(i) = found {
                     let mut slot = self.take_slot(i);
                     // Nobody is left to tell.
-                    slot.link = None;
+                    drop(slot.take_link());
                     let _ = Box::pin(self.terminate(&mut slot, Terminate::SupervisorGone)).await;
                 }
             }
@@ -210,7 +195,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                         }
                         Report::Action(action) => Box::pin(self.apply_action(i, action)).await,
                         Report::Restarted(crash) => {
-                            if let Some(link) = &self.slots[i].link {
+                            if let Some(link) = self.slots[i].link() {
                                 link.restarted(crash);
                             }
                         }
@@ -227,11 +212,11 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     }
 
     fn find(&self, id: &HandlerId) -> Option<usize> {
-        self.slots.iter().rposition(|s| s.id == *id)
+        self.slots.iter().rposition(|s| s.is(id))
     }
 
     fn find_uid(&self, uid: u64) -> Option<usize> {
-        self.slots.iter().rposition(|s| s.uid == uid)
+        self.slots.iter().rposition(|s| s.uid() == uid)
     }
 
     /// Installs at the head. The list grows by doubling from one, not from four as a `Vec`
@@ -245,7 +230,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
 
     fn take_slot(&mut self, i: usize) -> Slot<E> {
         let slot = self.slots.remove(i);
-        if matches!(slot.body, Body::Dedicated(_)) {
+        if slot.is_dedicated() {
             self.dedicated -= 1;
         }
         slot
@@ -279,20 +264,22 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         let mut i = self.slots.len();
         while i > 0 {
             i -= 1;
-            let slot = &mut self.slots[i];
-            let cell = match &mut slot.body {
-                Body::Inline(cell) => cell,
-                Body::Dedicated(d) => {
-                    if let Some((event, ack)) = shared {
-                        let job = Job::Event {
-                            event: event.clone(),
-                            seq,
-                            _ack: ack.clone(),
-                        };
-                        d.send(job).await;
+            let cell = match &mut self.slots[i] {
+                Slot::Lean { cell, .. } => cell,
+                Slot::Full(full) => match &mut full.body {
+                    Body::Inline(cell) => cell,
+                    Body::Dedicated(d) => {
+                        if let Some((event, ack)) = shared {
+                            let job = Job::Event {
+                                event: event.clone(),
+                                seq,
+                                _ack: ack.clone(),
+                            };
+                            d.send(job).await;
+                        }
+                        continue;
                     }
-                    continue;
-                }
+                },
             };
             let c = &mut **cell;
             let result = callback::run(mgr, move || c.handle_event(event)).await;
@@ -322,7 +309,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         match result {
             Err(cause) => {
                 let crash = Crash {
-                    handler: self.slots[i].id.clone(),
+                    handler: self.slots[i].id(),
                     cause,
                     during: during(),
                 };
@@ -345,9 +332,12 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             return;
         };
         let mgr = self.mgr();
-        let cell = match &mut self.slots[i].body {
-            Body::Inline(cell) => cell,
-            Body::Dedicated(d) => return d.send(Job::Call(call)).await,
+        let cell = match &mut self.slots[i] {
+            Slot::Lean { cell, .. } => cell,
+            Slot::Full(full) => match &mut full.body {
+                Body::Inline(cell) => cell,
+                Body::Dedicated(d) => return d.send(Job::Call(call)).await,
+            },
         };
         let result = {
             let c = &mut **cell;
@@ -367,9 +357,12 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         // with it.
         let Some(i) = self.find_uid(uid) else { return };
         let mgr = self.mgr();
-        let cell = match &mut self.slots[i].body {
-            Body::Inline(cell) => cell,
-            Body::Dedicated(d) => return d.send(job).await,
+        let cell = match &mut self.slots[i] {
+            Slot::Lean { cell, .. } => cell,
+            Slot::Full(full) => match &mut full.body {
+                Body::Inline(cell) => cell,
+                Body::Dedicated(d) => return d.send(job).await,
+            },
         };
         let c = &mut **cell;
         let result = match job {
@@ -391,16 +384,22 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         reason: Terminate,
     ) -> Result<Box<dyn Any + Send>, Crash> {
         let mgr = self.mgr();
-        let result = match &mut slot.body {
-            Body::Inline(cell) => {
+        let result = match slot {
+            Slot::Lean { cell, .. } => {
                 let c = &mut **cell;
                 callback::run(mgr, move || c.terminate(reason)).await
             }
-            Body::Dedicated(d) => d.terminate(reason).await,
+            Slot::Full(full) => match &mut full.body {
+                Body::Inline(cell) => {
+                    let c = &mut **cell;
+                    callback::run(mgr, move || c.terminate(reason)).await
+                }
+                Body::Dedicated(d) => d.terminate(reason).await,
+            },
         };
         result.map_err(|cause| {
             let crash = Crash {
-                handler: slot.id.clone(),
+                handler: slot.id(),
                 cause,
                 during: During::Terminate,
             };
@@ -416,15 +415,17 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
 
     async fn remove_crashed(&mut self, i: usize, mut crash: Crash, log: bool) {
         let mut slot = self.take_slot(i);
-        let restarting = slot.restart.is_some();
-        if let (true, Body::Inline(cell)) = (log, &slot.body) {
-            log_crash(&self.mailbox, &crash, &**cell, restarting);
+        let restarting = slot.restarts();
+        if log {
+            if let Some(cell) = slot.cell() {
+                log_crash(&self.mailbox, &crash, &**cell, restarting);
+            }
         }
         let _ = self
             .terminate(&mut slot, Terminate::Crashed(crash.clone()))
             .await;
-        if restarting {
-            match self.restart_in_place(&mut slot, crash).await {
+        if let (true, Slot::Full(full)) = (restarting, &mut slot) {
+            match self.restart_in_place(full, crash).await {
                 Ok(()) => {
                     // Back in its place, before the manager takes its next message.
                     self.slots.insert(i, slot);
@@ -433,7 +434,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 Err(last) => crash = last,
             }
         }
-        if let Some(link) = slot.link.take() {
+        if let Some(link) = slot.take_link() {
             link.send(ExitReason::Crashed(crash));
         }
     }
@@ -442,7 +443,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     /// against its intensity. Gives back the last crash once the intensity is spent.
     async fn restart_in_place(
         &mut self,
-        slot: &mut Slot<E>,
+        slot: &mut Full<E>,
         mut crash: Crash,
     ) -> Result<(), Crash> {
         let mgr = self.mgr();
@@ -483,7 +484,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             SelfAction::Remove => {
                 let mut slot = self.take_slot(i);
                 let _ = self.terminate(&mut slot, Terminate::Removed).await;
-                if let Some(link) = slot.link.take() {
+                if let Some(link) = slot.take_link() {
                     link.send(ExitReason::Normal);
                 }
             }
@@ -491,7 +492,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 if self.find(&new.id).is_some_and(|j| j != i) {
                     tracing::error!(
                         manager = self.mailbox.name(),
-                        handler = %self.slots[i].id,
+                        handler = %self.slots[i].id(),
                         to = %new.id,
                         "swap refused: the new handler's identity is installed already; the handler stays"
                     );
@@ -499,8 +500,10 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 }
                 let mut old = self.take_slot(i);
                 if new.dedicated.is_none() {
-                    if let Body::Dedicated(d) = &old.body {
-                        new.dedicated = Some(d.capacity);
+                    if let Slot::Full(full) = &old {
+                        if let Body::Dedicated(d) = &full.body {
+                            new.dedicated = Some(d.capacity);
+                        }
                     }
                 }
                 let reason = Terminate::Swapped {
@@ -511,12 +514,12 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 match self.init(&mut new, handover).await {
                     Err(crash) => {
                         log_crash(&self.mailbox, &crash, &*new.cell, false);
-                        if let Some(link) = old.link.take() {
+                        if let Some(link) = old.take_link() {
                             link.send(ExitReason::Crashed(crash));
                         }
                     }
                     Ok(()) => {
-                        let link = old.link.take().map(|old_link| {
+                        let link = old.take_link().map(|old_link| {
                             let (link, tx) = self.link(&new.id);
                             old_link.send(ExitReason::Swapped {
                                 to: new.id.clone(),
@@ -580,6 +583,9 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     }
 
     fn make_slot(&mut self, install: Installer<E>, link: Option<LinkTx>) -> Slot<E> {
+        if let (None, None, None) = (&install.dedicated, &link, &install.restart) {
+            return Slot::inline(install.id, install.uid, install.cell);
+        }
         let (body, restart) = match install.dedicated {
             None => (Body::Inline(install.cell), install.restart),
             Some(capacity) => {
@@ -596,13 +602,13 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 (body, None)
             }
         };
-        Slot {
+        Slot::full(Full {
             id: install.id,
             uid: install.uid,
             body,
             link,
             restart,
-        }
+        })
     }
 
     async fn op(&mut self, op: Op<E>) {
@@ -623,7 +629,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                     Some(i) => {
                         let mut slot = self.take_slot(i);
                         let result = self.terminate(&mut slot, Terminate::Deleted(args)).await;
-                        if let Some(link) = slot.link.take() {
+                        if let Some(link) = slot.take_link() {
                             link.send(ExitReason::Normal);
                         }
                         result.map_err(DeleteError::TerminateFailed)
@@ -642,7 +648,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 let _ = reply.send(result);
             }
             Op::Which(reply) => {
-                let _ = reply.send(self.slots.iter().rev().map(|s| s.id.clone()).collect());
+                let _ = reply.send(self.slots.iter().rev().map(Slot::id).collect());
             }
             Op::Stop(reply) => {
                 // A stop is never deferred; taken here only for completeness of the match.
@@ -700,7 +706,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                     args,
                 };
                 let handover = self.terminate(&mut slot, reason).await.ok();
-                (handover, slot.link.take())
+                (handover, slot.take_link())
             }
             // OTP installs the new handler all the same; its init sees no hand-over.
             None => (None, None),
@@ -741,11 +747,11 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     /// Terminates every handler, newest first, and tells each supervisor `reason`.
     async fn shutdown(&mut self, reason: ExitReason) {
         while let Some(mut slot) = self.slots.pop() {
-            if matches!(slot.body, Body::Dedicated(_)) {
+            if slot.is_dedicated() {
                 self.dedicated -= 1;
             }
             let _ = self.terminate(&mut slot, Terminate::Stop).await;
-            if let Some(link) = slot.link.take() {
+            if let Some(link) = slot.take_link() {
                 link.send(match reason {
                     ExitReason::ManagerRestarted => ExitReason::ManagerRestarted,
                     _ => ExitReason::Shutdown,

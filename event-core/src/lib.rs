@@ -1343,6 +1343,7 @@ mod macro_support;
 mod mailbox;
 mod manager;
 mod restart;
+mod slot;
 mod supervisor;
 mod watch;
 
