@@ -7,6 +7,7 @@
 
 use std::any::Any;
 use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
@@ -18,7 +19,7 @@ use crate::context::{Requests, SelfAction};
 use crate::dedicated::{Ack, Dedicated, Job, Report};
 use crate::error::{AddError, CallError, DeleteError, SwapError};
 use crate::exit::{Cause, Crash, During, ExitReason, Terminate};
-use crate::handler::HandlerId;
+use crate::handler::{BoxError, BoxFuture, HandlerId, Step};
 use crate::install::Installer;
 use crate::link::{self, Link, LinkTx};
 use crate::mailbox::{Mailbox, Msg, Op};
@@ -81,6 +82,56 @@ enum End {
         restarting: bool,
         reply: oneshot::Sender<()>,
     },
+}
+
+/// Where a sweep of the handlers stopped.
+enum Swept<'a> {
+    /// Every handler left ran the event to its end and asked for nothing.
+    End,
+    /// The handler at the index is dedicated: the event goes to its task.
+    Dedicated,
+    /// The handler at the index finished and asked for something (or may have).
+    Asked,
+    /// The handler at the index crashed.
+    Failed(Cause),
+    /// The handler at the index continues asynchronously.
+    Async(BoxFuture<'a, Result<(), BoxError>>),
+}
+
+/// Runs `event` through the handlers below index `*i`, newest first, while each one finishes
+/// at once and asks for nothing: the common case, with the manager marked busy and panics
+/// caught once for the whole run instead of once per handler. Stops at the first handler that
+/// needs more, leaving `*i` at its index.
+fn sweep<'a, E: 'static>(
+    slots: &'a mut [Slot<E>],
+    mailbox: &Mailbox<E>,
+    event: &'a E,
+    i: &mut usize,
+) -> Swept<'a> {
+    let _in = callback::enter(mailbox.uid());
+    let left = &mut slots[..*i];
+    let run = catch_unwind(AssertUnwindSafe(move || {
+        // Consumes `left`, so each slot is borrowed for 'a: an async step may keep it.
+        for slot in IntoIterator::into_iter(left).rev() {
+            *i -= 1;
+            let cell = match slot {
+                Slot::Lean { cell, .. } => cell,
+                Slot::Full(full) => match &mut full.body {
+                    Body::Inline(cell) => cell,
+                    Body::Dedicated(_) => return Swept::Dedicated,
+                },
+            };
+            match cell.handle_event(event) {
+                Step::Ready(Ok(())) if mailbox.take_asked() => return Swept::Asked,
+                Step::Ready(Ok(())) => {}
+                Step::Ready(Err(e)) => return Swept::Failed(Cause::from_error(e)),
+                Step::Async(step) => return Swept::Async(step),
+            }
+        }
+        Swept::End
+    }));
+    // A panic leaves `*i` at the handler that panicked.
+    run.unwrap_or_else(|panic| Swept::Failed(Cause::from_panic(panic)))
 }
 
 impl<E: Send + Sync + 'static> EventLoop<E> {
@@ -262,28 +313,28 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     ) {
         let mgr = self.mgr();
         let mut i = self.slots.len();
-        while i > 0 {
-            i -= 1;
-            let cell = match &mut self.slots[i] {
-                Slot::Lean { cell, .. } => cell,
-                Slot::Full(full) => match &mut full.body {
-                    Body::Inline(cell) => cell,
-                    Body::Dedicated(d) => {
-                        if let Some((event, ack)) = shared {
-                            let job = Job::Event {
-                                event: event.clone(),
-                                seq,
-                                _ack: ack.clone(),
-                            };
-                            d.send(job).await;
-                        }
-                        continue;
-                    }
-                },
+        loop {
+            let result = match sweep(&mut self.slots, &self.mailbox, event, &mut i) {
+                Swept::End => return,
+                Swept::Dedicated => None,
+                Swept::Asked => Some(Ok(())),
+                Swept::Failed(cause) => Some(Err(cause)),
+                Swept::Async(step) => Some(callback::guard(mgr, step).await),
             };
-            let c = &mut **cell;
-            let result = callback::run(mgr, move || c.handle_event(event)).await;
-            let requests = cell.take_requests();
+            let Some(result) = result else {
+                if let (Some((event, ack)), Slot::Full(full)) = (shared, &mut self.slots[i]) {
+                    if let Body::Dedicated(d) = &mut full.body {
+                        let job = Job::Event {
+                            event: event.clone(),
+                            seq,
+                            _ack: ack.clone(),
+                        };
+                        d.send(job).await;
+                    }
+                }
+                continue;
+            };
+            let requests = self.slots[i].cell().and_then(|cell| cell.take_requests());
             if result.is_err() || requests.is_some() {
                 let debug = self.debug_event;
                 Box::pin(self.after(i, result, requests, || During::Event {
