@@ -88,14 +88,18 @@ enum End {
 enum Swept<'a> {
     /// Every handler left ran the event to its end and asked for nothing.
     End,
-    /// The handler at the index is dedicated: the event goes to its task.
-    Dedicated,
-    /// The handler at the index finished and asked for something (or may have).
-    Asked,
-    /// The handler at the index crashed.
-    Failed(Cause),
+    /// At the handler at the index, for the slow path.
+    Stop(Stop),
     /// The handler at the index continues asynchronously.
     Async(BoxFuture<'a, Result<(), BoxError>>),
+}
+
+/// Why a sweep stopped at a handler, once its callback has ended.
+enum Stop {
+    /// The handler is dedicated: the event goes to its task.
+    Dedicated,
+    /// The handler's callback ended with this result and may have asked for something.
+    Ran(Result<(), Cause>),
 }
 
 /// Runs `event` through the handlers below index `*i`, newest first, while each one finishes
@@ -118,20 +122,22 @@ fn sweep<'a, E: 'static>(
                 Slot::Lean { cell, .. } => cell,
                 Slot::Full(full) => match &mut full.body {
                     Body::Inline(cell) => cell,
-                    Body::Dedicated(_) => return Swept::Dedicated,
+                    Body::Dedicated(_) => return Swept::Stop(Stop::Dedicated),
                 },
             };
             match cell.handle_event(event) {
-                Step::Ready(Ok(())) if mailbox.take_asked() => return Swept::Asked,
+                Step::Ready(Ok(())) if mailbox.take_asked() => {
+                    return Swept::Stop(Stop::Ran(Ok(())))
+                }
                 Step::Ready(Ok(())) => {}
-                Step::Ready(Err(e)) => return Swept::Failed(Cause::from_error(e)),
+                Step::Ready(Err(e)) => return Swept::Stop(Stop::Ran(Err(Cause::from_error(e)))),
                 Step::Async(step) => return Swept::Async(step),
             }
         }
         Swept::End
     }));
     // A panic leaves `*i` at the handler that panicked.
-    run.unwrap_or_else(|panic| Swept::Failed(Cause::from_panic(panic)))
+    run.unwrap_or_else(|panic| Swept::Stop(Stop::Ran(Err(Cause::from_panic(panic)))))
 }
 
 impl<E: Send + Sync + 'static> EventLoop<E> {
@@ -170,28 +176,52 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             queue: VecDeque::new(),
             mailbox: self.mailbox.clone(),
         };
+        let mgr = self.mgr();
         while self.mailbox.recv_batch(&mut batch.queue).await {
             while let Some(msg) = batch.queue.pop_front() {
-                match self.handle(msg).await {
-                    None => {}
-                    Some(End::Stop(reply)) => {
-                        Box::pin(self.shutdown(ExitReason::Shutdown)).await;
-                        drop(batch);
-                        drop(ended);
-                        let _ = reply.send(());
-                        return LoopEnd::Stopped;
-                    }
-                    Some(End::Halt { restarting, reply }) => {
-                        let reason = match restarting {
-                            true => ExitReason::ManagerRestarted,
-                            false => ExitReason::Shutdown,
+                // The common case first, in place: an event through inline handlers that finish
+                // at once. Anything else takes the slow path from where the sweep stopped.
+                let (event, done) = match msg {
+                    Msg::Event(event) if self.dedicated == 0 => (event, None),
+                    Msg::SyncEvent(event, done) if self.dedicated == 0 => (event, Some(done)),
+                    msg => {
+                        let (reason, reply, end) = match self.handle(msg).await {
+                            None => continue,
+                            Some(End::Stop(reply)) => {
+                                (ExitReason::Shutdown, reply, LoopEnd::Stopped)
+                            }
+                            Some(End::Halt { restarting, reply }) => {
+                                let reason = match restarting {
+                                    true => ExitReason::ManagerRestarted,
+                                    false => ExitReason::Shutdown,
+                                };
+                                (reason, reply, LoopEnd::Halted)
+                            }
                         };
                         Box::pin(self.shutdown(reason)).await;
                         drop(batch);
                         drop(ended);
                         let _ = reply.send(());
-                        return LoopEnd::Halted;
+                        return end;
                     }
+                };
+                self.mailbox.release(1);
+                self.seq += 1;
+                let mut i = self.slots.len();
+                let stop = match sweep(&mut self.slots, &self.mailbox, &event, &mut i) {
+                    Swept::End => None,
+                    Swept::Stop(stop) => Some(stop),
+                    Swept::Async(step) => Some(Stop::Ran(callback::guard(mgr, step).await)),
+                };
+                if let Some(stop) = stop {
+                    let seq = self.seq;
+                    Box::pin(self.run_event(&event, None, seq, i, Some(stop))).await;
+                }
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+                if !self.deferred.is_empty() {
+                    Box::pin(self.apply_deferred()).await;
                 }
             }
         }
@@ -254,12 +284,18 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 }
             }
         }
+        self.apply_deferred().await;
+        None
+    }
+
+    /// Applies the operations asked for during the message just handled, and those they ask
+    /// for in turn.
+    async fn apply_deferred(&mut self) {
         while !self.deferred.is_empty() {
             for op in std::mem::take(&mut self.deferred) {
                 Box::pin(self.op(op)).await;
             }
         }
-        None
     }
 
     fn find(&self, id: &HandlerId) -> Option<usize> {
@@ -291,8 +327,9 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     async fn dispatch(&mut self, event: E, done: Option<oneshot::Sender<()>>) {
         self.seq += 1;
         let seq = self.seq;
+        let top = self.slots.len();
         if self.dedicated == 0 {
-            self.run_event(&event, None, seq).await;
+            self.run_event(&event, None, seq, top, None).await;
             if let Some(done) = done {
                 let _ = done.send(());
             }
@@ -301,38 +338,46 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             // last of them has handled it.
             let event = Arc::new(event);
             let ack = done.map(|tx| Arc::new(Ack::new(tx)));
-            self.run_event(&event, Some((&event, &ack)), seq).await;
+            self.run_event(&event, Some((&event, &ack)), seq, top, None)
+                .await;
         }
     }
 
+    /// Runs `event` through the handlers below index `i`, newest first. With `stop`, a sweep
+    /// stopped at the handler at `i`, whose callback ended so: that is handled first.
     async fn run_event(
         &mut self,
         event: &E,
         shared: Option<(&Arc<E>, &Option<Arc<Ack>>)>,
         seq: u64,
+        mut i: usize,
+        mut stop: Option<Stop>,
     ) {
         let mgr = self.mgr();
-        let mut i = self.slots.len();
         loop {
-            let result = match sweep(&mut self.slots, &self.mailbox, event, &mut i) {
-                Swept::End => return,
-                Swept::Dedicated => None,
-                Swept::Asked => Some(Ok(())),
-                Swept::Failed(cause) => Some(Err(cause)),
-                Swept::Async(step) => Some(callback::guard(mgr, step).await),
+            let stop = match stop.take() {
+                Some(stop) => stop,
+                None => match sweep(&mut self.slots, &self.mailbox, event, &mut i) {
+                    Swept::End => return,
+                    Swept::Stop(stop) => stop,
+                    Swept::Async(step) => Stop::Ran(callback::guard(mgr, step).await),
+                },
             };
-            let Some(result) = result else {
-                if let (Some((event, ack)), Slot::Full(full)) = (shared, &mut self.slots[i]) {
-                    if let Body::Dedicated(d) = &mut full.body {
-                        let job = Job::Event {
-                            event: event.clone(),
-                            seq,
-                            _ack: ack.clone(),
-                        };
-                        d.send(job).await;
+            let result = match stop {
+                Stop::Ran(result) => result,
+                Stop::Dedicated => {
+                    if let (Some((event, ack)), Slot::Full(full)) = (shared, &mut self.slots[i]) {
+                        if let Body::Dedicated(d) = &mut full.body {
+                            let job = Job::Event {
+                                event: event.clone(),
+                                seq,
+                                _ack: ack.clone(),
+                            };
+                            d.send(job).await;
+                        }
                     }
+                    continue;
                 }
-                continue;
             };
             let requests = self.slots[i].cell().and_then(|cell| cell.take_requests());
             if result.is_err() || requests.is_some() {
@@ -396,6 +441,9 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             callback::run(mgr, move || call.invoke(c)).await
         };
         let requests = cell.take_requests();
+        if result.is_ok() && requests.is_none() {
+            return call.answer();
+        }
         let request = call.request_type();
         match Box::pin(self.after(i, result, requests, || During::Call { request })).await {
             Some(crash) => call.fail(CallError::Crashed(crash)),
