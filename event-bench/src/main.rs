@@ -8,7 +8,6 @@
 //! current-thread runtime with the suffix `_ct`.
 
 mod alloc;
-mod handlers;
 mod peers;
 mod restart;
 
@@ -18,7 +17,7 @@ use std::time::{Duration, Instant};
 use event_core::{EventManager, Install};
 use tokio::runtime::Runtime;
 
-use handlers::{Bench, Count, Counter, Ping, Slow, Stamp, StampSink};
+use event_bench::handlers::{self, Bench, Count, Counter, Ping, Slow, Stamp, StampSink};
 
 struct Sizes {
     events_h1: u64,

@@ -6,7 +6,7 @@ use std::time::Instant;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::oneshot;
 
-use crate::handlers::Bench;
+use event_bench::handlers::Bench;
 
 /// tokio's broadcast channel with N receiver tasks, each counting, until all saw every event.
 pub(crate) async fn broadcast(receivers: u64, events: u64) -> f64 {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use event_core::{AddError, EventManager, Guard, HandlerRef, Install, Intensity, Supervisor};
 use tokio::sync::mpsc;
 
-use crate::handlers::{Bench, Fragile, Ping};
+use event_bench::handlers::{Bench, Fragile, Ping};
 
 const WARMUP: usize = 200;
 
