@@ -160,6 +160,74 @@ mod tests {
         assert!(!zero.is(Some(&Key::Name("0".into()))));
     }
 
+    /// Remembers its key, to tell which handler answered.
+    struct Named(Option<Key>);
+    struct Which;
+
+    impl crate::Handler<()> for Named {
+        type Args = Option<Key>;
+        type Info = ();
+        type Handover = ();
+        fn init(key: Option<Key>, _: &mut crate::Context<(), Self>) -> crate::Step<'static, Self> {
+            crate::Step::ok(Named(key))
+        }
+        fn handle_event(&mut self, _: &(), _: &mut crate::Context<(), Self>) -> crate::Step<'_> {
+            crate::Step::ok(())
+        }
+        fn terminate(self, _: crate::Terminate) -> crate::Step<'static, ()> {
+            crate::Step::ok(())
+        }
+    }
+
+    impl crate::Call<(), Which> for Named {
+        type Reply = Option<Key>;
+        fn handle_call(
+            &mut self,
+            _: Which,
+            _: &mut crate::Context<(), Self>,
+        ) -> crate::Step<'_, Option<Key>> {
+            crate::Step::ok(self.0.clone())
+        }
+    }
+
+    #[tokio::test]
+    async fn handlers_in_lean_and_full_slots_keep_their_identities_apart() {
+        let manager = crate::EventManager::<()>::builder().start().unwrap();
+        // No key, the largest number (which a lean slot cannot hold), zero, and a name.
+        let keys = [
+            None,
+            Some(Key::Num(u64::MAX)),
+            Some(Key::Num(0)),
+            Some(Key::Name("0".into())),
+        ];
+        for key in &keys {
+            let install = match key {
+                None => crate::Install::<Named>::new(),
+                Some(k) => crate::Install::<Named>::new().key(k.clone()),
+            };
+            manager
+                .add_handler_with(install, key.clone())
+                .await
+                .unwrap();
+        }
+        for key in &keys {
+            let href = match key {
+                None => crate::HandlerRef::<Named>::new(),
+                Some(k) => crate::HandlerRef::<Named>::with_key(k.clone()),
+            };
+            assert_eq!(manager.call(&href, Which).await.unwrap(), *key);
+        }
+        let ids = manager.which_handlers().await.unwrap();
+        let listed: Vec<Option<Key>> = ids.iter().rev().map(|id| id.key().cloned()).collect();
+        assert_eq!(listed, keys);
+        assert!(ids.iter().all(|id| id.is::<Named>()));
+        let missing = crate::HandlerRef::<Named>::with_key(1u64);
+        assert!(matches!(
+            manager.call(&missing, Which).await,
+            Err(crate::CallError::NotInstalled(_))
+        ));
+    }
+
     #[test]
     fn keys_a_lean_slot_cannot_hold_need_a_full_one() {
         assert!(LeanKey::new(Some(&Key::Num(u64::MAX))).is_none());
