@@ -5,6 +5,9 @@
 #
 #   event-bench/compare.sh [--quick]
 #
+# OTP has one way to bring a crashed handler back (a process holding add_sup_handler that
+# re-installs it on gen_event_EXIT): restart_inplace is compared with that, restart_guard.
+#
 # Needs erlang-base (apt-get install erlang-base); the anchor lives in ../shared/anchors/erlang.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,23 +18,42 @@ trap 'rm -rf "$work"' EXIT
 command -v erlc >/dev/null || { echo "erlc not found: apt-get install erlang-base" >&2; exit 1; }
 erlc -o "$work" "$anchor/geb.erl" "$anchor/geb_handler.erl"
 (cd "$root" && cargo build -q --release -p event-bench)
+target="${CARGO_TARGET_DIR:-$root/target}"
 
 erl -noshell -pa "$work" -s geb main > "$work/otp.txt"
-"$root/target/release/event-bench" "$@" > "$work/ours.txt"
+"$target/release/event-bench" "$@" > "$work/ours.txt"
 
 awk '
   NR == FNR { otp[$1] = $2; next }
   { ours[$1] = $2; unit[$1] = $3; order[++n] = $1 }
   END {
     printf "%-36s %16s %16s %8s\n", "figure", "event-core", "OTP", "ratio"
-    for (i = 1; i <= n; i++) {
-      f = order[i]
-      if (!(f in otp)) continue
-      u = unit[f]
-      higher_is_better = (u ~ /\/s$/)
-      r = higher_is_better ? ours[f] / otp[f] : otp[f] / ours[f]
-      printf "%-36s %16s %16s %7.2fx  %s\n", f, ours[f], otp[f], r, u
+    for (pass = 1; pass <= 2; pass++) {
+      if (pass == 2)
+        printf "\nevent-core on a current-thread runtime (_ct), against the same OTP figures:\n"
+      for (i = 1; i <= n; i++) {
+        f = order[i]
+        a = f
+        if (pass == 2 && !sub(/_ct$/, "", a)) continue
+        if (pass == 1 && f ~ /_ct$/) continue
+        sub(/^restart_inplace_/, "restart_guard_", a)
+        if (!(a in otp)) continue
+        u = unit[f]
+        higher_is_better = (u ~ /\/s$/)
+        r = higher_is_better ? ours[f] / otp[a] : otp[a] / ours[f]
+        printf "%-36s %16s %16s %7.2fx  %s\n", f, ours[f], otp[a], r, u
+      }
     }
     printf "\nratio > 1: event-core ahead. Both measured in this run, on this machine.\n"
+    printf "\n%-36s %16s %16s %8s\n", "notify_throughput against", "event-core", "peer", "ratio"
+    split("floor_direct peer_broadcast peer_ractor", peers, " ")
+    for (h = 10; h <= 100; h *= 10) {
+      f = "notify_throughput_h" h
+      for (j = 1; j <= 3; j++) {
+        p = peers[j] "_h" h
+        if ((f in ours) && (p in ours))
+          printf "%-36s %16s %16s %7.2fx  events/s\n", p, ours[f], ours[p], ours[f] / ours[p]
+      }
+    }
   }
 ' "$work/otp.txt" "$work/ours.txt"

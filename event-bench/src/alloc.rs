@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 
 use event_core::{EventManager, Install};
 
-use crate::handlers::{Bench, Counter};
+use event_bench::handlers::{Bench, Counter};
 
 struct Counting;
 

@@ -7,20 +7,22 @@ use event_core::{Call, Context, Handler, Step, Terminate};
 
 /// The benchmark's event.
 #[derive(Debug)]
-pub(crate) enum Bench {
+pub enum Bench {
     Event(u64),
     /// An event carrying the nanoseconds since the run's origin at which it was sent.
     Stamped(u64),
     Flush,
+    /// Crashes a [`Fragile`] handler.
+    Boom,
 }
 
 /// Counts the events it sees.
-pub(crate) struct Counter(u64);
+pub struct Counter(u64);
 
 /// Asks a [`Counter`] for its count.
-pub(crate) struct Count;
+pub struct Count;
 /// A request answered at once.
-pub(crate) struct Ping;
+pub struct Ping;
 
 impl Handler<Bench> for Counter {
     type Args = ();
@@ -59,13 +61,13 @@ impl Call<Bench, Ping> for Counter {
 }
 
 /// The floor's handler: the same work behind a plain trait object.
-pub(crate) trait Direct {
+pub trait Direct {
     fn handle(&mut self, event: &Bench);
     fn seen(&self) -> u64;
 }
 
 #[derive(Default)]
-pub(crate) struct DirectCounter(u64);
+pub struct DirectCounter(u64);
 
 impl Direct for DirectCounter {
     fn handle(&mut self, ev: &Bench) {
@@ -80,7 +82,7 @@ impl Direct for DirectCounter {
 }
 
 /// Sleeps for its args' duration on every event: the slow handler of the head-of-line figure.
-pub(crate) struct Slow(Duration);
+pub struct Slow(Duration);
 
 impl Handler<Bench> for Slow {
     type Args = Duration;
@@ -109,13 +111,13 @@ impl Handler<Bench> for Slow {
 
 /// Where [`Stamp`] handlers record the latency they saw.
 #[derive(Default)]
-pub(crate) struct StampSink {
-    pub(crate) origin: OnceLock<Instant>,
-    pub(crate) latencies: Mutex<Vec<u64>>,
+pub struct StampSink {
+    pub origin: OnceLock<Instant>,
+    pub latencies: Mutex<Vec<u64>>,
 }
 
 /// Records, for each stamped event, the time from its sending to its handling here.
-pub(crate) struct Stamp(Arc<StampSink>);
+pub struct Stamp(Arc<StampSink>);
 
 impl Handler<Bench> for Stamp {
     type Args = Arc<StampSink>;
@@ -135,6 +137,38 @@ impl Handler<Bench> for Stamp {
     }
 
     fn terminate(self, _: Terminate) -> Step<'static, ()> {
+        Step::ok(())
+    }
+}
+
+/// Crashes (returns an error, as `erlang:error(boom)` raises one) on [`Bench::Boom`] and
+/// answers [`Ping`]: the handler of the restart figures.
+pub struct Fragile;
+
+impl Handler<Bench> for Fragile {
+    type Args = ();
+    type Info = ();
+    type Handover = ();
+
+    fn init(_: (), _: &mut Context<Bench, Self>) -> Step<'static, Self> {
+        Step::ok(Fragile)
+    }
+
+    fn handle_event(&mut self, ev: &Bench, _: &mut Context<Bench, Self>) -> Step<'_> {
+        match ev {
+            Bench::Boom => Step::err("boom"),
+            _ => Step::ok(()),
+        }
+    }
+
+    fn terminate(self, _: Terminate) -> Step<'static, ()> {
+        Step::ok(())
+    }
+}
+
+impl Call<Bench, Ping> for Fragile {
+    type Reply = ();
+    fn handle_call(&mut self, _: Ping, _: &mut Context<Bench, Self>) -> Step<'_> {
         Step::ok(())
     }
 }

@@ -2,11 +2,14 @@
 //! the Erlang/OTP anchor harness, so the two can be compared in one run.
 //!
 //! `event-bench --quick` runs in well under a minute on 2 cores; without it, more iterations.
+//! Words given select the figures whose names contain them (`event-bench --quick --ct call_p`),
+//! for profiling one scenario.
 //! Every figure is measured on a multi-thread runtime with one worker per core, and again on a
 //! current-thread runtime with the suffix `_ct`.
 
 mod alloc;
-mod handlers;
+mod peers;
+mod restart;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,13 +17,14 @@ use std::time::{Duration, Instant};
 use event_core::{EventManager, Install};
 use tokio::runtime::Runtime;
 
-use handlers::{Bench, Count, Counter, Ping, Slow, Stamp, StampSink};
+use event_bench::handlers::{self, Bench, Count, Counter, Ping, Slow, Stamp, StampSink};
 
 struct Sizes {
     events_h1: u64,
     events_h10: u64,
     events_h100: u64,
     latency_iters: usize,
+    restart_iters: usize,
     hol_events: u64,
     memory_handlers: u64,
     memory_managers: u64,
@@ -31,6 +35,7 @@ const QUICK: Sizes = Sizes {
     events_h10: 100_000,
     events_h100: 10_000,
     latency_iters: 20_000,
+    restart_iters: 5_000,
     hol_events: 200,
     memory_handlers: 100_000,
     memory_managers: 10_000,
@@ -41,6 +46,7 @@ const FULL: Sizes = Sizes {
     events_h10: 300_000,
     events_h100: 30_000,
     latency_iters: 100_000,
+    restart_iters: 20_000,
     hol_events: 1_000,
     memory_handlers: 100_000,
     memory_managers: 10_000,
@@ -51,6 +57,14 @@ fn print(name: &str, suffix: &str, value: f64, unit: &str) {
         println!("{name}{suffix} {value:.0} {unit}");
     } else {
         println!("{name}{suffix} {value:.1} {unit}");
+    }
+}
+
+/// `NAME_p50` and `NAME_p99` of sorted latencies in ns.
+fn print_percentiles(name: &str, suffix: &str, sorted: &[u64]) {
+    for (p, tag) in [(0.50, "p50"), (0.99, "p99")] {
+        let v = percentile(sorted, p) as f64;
+        print(&format!("{name}_{tag}"), suffix, v, "ns");
     }
 }
 
@@ -106,45 +120,6 @@ fn floor_direct(handlers: u64, events: u64) -> f64 {
     let seen: u64 = list.iter().map(|h| h.seen()).sum();
     assert_eq!(seen, handlers * events);
     events as f64 / secs
-}
-
-/// tokio's broadcast channel with N receiver tasks, each counting, until all saw every event.
-async fn peer_broadcast(receivers: u64, events: u64) -> f64 {
-    let (tx, _) = tokio::sync::broadcast::channel::<Arc<Bench>>(4096);
-    let mut tasks = Vec::new();
-    for _ in 0..receivers {
-        let mut rx = tx.subscribe();
-        tasks.push(tokio::spawn(async move {
-            let mut seen = 0u64;
-            loop {
-                match rx.recv().await {
-                    Ok(ev) => {
-                        if matches!(*ev, Bench::Flush) {
-                            return seen;
-                        }
-                        seen += 1;
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        panic!("a receiver lagged: the publisher must wait for room")
-                    }
-                    Err(_) => return seen,
-                }
-            }
-        }));
-    }
-    let start = Instant::now();
-    for i in 0..events {
-        // A bounded broadcast drops for laggards; wait for room as a manager's bound would.
-        while tx.len() >= 4000 {
-            tokio::task::yield_now().await;
-        }
-        tx.send(Arc::new(Bench::Event(i))).unwrap();
-    }
-    tx.send(Arc::new(Bench::Flush)).unwrap();
-    for t in tasks {
-        assert_eq!(t.await.unwrap(), events);
-    }
-    events as f64 / start.elapsed().as_secs_f64()
 }
 
 async fn latencies(iters: usize) -> (Vec<u64>, Vec<u64>) {
@@ -222,10 +197,24 @@ where
     rt.block_on(async move { tokio::spawn(scenario).await.unwrap() })
 }
 
-fn run_all(rt: &Runtime, suffix: &str, s: &Sizes) {
+/// Which figures to run: those whose names contain one of the words given (all without any).
+struct Only(Vec<String>);
+
+impl Only {
+    fn wants(&self, figure: &str) -> bool {
+        self.0.is_empty() || self.0.iter().any(|w| figure.contains(w.as_str()))
+    }
+}
+
+fn run_all(rt: &Runtime, suffix: &str, s: &Sizes, only: &Only) {
     for (h, n) in [(1, s.events_h1), (10, s.events_h10), (100, s.events_h100)] {
+        let name = format!("notify_throughput_h{h}");
+        let dispatch = h == 100 && only.wants("notify_dispatch_h100");
+        if !only.wants(&name) && !dispatch {
+            continue;
+        }
         let eps = on(rt, notify_throughput(h, n));
-        print(&format!("notify_throughput_h{h}"), suffix, eps, "events/s");
+        print(&name, suffix, eps, "events/s");
         if h == 100 {
             print(
                 "notify_dispatch_h100",
@@ -235,60 +224,82 @@ fn run_all(rt: &Runtime, suffix: &str, s: &Sizes) {
             );
         }
     }
-    let (sync, call) = on(rt, latencies(s.latency_iters));
-    print(
-        "sync_notify_h10_p50",
-        suffix,
-        percentile(&sync, 0.50) as f64,
-        "ns",
-    );
-    print(
-        "sync_notify_h10_p99",
-        suffix,
-        percentile(&sync, 0.99) as f64,
-        "ns",
-    );
-    print("call_p50", suffix, percentile(&call, 0.50) as f64, "ns");
-    print("call_p99", suffix, percentile(&call, 0.99) as f64, "ns");
-    for (h, n) in [(10, s.events_h10), (100, s.events_h100)] {
-        print(
-            &format!("floor_direct_h{h}"),
-            suffix,
-            floor_direct(h, n),
-            "events/s",
-        );
+    if only.wants("sync_notify_h10") || only.wants("call_p") {
+        let (sync, call) = on(rt, latencies(s.latency_iters));
+        print_percentiles("sync_notify_h10", suffix, &sync);
+        print_percentiles("call", suffix, &call);
     }
     for (h, n) in [(10, s.events_h10), (100, s.events_h100)] {
-        let eps = on(rt, peer_broadcast(h, n));
-        print(&format!("peer_broadcast_h{h}"), suffix, eps, "events/s");
+        let name = format!("floor_direct_h{h}");
+        if only.wants(&name) {
+            print(&name, suffix, floor_direct(h, n), "events/s");
+        }
     }
-    let inline = on(rt, head_of_line(s.hol_events, false));
-    print("hol_fast_p99_inline", suffix, inline as f64, "ns");
-    let dedicated = on(rt, head_of_line(s.hol_events, true));
-    print("hol_fast_p99_dedicated", suffix, dedicated as f64, "ns");
+    for (h, n) in [(10, s.events_h10), (100, s.events_h100)] {
+        let name = format!("peer_broadcast_h{h}");
+        if only.wants(&name) {
+            print(&name, suffix, on(rt, peers::broadcast(h, n)), "events/s");
+        }
+    }
+    for (h, n) in [(10, s.events_h10), (100, s.events_h100)] {
+        let name = format!("peer_ractor_h{h}");
+        if only.wants(&name) {
+            print(&name, suffix, on(rt, peers::ractor(h, n)), "events/s");
+        }
+    }
+    if only.wants("restart_guard") {
+        let lat = on(rt, restart::guard(s.restart_iters));
+        print_percentiles("restart_guard", suffix, &lat);
+    }
+    if only.wants("restart_inplace") {
+        let lat = on(rt, restart::in_place(s.restart_iters));
+        print_percentiles("restart_inplace", suffix, &lat);
+    }
+    if only.wants("hol_fast_p99_inline") {
+        let inline = on(rt, head_of_line(s.hol_events, false));
+        print("hol_fast_p99_inline", suffix, inline as f64, "ns");
+    }
+    if only.wants("hol_fast_p99_dedicated") {
+        let dedicated = on(rt, head_of_line(s.hol_events, true));
+        print("hol_fast_p99_dedicated", suffix, dedicated as f64, "ns");
+    }
 }
 
+/// `event-bench [--quick] [--mt | --ct] [WORD ...]`: every figure, or only those whose names
+/// contain a WORD; `--mt` or `--ct` runs one runtime flavour only.
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let (mt_only, ct_only) = (
+        args.iter().any(|a| a == "--mt"),
+        args.iter().any(|a| a == "--ct"),
+    );
+    let only = Only(args.into_iter().filter(|a| !a.starts_with("--")).collect());
     let sizes = if quick { &QUICK } else { &FULL };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
 
-    let mt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cores)
-        .enable_all()
-        .build()
-        .unwrap();
-    run_all(&mt, "", sizes);
-    drop(mt);
+    if !ct_only {
+        let mt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(cores)
+            .enable_all()
+            .build()
+            .unwrap();
+        run_all(&mt, "", sizes, &only);
+    }
+    if mt_only {
+        return;
+    }
 
     let ct = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    run_all(&ct, "_ct", sizes);
+    run_all(&ct, "_ct", sizes, &only);
 
-    let (per_handler, per_manager) =
-        ct.block_on(alloc::memory(sizes.memory_handlers, sizes.memory_managers));
-    print("bytes_per_handler", "", per_handler, "B");
-    print("bytes_per_manager_with_1_handler", "", per_manager, "B");
+    if only.wants("bytes_per") {
+        let (per_handler, per_manager) =
+            ct.block_on(alloc::memory(sizes.memory_handlers, sizes.memory_managers));
+        print("bytes_per_handler", "", per_handler, "B");
+        print("bytes_per_manager_with_1_handler", "", per_manager, "B");
+    }
 }

@@ -20,9 +20,10 @@ pub(crate) fn inside(manager: u64) -> bool {
     INSIDE.with(|c| c.get()) == manager
 }
 
-struct Enter(u64);
+pub(crate) struct Enter(u64);
 
-fn enter(manager: u64) -> Enter {
+/// Marks `manager` busy on this thread until the returned guard drops.
+pub(crate) fn enter(manager: u64) -> Enter {
     Enter(INSIDE.with(|c| c.replace(manager)))
 }
 

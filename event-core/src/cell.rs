@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::context::{Context, Requests};
 use crate::exit::Terminate;
-use crate::handler::{Handler, Info, Step};
+use crate::handler::{Handler, HandlerId, Info, Key, Step};
 
 /// The operations a manager (or a dedicated task) needs from a handler of any type.
 pub(crate) trait ErasedHandler<E: 'static>: Send {
@@ -20,6 +20,12 @@ pub(crate) trait ErasedHandler<E: 'static>: Send {
     fn take_requests(&mut self) -> Option<Requests<E>>;
     fn format_status(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
     fn as_any_mut(&mut self) -> &mut dyn Any;
+    /// Whether `id` names a handler of this cell's type.
+    fn is(&self, id: &HandlerId) -> bool;
+    /// The identity of this cell's handler with `key`.
+    fn id(&self, key: Option<Key>) -> HandlerId;
+    /// The handler's uid, which its timers, watches and info messages are addressed to.
+    fn uid(&self) -> u64;
 }
 
 /// A handler of type `H` with its context. `handler` is `None` before `init` succeeds and
@@ -102,6 +108,18 @@ impl<E: Send + Sync + 'static, H: Handler<E>> ErasedHandler<E> for HandlerCell<E
 
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
+    }
+
+    fn is(&self, id: &HandlerId) -> bool {
+        id.is::<H>()
+    }
+
+    fn id(&self, key: Option<Key>) -> HandlerId {
+        HandlerId::of::<H>(key)
+    }
+
+    fn uid(&self) -> u64 {
+        self.cx.uid()
     }
 }
 

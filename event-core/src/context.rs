@@ -95,6 +95,13 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
         self.extra.get_or_insert_with(Box::default)
     }
 
+    /// The place for a request to the manager, which is told to look for it after this
+    /// callback.
+    fn ask(&mut self) -> &mut Extra<E> {
+        self.mailbox.mark_asked();
+        self.extra()
+    }
+
     /// The name of the manager this handler is installed in.
     pub fn manager_name(&self) -> &str {
         self.mailbox.name()
@@ -116,7 +123,7 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
     /// [`Terminate::Removed`](crate::Terminate::Removed) and its supervisor `Normal`
     /// (OTP's `remove_handler` return).
     pub fn remove_self(&mut self) {
-        self.extra().action = Some(SelfAction::Remove);
+        self.ask().action = Some(SelfAction::Remove);
     }
 
     /// Stops a [`remove_self`](Context::remove_self) or [`swap_self`](Context::swap_self)
@@ -230,7 +237,7 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
         let to = to
             .into()
             .erase_swap::<H, E>(self.mailbox.clone(), make_args);
-        self.extra().action = Some(SelfAction::Swap {
+        self.ask().action = Some(SelfAction::Swap {
             to,
             args: Args::new(args),
         });
@@ -247,7 +254,7 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
         let install = install.into();
         let href = install.handler_ref().clone();
         let (op, rx) = install.erase_add(self.mailbox.clone(), args, false, None);
-        self.extra().deferred.push(op);
+        self.ask().deferred.push(op);
         Deferred::new(self.mailbox.uid(), async move {
             match rx.await {
                 Ok(Ok(_)) => Ok(href),
@@ -265,7 +272,7 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
         args: impl Any + Send,
     ) -> Deferred<N::Handover, DeleteError> {
         let (tx, rx) = oneshot::channel();
-        self.extra().deferred.push(Op::Delete {
+        self.ask().deferred.push(Op::Delete {
             id: handler.id().clone(),
             args: Args::new(args),
             reply: tx,
@@ -299,7 +306,7 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
             make_args,
             false,
         );
-        self.extra().deferred.push(op);
+        self.ask().deferred.push(op);
         Deferred::new(self.mailbox.uid(), async move {
             match rx.await {
                 Ok(Ok(_)) => Ok(href),
@@ -311,6 +318,10 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
 }
 
 impl<E: 'static, H> Context<E, H> {
+    pub(crate) fn uid(&self) -> u64 {
+        self.uid
+    }
+
     /// Takes what the last callback asked for: operations on the manager and an action on
     /// itself. Costs one branch when nothing was asked.
     pub(crate) fn take_requests(&mut self) -> Option<Requests<E>> {

@@ -7,6 +7,7 @@
 
 use std::any::Any;
 use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
@@ -18,26 +19,11 @@ use crate::context::{Requests, SelfAction};
 use crate::dedicated::{Ack, Dedicated, Job, Report};
 use crate::error::{AddError, CallError, DeleteError, SwapError};
 use crate::exit::{Cause, Crash, During, ExitReason, Terminate};
-use crate::handler::HandlerId;
+use crate::handler::{BoxError, BoxFuture, HandlerId, Step};
 use crate::install::Installer;
 use crate::link::{self, Link, LinkTx};
 use crate::mailbox::{Mailbox, Msg, Op};
-use crate::restart::InPlace;
-
-enum Body<E: 'static> {
-    Inline(Box<dyn ErasedHandler<E>>),
-    Dedicated(Dedicated<E>),
-}
-
-/// One installed handler.
-struct Slot<E: 'static> {
-    id: HandlerId,
-    uid: u64,
-    body: Body<E>,
-    link: Option<LinkTx>,
-    /// Set for an inline handler restarted in place (a dedicated one's task keeps its own).
-    restart: Option<Box<InPlace>>,
-}
+use crate::slot::{Body, Full, Slot};
 
 pub(crate) struct EventLoop<E: 'static> {
     mailbox: Arc<Mailbox<E>>,
@@ -98,6 +84,62 @@ enum End {
     },
 }
 
+/// Where a sweep of the handlers stopped.
+enum Swept<'a> {
+    /// Every handler left ran the event to its end and asked for nothing.
+    End,
+    /// At the handler at the index, for the slow path.
+    Stop(Stop),
+    /// The handler at the index continues asynchronously.
+    Async(BoxFuture<'a, Result<(), BoxError>>),
+}
+
+/// Why a sweep stopped at a handler, once its callback has ended.
+enum Stop {
+    /// The handler is dedicated: the event goes to its task.
+    Dedicated,
+    /// The handler's callback ended with this result and may have asked for something.
+    Ran(Result<(), Cause>),
+}
+
+/// Runs `event` through the handlers below index `*i`, newest first, while each one finishes
+/// at once and asks for nothing: the common case, with the manager marked busy and panics
+/// caught once for the whole run instead of once per handler. Stops at the first handler that
+/// needs more, leaving `*i` at its index.
+fn sweep<'a, E: 'static>(
+    slots: &'a mut [Slot<E>],
+    mailbox: &Mailbox<E>,
+    event: &'a E,
+    i: &mut usize,
+) -> Swept<'a> {
+    let _in = callback::enter(mailbox.uid());
+    let left = &mut slots[..*i];
+    let run = catch_unwind(AssertUnwindSafe(move || {
+        // Consumes `left`, so each slot is borrowed for 'a: an async step may keep it.
+        for slot in IntoIterator::into_iter(left).rev() {
+            *i -= 1;
+            let cell = match slot {
+                Slot::Lean { cell, .. } => cell,
+                Slot::Full(full) => match &mut full.body {
+                    Body::Inline(cell) => cell,
+                    Body::Dedicated(_) => return Swept::Stop(Stop::Dedicated),
+                },
+            };
+            match cell.handle_event(event) {
+                Step::Ready(Ok(())) if mailbox.take_asked() => {
+                    return Swept::Stop(Stop::Ran(Ok(())))
+                }
+                Step::Ready(Ok(())) => {}
+                Step::Ready(Err(e)) => return Swept::Stop(Stop::Ran(Err(Cause::from_error(e)))),
+                Step::Async(step) => return Swept::Async(step),
+            }
+        }
+        Swept::End
+    }));
+    // A panic leaves `*i` at the handler that panicked.
+    run.unwrap_or_else(|panic| Swept::Stop(Stop::Ran(Err(Cause::from_panic(panic)))))
+}
+
 impl<E: Send + Sync + 'static> EventLoop<E> {
     pub(crate) fn new(mailbox: Arc<Mailbox<E>>, debug_event: Option<fn(&E) -> String>) -> Self {
         EventLoop {
@@ -134,28 +176,52 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             queue: VecDeque::new(),
             mailbox: self.mailbox.clone(),
         };
+        let mgr = self.mgr();
         while self.mailbox.recv_batch(&mut batch.queue).await {
             while let Some(msg) = batch.queue.pop_front() {
-                match self.handle(msg).await {
-                    None => {}
-                    Some(End::Stop(reply)) => {
-                        Box::pin(self.shutdown(ExitReason::Shutdown)).await;
-                        drop(batch);
-                        drop(ended);
-                        let _ = reply.send(());
-                        return LoopEnd::Stopped;
-                    }
-                    Some(End::Halt { restarting, reply }) => {
-                        let reason = match restarting {
-                            true => ExitReason::ManagerRestarted,
-                            false => ExitReason::Shutdown,
+                // The common case first, in place: an event through inline handlers that finish
+                // at once. Anything else takes the slow path from where the sweep stopped.
+                let (event, done) = match msg {
+                    Msg::Event(event) if self.dedicated == 0 => (event, None),
+                    Msg::SyncEvent(event, done) if self.dedicated == 0 => (event, Some(done)),
+                    msg => {
+                        let (reason, reply, end) = match self.handle(msg).await {
+                            None => continue,
+                            Some(End::Stop(reply)) => {
+                                (ExitReason::Shutdown, reply, LoopEnd::Stopped)
+                            }
+                            Some(End::Halt { restarting, reply }) => {
+                                let reason = match restarting {
+                                    true => ExitReason::ManagerRestarted,
+                                    false => ExitReason::Shutdown,
+                                };
+                                (reason, reply, LoopEnd::Halted)
+                            }
                         };
                         Box::pin(self.shutdown(reason)).await;
                         drop(batch);
                         drop(ended);
                         let _ = reply.send(());
-                        return LoopEnd::Halted;
+                        return end;
                     }
+                };
+                self.mailbox.release(1);
+                self.seq += 1;
+                let mut i = self.slots.len();
+                let stop = match sweep(&mut self.slots, &self.mailbox, &event, &mut i) {
+                    Swept::End => None,
+                    Swept::Stop(stop) => Some(stop),
+                    Swept::Async(step) => Some(Stop::Ran(callback::guard(mgr, step).await)),
+                };
+                if let Some(stop) = stop {
+                    let seq = self.seq;
+                    Box::pin(self.run_event(&event, None, seq, i, Some(stop))).await;
+                }
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+                if !self.deferred.is_empty() {
+                    Box::pin(self.apply_deferred()).await;
                 }
             }
         }
@@ -194,11 +260,11 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 let found = self
                     .slots
                     .iter()
-                    .rposition(|s| s.link.as_ref().is_some_and(|l| l.id == link));
+                    .rposition(|s| s.link().is_some_and(|l| l.id == link));
                 if let Some(i) = found {
                     let mut slot = self.take_slot(i);
                     // Nobody is left to tell.
-                    slot.link = None;
+                    drop(slot.take_link());
                     let _ = Box::pin(self.terminate(&mut slot, Terminate::SupervisorGone)).await;
                 }
             }
@@ -210,7 +276,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                         }
                         Report::Action(action) => Box::pin(self.apply_action(i, action)).await,
                         Report::Restarted(crash) => {
-                            if let Some(link) = &self.slots[i].link {
+                            if let Some(link) = self.slots[i].link() {
                                 link.restarted(crash);
                             }
                         }
@@ -218,20 +284,26 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 }
             }
         }
+        self.apply_deferred().await;
+        None
+    }
+
+    /// Applies the operations asked for during the message just handled, and those they ask
+    /// for in turn.
+    async fn apply_deferred(&mut self) {
         while !self.deferred.is_empty() {
             for op in std::mem::take(&mut self.deferred) {
                 Box::pin(self.op(op)).await;
             }
         }
-        None
     }
 
     fn find(&self, id: &HandlerId) -> Option<usize> {
-        self.slots.iter().rposition(|s| s.id == *id)
+        self.slots.iter().rposition(|s| s.is(id))
     }
 
     fn find_uid(&self, uid: u64) -> Option<usize> {
-        self.slots.iter().rposition(|s| s.uid == uid)
+        self.slots.iter().rposition(|s| s.uid() == uid)
     }
 
     /// Installs at the head. The list grows by doubling from one, not from four as a `Vec`
@@ -245,7 +317,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
 
     fn take_slot(&mut self, i: usize) -> Slot<E> {
         let slot = self.slots.remove(i);
-        if matches!(slot.body, Body::Dedicated(_)) {
+        if slot.is_dedicated() {
             self.dedicated -= 1;
         }
         slot
@@ -255,8 +327,9 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     async fn dispatch(&mut self, event: E, done: Option<oneshot::Sender<()>>) {
         self.seq += 1;
         let seq = self.seq;
+        let top = self.slots.len();
         if self.dedicated == 0 {
-            self.run_event(&event, None, seq).await;
+            self.run_event(&event, None, seq, top, None).await;
             if let Some(done) = done {
                 let _ = done.send(());
             }
@@ -265,38 +338,48 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             // last of them has handled it.
             let event = Arc::new(event);
             let ack = done.map(|tx| Arc::new(Ack::new(tx)));
-            self.run_event(&event, Some((&event, &ack)), seq).await;
+            self.run_event(&event, Some((&event, &ack)), seq, top, None)
+                .await;
         }
     }
 
+    /// Runs `event` through the handlers below index `i`, newest first. With `stop`, a sweep
+    /// stopped at the handler at `i`, whose callback ended so: that is handled first.
     async fn run_event(
         &mut self,
         event: &E,
         shared: Option<(&Arc<E>, &Option<Arc<Ack>>)>,
         seq: u64,
+        mut i: usize,
+        mut stop: Option<Stop>,
     ) {
         let mgr = self.mgr();
-        let mut i = self.slots.len();
-        while i > 0 {
-            i -= 1;
-            let slot = &mut self.slots[i];
-            let cell = match &mut slot.body {
-                Body::Inline(cell) => cell,
-                Body::Dedicated(d) => {
-                    if let Some((event, ack)) = shared {
-                        let job = Job::Event {
-                            event: event.clone(),
-                            seq,
-                            _ack: ack.clone(),
-                        };
-                        d.send(job).await;
+        loop {
+            let stop = match stop.take() {
+                Some(stop) => stop,
+                None => match sweep(&mut self.slots, &self.mailbox, event, &mut i) {
+                    Swept::End => return,
+                    Swept::Stop(stop) => stop,
+                    Swept::Async(step) => Stop::Ran(callback::guard(mgr, step).await),
+                },
+            };
+            let result = match stop {
+                Stop::Ran(result) => result,
+                Stop::Dedicated => {
+                    if let (Some((event, ack)), Slot::Full(full)) = (shared, &mut self.slots[i]) {
+                        if let Body::Dedicated(d) = &mut full.body {
+                            let job = Job::Event {
+                                event: event.clone(),
+                                seq,
+                                _ack: ack.clone(),
+                            };
+                            d.send(job).await;
+                        }
                     }
                     continue;
                 }
             };
-            let c = &mut **cell;
-            let result = callback::run(mgr, move || c.handle_event(event)).await;
-            let requests = cell.take_requests();
+            let requests = self.slots[i].cell().and_then(|cell| cell.take_requests());
             if result.is_err() || requests.is_some() {
                 let debug = self.debug_event;
                 Box::pin(self.after(i, result, requests, || During::Event {
@@ -322,7 +405,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         match result {
             Err(cause) => {
                 let crash = Crash {
-                    handler: self.slots[i].id.clone(),
+                    handler: self.slots[i].id(),
                     cause,
                     during: during(),
                 };
@@ -345,9 +428,12 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             return;
         };
         let mgr = self.mgr();
-        let cell = match &mut self.slots[i].body {
-            Body::Inline(cell) => cell,
-            Body::Dedicated(d) => return d.send(Job::Call(call)).await,
+        let cell = match &mut self.slots[i] {
+            Slot::Lean { cell, .. } => cell,
+            Slot::Full(full) => match &mut full.body {
+                Body::Inline(cell) => cell,
+                Body::Dedicated(d) => return d.send(Job::Call(call)).await,
+            },
         };
         let result = {
             let c = &mut **cell;
@@ -355,6 +441,9 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             callback::run(mgr, move || call.invoke(c)).await
         };
         let requests = cell.take_requests();
+        if result.is_ok() && requests.is_none() {
+            return call.answer();
+        }
         let request = call.request_type();
         match Box::pin(self.after(i, result, requests, || During::Call { request })).await {
             Some(crash) => call.fail(CallError::Crashed(crash)),
@@ -367,9 +456,12 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         // with it.
         let Some(i) = self.find_uid(uid) else { return };
         let mgr = self.mgr();
-        let cell = match &mut self.slots[i].body {
-            Body::Inline(cell) => cell,
-            Body::Dedicated(d) => return d.send(job).await,
+        let cell = match &mut self.slots[i] {
+            Slot::Lean { cell, .. } => cell,
+            Slot::Full(full) => match &mut full.body {
+                Body::Inline(cell) => cell,
+                Body::Dedicated(d) => return d.send(job).await,
+            },
         };
         let c = &mut **cell;
         let result = match job {
@@ -391,16 +483,22 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         reason: Terminate,
     ) -> Result<Box<dyn Any + Send>, Crash> {
         let mgr = self.mgr();
-        let result = match &mut slot.body {
-            Body::Inline(cell) => {
+        let result = match slot {
+            Slot::Lean { cell, .. } => {
                 let c = &mut **cell;
                 callback::run(mgr, move || c.terminate(reason)).await
             }
-            Body::Dedicated(d) => d.terminate(reason).await,
+            Slot::Full(full) => match &mut full.body {
+                Body::Inline(cell) => {
+                    let c = &mut **cell;
+                    callback::run(mgr, move || c.terminate(reason)).await
+                }
+                Body::Dedicated(d) => d.terminate(reason).await,
+            },
         };
         result.map_err(|cause| {
             let crash = Crash {
-                handler: slot.id.clone(),
+                handler: slot.id(),
                 cause,
                 during: During::Terminate,
             };
@@ -416,15 +514,17 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
 
     async fn remove_crashed(&mut self, i: usize, mut crash: Crash, log: bool) {
         let mut slot = self.take_slot(i);
-        let restarting = slot.restart.is_some();
-        if let (true, Body::Inline(cell)) = (log, &slot.body) {
-            log_crash(&self.mailbox, &crash, &**cell, restarting);
+        let restarting = slot.restarts();
+        if log {
+            if let Some(cell) = slot.cell() {
+                log_crash(&self.mailbox, &crash, &**cell, restarting);
+            }
         }
         let _ = self
             .terminate(&mut slot, Terminate::Crashed(crash.clone()))
             .await;
-        if restarting {
-            match self.restart_in_place(&mut slot, crash).await {
+        if let (true, Slot::Full(full)) = (restarting, &mut slot) {
+            match self.restart_in_place(full, crash).await {
                 Ok(()) => {
                     // Back in its place, before the manager takes its next message.
                     self.slots.insert(i, slot);
@@ -433,7 +533,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 Err(last) => crash = last,
             }
         }
-        if let Some(link) = slot.link.take() {
+        if let Some(link) = slot.take_link() {
             link.send(ExitReason::Crashed(crash));
         }
     }
@@ -442,7 +542,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     /// against its intensity. Gives back the last crash once the intensity is spent.
     async fn restart_in_place(
         &mut self,
-        slot: &mut Slot<E>,
+        slot: &mut Full<E>,
         mut crash: Crash,
     ) -> Result<(), Crash> {
         let mgr = self.mgr();
@@ -483,7 +583,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             SelfAction::Remove => {
                 let mut slot = self.take_slot(i);
                 let _ = self.terminate(&mut slot, Terminate::Removed).await;
-                if let Some(link) = slot.link.take() {
+                if let Some(link) = slot.take_link() {
                     link.send(ExitReason::Normal);
                 }
             }
@@ -491,7 +591,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 if self.find(&new.id).is_some_and(|j| j != i) {
                     tracing::error!(
                         manager = self.mailbox.name(),
-                        handler = %self.slots[i].id,
+                        handler = %self.slots[i].id(),
                         to = %new.id,
                         "swap refused: the new handler's identity is installed already; the handler stays"
                     );
@@ -499,8 +599,10 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 }
                 let mut old = self.take_slot(i);
                 if new.dedicated.is_none() {
-                    if let Body::Dedicated(d) = &old.body {
-                        new.dedicated = Some(d.capacity);
+                    if let Slot::Full(full) = &old {
+                        if let Body::Dedicated(d) = &full.body {
+                            new.dedicated = Some(d.capacity);
+                        }
                     }
                 }
                 let reason = Terminate::Swapped {
@@ -511,12 +613,12 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 match self.init(&mut new, handover).await {
                     Err(crash) => {
                         log_crash(&self.mailbox, &crash, &*new.cell, false);
-                        if let Some(link) = old.link.take() {
+                        if let Some(link) = old.take_link() {
                             link.send(ExitReason::Crashed(crash));
                         }
                     }
                     Ok(()) => {
-                        let link = old.link.take().map(|old_link| {
+                        let link = old.take_link().map(|old_link| {
                             let (link, tx) = self.link(&new.id);
                             old_link.send(ExitReason::Swapped {
                                 to: new.id.clone(),
@@ -580,6 +682,9 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     }
 
     fn make_slot(&mut self, install: Installer<E>, link: Option<LinkTx>) -> Slot<E> {
+        if let (None, None, None) = (&install.dedicated, &link, &install.restart) {
+            return Slot::inline(install.id, install.uid, install.cell);
+        }
         let (body, restart) = match install.dedicated {
             None => (Body::Inline(install.cell), install.restart),
             Some(capacity) => {
@@ -596,13 +701,13 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 (body, None)
             }
         };
-        Slot {
+        Slot::full(Full {
             id: install.id,
             uid: install.uid,
             body,
             link,
             restart,
-        }
+        })
     }
 
     async fn op(&mut self, op: Op<E>) {
@@ -623,7 +728,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                     Some(i) => {
                         let mut slot = self.take_slot(i);
                         let result = self.terminate(&mut slot, Terminate::Deleted(args)).await;
-                        if let Some(link) = slot.link.take() {
+                        if let Some(link) = slot.take_link() {
                             link.send(ExitReason::Normal);
                         }
                         result.map_err(DeleteError::TerminateFailed)
@@ -642,7 +747,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 let _ = reply.send(result);
             }
             Op::Which(reply) => {
-                let _ = reply.send(self.slots.iter().rev().map(|s| s.id.clone()).collect());
+                let _ = reply.send(self.slots.iter().rev().map(Slot::id).collect());
             }
             Op::Stop(reply) => {
                 // A stop is never deferred; taken here only for completeness of the match.
@@ -700,7 +805,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                     args,
                 };
                 let handover = self.terminate(&mut slot, reason).await.ok();
-                (handover, slot.link.take())
+                (handover, slot.take_link())
             }
             // OTP installs the new handler all the same; its init sees no hand-over.
             None => (None, None),
@@ -741,11 +846,11 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     /// Terminates every handler, newest first, and tells each supervisor `reason`.
     async fn shutdown(&mut self, reason: ExitReason) {
         while let Some(mut slot) = self.slots.pop() {
-            if matches!(slot.body, Body::Dedicated(_)) {
+            if slot.is_dedicated() {
                 self.dedicated -= 1;
             }
             let _ = self.terminate(&mut slot, Terminate::Stop).await;
-            if let Some(link) = slot.link.take() {
+            if let Some(link) = slot.take_link() {
                 link.send(match reason {
                     ExitReason::ManagerRestarted => ExitReason::ManagerRestarted,
                     _ => ExitReason::Shutdown,

@@ -1287,6 +1287,7 @@ mod macro_support;
 mod mailbox;
 mod manager;
 mod restart;
+mod slot;
 mod supervisor;
 mod watch;
 

@@ -95,6 +95,8 @@ pub(crate) struct Mailbox<E: 'static> {
     ended: Notify,
     /// Run by a supervisor: a `stop` ends the task, not the mailbox, which a restart reopens.
     supervised: AtomicBool,
+    /// A handler's context recorded a request (see [`Mailbox::take_asked`]).
+    asked: AtomicBool,
 }
 
 static NEXT_MANAGER: AtomicU64 = AtomicU64::new(1);
@@ -124,6 +126,7 @@ impl<E: 'static> Mailbox<E> {
             done: AtomicBool::new(false),
             ended: Notify::new(),
             supervised: AtomicBool::new(false),
+            asked: AtomicBool::new(false),
         }
     }
 
@@ -219,7 +222,23 @@ impl<E: 'static> Mailbox<E> {
         std::mem::take(&mut st.queue)
     }
 
-    /// Gives back the room of `n` handled events.
+    /// Notes that a handler's context recorded a request (an operation or an action on itself).
+    pub(crate) fn mark_asked(&self) {
+        self.asked.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a context recorded a request since the last call, so that the manager looks for
+    /// requests only after the callbacks that made one, not after every callback. A hint: a
+    /// dedicated handler's requests set it too (its own task takes them), which costs the
+    /// manager one needless look. A callback's own mark, made before it returned, is always
+    /// seen.
+    pub(crate) fn take_asked(&self) -> bool {
+        self.asked.load(Ordering::Relaxed) && {
+            self.asked.store(false, Ordering::Relaxed);
+            true
+        }
+    }
+
     pub(crate) fn set_supervised(&self) {
         self.supervised.store(true, Ordering::Relaxed);
     }
@@ -269,6 +288,7 @@ impl<E: 'static> Mailbox<E> {
         self.mark_done();
     }
 
+    /// Gives back the room of `n` handled events.
     pub(crate) fn release(&self, n: usize) {
         if let Some(b) = &self.bound {
             b.add_permits(n);
