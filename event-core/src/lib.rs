@@ -531,35 +531,27 @@
 //!   nested supervisors) with OTP's [`Strategy`]s, [`Restart`] types, [`Intensity`],
 //!   [`Shutdown`]s and significant children. Children start in order and stop in reverse.
 //!
-//! A manager run by a supervisor is built with [`Builder::supervised`]: its handle is made
-//! once and reaches every incarnation, and its mailbox outlives them, so events sent while it
-//! restarts wait and are handled by the next one, after its standing handlers
-//! ([`ManagerChild::handler`]) are installed. A nested supervisor's handle
-//! ([`SupervisorBuilder::supervised`]) reaches every incarnation the same way.
-//!
-//! The lager-style tree: a top supervisor owns the event manager and a `simple_one_for_one`
-//! supervisor of guards, one guard per handler. The tree starts in order, so once `start`
-//! returns, the manager runs; each guard started afterwards installs its handler and
-//! re-installs it if it crashes.
+//! [`supervisor!`](macro@supervisor) declares a tree, checked at compile time, and
+//! generates a struct with a `start` and a typed accessor per child. The lager-style tree: a
+//! top supervisor owns the event manager and a `simple_one_for_one` supervisor of guards, one
+//! guard per handler. The tree starts in order, so once `start` returns, the manager runs;
+//! each guard started afterwards installs its handler and re-installs it if it crashes.
 //!
 //! ```rust
-//! use std::time::Duration;
-//! use event_core::{
-//!     handler, EventManager, Guard, Install, Intensity, Strategy, Supervisor,
-//! };
+//! use event_core::{handler, supervisor};
 //!
 //! #[derive(Debug)]
-//! enum Job {
+//! pub enum Job {
 //!     Started(u32),
 //!     Poison,
 //! }
 //!
 //! /// Counts the jobs it sees; panics on poison.
-//! struct JobCounter {
+//! pub struct JobCounter {
 //!     seen: u32,
 //! }
 //!
-//! struct Seen;
+//! pub struct Seen;
 //!
 //! #[handler(event = Job)]
 //! impl JobCounter {
@@ -580,56 +572,61 @@
 //!     }
 //! }
 //!
+//! supervisor! {
+//!     /// One guard per handler, started on demand, on the manager it is given.
+//!     pub struct Guards(jobs: Job) {
+//!         strategy: simple_one_for_one,
+//!         template: guard JobCounter { manager: jobs },
+//!     }
+//! }
+//!
+//! supervisor! {
+//!     /// The manager first, then the guards.
+//!     pub struct Tree {
+//!         strategy: one_for_one,
+//!         intensity: 10,
+//!         period: 60s,
+//!         children: [
+//!             manager jobs: Job { debug_events: true },
+//!             supervisor guards: Guards(jobs),
+//!         ],
+//!     }
+//! }
+//!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! // The event manager, as a child: `jobs` reaches it across restarts.
-//! let (jobs, manager) = EventManager::<Job>::builder()
-//!     .name("jobs")
-//!     .debug_events()
-//!     .supervised("jobs")
-//!     .build()?;
+//! let tree = Tree::start().await?;
+//! let counter = tree.guards().start_child(()).await?;   // a guard, and its handler's ref
 //!
-//! // The guard supervisor: one guard per handler, started on demand.
-//! let for_guards = jobs.clone();
-//! let (guards, guard_sup) = Supervisor::builder()
-//!     .name("guards")
-//!     .strategy(Strategy::SimpleOneForOne)
-//!     .template(move |install: Install<JobCounter>| {
-//!         Guard::new(&for_guards, install, ()).child("guard")
-//!     })
-//!     .supervised("guards")?;
-//!
-//! // The top supervisor: the manager first, then the guards.
-//! let top = Supervisor::builder()
-//!     .name("top")
-//!     .strategy(Strategy::OneForOne)
-//!     .intensity(Intensity::new(10, Duration::from_secs(60)))
-//!     .child(manager)
-//!     .child(guard_sup)
-//!     .start()
-//!     .await?;
-//!
-//! let counter = Install::<JobCounter>::new();
-//! let counter_ref = counter.handler_ref().clone();
-//! guards.start_dynamic(counter).await?;
-//!
-//! jobs.notify(Job::Started(1)).await?;
-//! assert_eq!(jobs.call(&counter_ref, Seen).await?, 1);
+//! tree.jobs().notify(Job::Started(1)).await?;
+//! assert_eq!(tree.jobs().call(&counter, Seen).await?, 1);
 //!
 //! // The handler crashes and is removed; its guard installs a new one.
-//! jobs.sync_notify(Job::Poison).await?;
+//! tree.jobs().sync_notify(Job::Poison).await?;
 //! let seen = loop {
-//!     match jobs.call(&counter_ref, Seen).await {
+//!     match tree.jobs().call(&counter, Seen).await {
 //!         Ok(seen) => break seen,
 //!         Err(_) => tokio::task::yield_now().await, // not re-installed yet
 //!     }
 //! };
 //! assert_eq!(seen, 0, "a fresh handler");
 //!
-//! top.stop().await?; // guards first, then the manager
-//! assert!(jobs.is_stopped());
+//! tree.stop().await?; // guards first, then the manager
+//! assert!(tree.jobs().is_stopped());
 //! # Ok(()) }
 //! ```
+//!
+//! Every mistake in the declaration is a compile error on its token: a guard naming a manager
+//! that is not declared, or declared after it, a handler of other events, args of the wrong
+//! type, an unknown key, a bad strategy; the macro's documentation lists them all.
+//!
+//! The same tree can be built without the macro, from the parts it expands to: a manager run
+//! by a supervisor is built with [`Builder::supervised`], whose handle is made once and
+//! reaches every incarnation (its mailbox outlives them, so events sent while it restarts wait
+//! and are handled by the next one, after its standing handlers, [`ManagerChild::handler`],
+//! are installed); a guard is [`Guard::new`]`(..).child(id)`; a supervisor is
+//! [`Supervisor::builder`], started with [`start`](SupervisorBuilder::start) or nested with
+//! [`SupervisorBuilder::supervised`], whose handle reaches every incarnation the same way.
 //!
 //! A handler restarted in place needs no guard for its crashes, and no caller ever finds it
 //! missing:

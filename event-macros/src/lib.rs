@@ -117,8 +117,133 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
     handler::expand(args.into(), input.into()).into()
 }
 
-/// Declares a supervision tree, checked at compile time. See `event_core::supervisor!` for the
-/// guide and examples.
+/// Declares a supervision tree, checked at compile time: generates a struct that starts the
+/// tree and hands out a typed handle for each child.
+///
+/// The lager-style tree: a top supervisor owns an event manager and a `simple_one_for_one`
+/// supervisor of guards, one guard per handler.
+///
+/// ```
+/// use event_core::{handler, supervisor};
+///
+/// #[derive(Debug)]
+/// pub enum Log {
+///     Line(String),
+/// }
+///
+/// /// Writes lines to a sink; counts them.
+/// pub struct Sink {
+///     name: String,
+///     lines: usize,
+/// }
+///
+/// pub struct Lines;
+///
+/// #[handler(event = Log)]
+/// impl Sink {
+///     fn init(name: String) -> Self {
+///         Sink { name, lines: 0 }
+///     }
+///     fn handle_event(&mut self, Log::Line(line): &Log) {
+///         println!("[{}] {line}", self.name);
+///         self.lines += 1;
+///     }
+///     #[call]
+///     fn lines(&mut self, _: Lines) -> usize {
+///         self.lines
+///     }
+/// }
+///
+/// supervisor! {
+///     /// One guard per sink, started on demand; given the manager they install on.
+///     pub struct Sinks(events: Log) {
+///         strategy: simple_one_for_one,
+///         template: guard Sink { manager: events },
+///     }
+/// }
+///
+/// supervisor! {
+///     /// The logging tree: the manager starts first, then the guards.
+///     pub struct Logging {
+///         strategy: one_for_one,
+///         intensity: 10,
+///         period: 60s,
+///         children: [
+///             manager events: Log,
+///             supervisor sinks: Sinks(events),
+///         ],
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let tree = Logging::start().await?;                  // in order: once it returns, all run
+/// let console = tree.sinks().start_child("console".into()).await?;
+/// tree.events().sync_notify(Log::Line("hello".into())).await?;
+/// assert_eq!(tree.events().call(&console, Lines).await?, 1);
+/// tree.stop().await?;                                  // in reverse order
+/// # Ok(()) }
+/// ```
+///
+/// # The declaration
+///
+/// `supervisor! { #[attrs] vis struct Name(params) { key: value, .. } }`. The optional
+/// `params` are event managers the tree is given (`events: Log` is a `&EventManager<Log>`
+/// argument of `start`), for guards that install on a manager of another tree.
+///
+/// | key | value | default |
+/// |---|---|---|
+/// | `strategy` | `one_for_one`, `one_for_all`, `rest_for_one`, `simple_one_for_one` | `one_for_one` |
+/// | `intensity` | restarts allowed in a period, `0` or more | `1` |
+/// | `period` | seconds (`5`), or `5s`, `500ms`; not zero | `5` |
+/// | `auto_shutdown` | `never`, `any_significant`, `all_significant` | `never` |
+/// | `name` | the supervisor's name in logs, a string | the struct's name |
+/// | `children` | `[child, ..]` in start order (not for `simple_one_for_one`) | |
+/// | `template` | `guard Handler { .. }`: the one template of a `simple_one_for_one` tree | |
+/// | `crate` | the path to `event_core` where it is re-exported | `::event_core` |
+///
+/// Children, each with a name that is its id and its accessor:
+///
+/// | child | keys | accessor returns |
+/// |---|---|---|
+/// | `manager name: Event` | `name` (string), `bounded` (capacity), `debug_events` (bool) | `&EventManager<Event>` |
+/// | `guard name: Handler` | `manager` (required: a manager declared before it, or a parameter), `args` (the handler's `init` args; default `()`), `key`, `dedicated` (queue capacity), `in_place` (`true`, or `{ intensity: 3, period: 10 }`) | `&HandlerRef<Handler>` |
+/// | `task name` | `run` (required): a `Fn(StopToken) -> impl Future<Output = Result<(), E>>` | `ChildRef` |
+/// | `supervisor name: Tree(managers..)` | (a tree another `supervisor!` declares, given managers declared before it) | `&Tree` |
+///
+/// Every child also takes `restart` (`permanent`, `transient`, `temporary`; guards are
+/// `transient` by default, the others `permanent`), `shutdown` (`brutal_kill`, `infinity`, or a
+/// timeout: `5000` in milliseconds, `5s`, `500ms`) and `significant` (`true`; needs a
+/// non-permanent child and an `auto_shutdown`). A template takes a guard's keys but `args` and
+/// `key`, which `start_child` is given.
+///
+/// The `args` and `run` expressions are evaluated when the tree is built, and may name the
+/// managers declared before them (`run: publisher(events.clone())`).
+///
+/// # What it generates
+///
+/// - `start(params) -> Result<Name, SupervisorError>`: starts the tree; `supervised(id,
+///   params)`: the tree as a child of another (what `supervisor name: Name` uses).
+/// - one accessor per child (above). Every handle reaches whichever incarnation runs: a
+///   manager's mailbox outlives its restarts, a guard re-installs its handler under the same
+///   reference.
+/// - `supervisor()`, the tree's `Supervisor`, for
+///   `which_children`, `count_children`, `terminate_child` and the rest; `stop()`.
+/// - for `simple_one_for_one`: `start_child(args)` starts a guard and returns its handler's
+///   reference; `start_child_keyed(key, args)` one of several handlers of the same type.
+///
+/// # Checked at compile time
+///
+/// Each mistake is an error on its token, all of them reported together, and the struct is
+/// still generated so that its uses do not fail too: a guard whose manager is not declared
+/// (with a "did you mean"), declared after it, not a manager, or the guard itself; a handler
+/// that is not a handler of that manager's events; args of the wrong type; duplicate child
+/// names or names the struct's methods take; unknown keys (the valid ones are listed),
+/// duplicate keys, missing required keys; a bad strategy, restart type, shutdown, intensity or
+/// period (negative, zero where zero is invalid, not a number, an unknown unit); a
+/// `simple_one_for_one` tree with no template, several, or static children; a template in
+/// another strategy; a significant child that is permanent or in a tree that never shuts down
+/// automatically; an empty tree.
 #[proc_macro]
 pub fn supervisor(input: TokenStream) -> TokenStream {
     supervisor::expand(input.into()).into()
