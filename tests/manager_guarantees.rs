@@ -1699,3 +1699,68 @@ async fn a_bounded_manager_refuses_events_after_stop_too() {
         Err(NotifyError::ManagerGone(Num(2)))
     ));
 }
+
+mod send_request {
+    use event_core::{handler, CallError, EventManager};
+
+    #[derive(Debug)]
+    enum Ev {}
+
+    /// Keeps the requests it answers, in the order it saw them.
+    struct Ledger {
+        seen: Vec<u32>,
+    }
+
+    struct Append(u32);
+
+    #[handler(event = Ev)]
+    impl Ledger {
+        fn init() -> Self {
+            Ledger { seen: Vec::new() }
+        }
+        fn handle_event(&mut self, _: &Ev) {}
+        #[call]
+        fn append(&mut self, Append(n): Append) -> Vec<u32> {
+            self.seen.push(n);
+            self.seen.clone()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_sent_one_after_the_other_are_handled_in_that_order() {
+        let manager = EventManager::<Ev>::start().unwrap();
+        let ledger = manager.add_handler::<Ledger>(()).await.unwrap();
+        let pending: Vec<_> = (0..100)
+            .map(|n| manager.send_request(&ledger, Append(n)).unwrap())
+            .collect();
+        // Awaited from other tasks, last first: the order is the sending order all the same.
+        let mut joins: Vec<_> = pending.into_iter().map(tokio::spawn).collect();
+        joins.reverse();
+        let mut last = None;
+        for join in joins {
+            let seen = join.await.unwrap().unwrap();
+            last.get_or_insert(seen);
+        }
+        assert_eq!(last.unwrap(), (0..100).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_request_to_a_stopped_manager_or_a_missing_handler_fails_clearly() {
+        let manager = EventManager::<Ev>::start().unwrap();
+        let ledger = manager.add_handler::<Ledger>(()).await.unwrap();
+        let pending = manager.send_request(&ledger, Append(1)).unwrap();
+        manager.delete_handler(&ledger, ()).await.unwrap();
+        assert_eq!(
+            pending.await.unwrap(),
+            [1],
+            "sent before the delete: answered"
+        );
+        let gone = manager.send_request(&ledger, Append(2)).unwrap();
+        assert!(matches!(gone.await, Err(CallError::NotInstalled(_))));
+        manager.stop().await.unwrap();
+        assert!(matches!(
+            manager.send_request(&ledger, Append(3)),
+            Err(CallError::ManagerGone)
+        ));
+    }
+}

@@ -1185,7 +1185,7 @@
 //! | `sync_notify` | [`sync_notify(e).await`](EventManager::sync_notify) | Like OTP, says nothing of handlers that failed on the event. |
 //! | `call(M, H, Req)` | [`call(&href, req).await`](EventManager::call) | The reply is typed ([`Call<E, R>`]). `{error, bad_module}` is [`CallError::NotInstalled`], `{error, {'EXIT', R}}` is [`CallError::Crashed`]. |
 //! | `call(M, H, Req, Timeout)` | `tokio::time::timeout(d, manager.call(..))` | There is no default timeout (OTP's is 5 s). A call abandoned after it was sent is still answered by the handler; the reply is dropped. |
-//! | `send_request`, `wait_response`, `receive_response`, `check_response` | the future of [`call`](EventManager::call) | `call` is a future: await it later, `tokio::select!` over it, or wrap it in a timeout. Like every future it does nothing until polled, so to send the request *now* and collect the reply later, `tokio::spawn` it (with a clone of the manager and of the `HandlerRef`) and await the `JoinHandle`. |
+//! | `send_request`, `wait_response`, `receive_response`, `check_response` | [`send_request`](EventManager::send_request), and the [`PendingReply`] it returns | The request is in the mailbox when `send_request` returns, so requests sent one after the other keep their order; await the `PendingReply` later, `tokio::select!` over it, or wrap it in a timeout. ([`call`](EventManager::call) sends when first polled: a spawned `call` may be sent after one spawned later.) |
 //! | `which_handlers` | [`which_handlers()`](EventManager::which_handlers) | [`HandlerId`]s, newest first. |
 //! | `stop(M)`, `stop(M, Reason, Timeout)` | [`stop()`](EventManager::stop), [`stopped()`](EventManager::stopped) | No reason: handlers are told [`Terminate::Stop`], supervisors [`ExitReason::Shutdown`]. For a timeout, `tokio::time::timeout`. |
 //! | messages sent to the manager (`Pid ! Msg`), delivered to every `handle_info` | [`Context::send_after`], [`Context::info_sender`], [`Context::watch`] | A message reaches only the handler it is meant for ([timers and watches](#timers-and-watches-belong-to-one-handler)). To reach every handler, send an event. |
@@ -1300,7 +1300,7 @@ pub use guard::{Backoff, Fatal, Guard, GuardError, InstallError};
 pub use handler::{BoxError, BoxFuture, Call, Handler, HandlerId, HandlerRef, Info, Key, Step};
 pub use install::Install;
 pub use link::{Link, Notice, SupLink};
-pub use manager::{Builder, EventManager};
+pub use manager::{Builder, EventManager, PendingReply};
 pub use restart::Intensity;
 pub use supervisor::{
     AutoShutdown, ChildCount, ChildInfo, ChildRef, ChildState, Strategy, Supervisor,

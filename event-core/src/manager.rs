@@ -160,9 +160,10 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// A handler that is not installed gives [`CallError::NotInstalled`]; one that crashes
     /// answering gives [`CallError::Crashed`] with the crash, and is removed.
     ///
-    /// The request is sent when the returned future is first polled. For a deadline, wrap the
-    /// call in `tokio::time::timeout`; dropping the call after it was sent leaves the manager
-    /// as it is (the handler still runs the request; the reply is dropped).
+    /// The request is sent when the returned future is first polled (to send it at once and
+    /// collect the reply later, use [`send_request`](EventManager::send_request)). For a
+    /// deadline, wrap the call in `tokio::time::timeout`; dropping the call after it was sent
+    /// leaves the manager as it is (the handler still runs the request; the reply is dropped).
     pub async fn call<H, R>(
         &self,
         handler: &HandlerRef<H>,
@@ -172,11 +173,63 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         H: Call<E, R>,
         R: Send + 'static,
     {
+        self.send_request(handler, request)?.await
+    }
+
+    /// Sends a request to one handler now, and returns its reply to come (OTP's
+    /// `send_request`; awaiting the [`PendingReply`] is `receive_response`).
+    ///
+    /// The request is in the manager's mailbox when this returns, so requests sent one after
+    /// the other are handled in that order, whenever their replies are awaited. Dropping the
+    /// `PendingReply` drops the reply; the handler still runs the request.
+    ///
+    /// ```
+    /// # use event_core::{handler, EventManager};
+    /// # #[derive(Debug)] enum Ev {}
+    /// # struct Log { lines: Vec<u32> }
+    /// # struct Append(u32);
+    /// # #[handler(event = Ev)]
+    /// # impl Log {
+    /// #     fn init() -> Self { Log { lines: Vec::new() } }
+    /// #     fn handle_event(&mut self, _: &Ev) {}
+    /// #     #[call]
+    /// #     fn append(&mut self, Append(n): Append) -> usize { self.lines.push(n); self.lines.len() }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let manager = EventManager::<Ev>::start()?;
+    /// let log = manager.add_handler::<Log>(()).await?;
+    /// let first = manager.send_request(&log, Append(1))?;   // in the mailbox now
+    /// let second = manager.send_request(&log, Append(2))?;  // and this right behind it
+    /// assert_eq!(second.await?, 2);                          // awaited in any order
+    /// assert_eq!(first.await?, 1);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`CallError::ManagerGone`] if the manager has stopped; [`CallError::WouldDeadlock`]
+    /// from inside one of its own callbacks (awaiting the reply there would wait forever; use
+    /// the context's deferred operations).
+    pub fn send_request<H, R>(
+        &self,
+        handler: &HandlerRef<H>,
+        request: R,
+    ) -> Result<PendingReply<H::Reply>, CallError>
+    where
+        H: Call<E, R>,
+        R: Send + 'static,
+    {
+        if callback::inside(self.mailbox.uid()) {
+            return Err(CallError::WouldDeadlock);
+        }
+        let (tx, rx) = oneshot::channel();
         let id = handler.id().clone();
-        self.request::<_, CallError>(|tx| {
-            Msg::Call(Box::new(CallCell::<E, H, R>::new(id, request, tx)))
-        })
-        .await?
+        self.mailbox
+            .push(Msg::Call(Box::new(CallCell::<E, H, R>::new(
+                id, request, tx,
+            ))))
+            .map_err(|_| CallError::ManagerGone)?;
+        Ok(PendingReply { rx })
     }
 
     /// Installs a handler of type `H` (no key, inline), built by its `init` from `args`
@@ -584,5 +637,31 @@ impl<E> fmt::Debug for Builder<E> {
             .field("bound", &self.bound)
             .field("debug_events", &self.debug_event.is_some())
             .finish()
+    }
+}
+
+/// The reply to a request sent with [`send_request`](EventManager::send_request): a future of
+/// the handler's reply, or why there is none.
+#[must_use = "the reply arrives through this future; dropping it drops the reply"]
+pub struct PendingReply<T> {
+    rx: oneshot::Receiver<Result<T, CallError>>,
+}
+
+impl<T> std::future::Future for PendingReply<T> {
+    type Output = Result<T, CallError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.rx)
+            .poll(cx)
+            .map(|reply| reply.unwrap_or(Err(CallError::ManagerGone)))
+    }
+}
+
+impl<T> fmt::Debug for PendingReply<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PendingReply")
     }
 }
