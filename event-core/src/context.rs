@@ -176,7 +176,8 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
 
     /// Watches a subscriber: when it goes away (a channel's receiver is dropped, a task ends),
     /// this handler receives [`Info::Down`] with the returned reference. The watch ends when
-    /// the handler leaves.
+    /// the handler leaves. A watched channel stays open until then: see [`Watchable`] for why
+    /// a handler that drops a subscriber should [`unwatch`](Context::unwatch) it.
     pub fn watch(&mut self, subscriber: impl Watchable) -> WatchRef {
         let sink = self.mailbox.clone();
         let uid = self.uid;

@@ -204,11 +204,10 @@ impl fmt::Debug for Link {
 /// ```
 /// # use event_core::*;
 /// # struct Audit;
-/// # impl Handler<u8> for Audit {
-/// #     type Args = (); type Info = (); type Handover = ();
-/// #     fn init(_: (), _: &mut Context<u8, Self>) -> Step<'static, Self> { Step::ok(Audit) }
-/// #     fn handle_event<'a>(&'a mut self, _: &'a u8, _: &'a mut Context<u8, Self>) -> Step<'a> { Step::ok(()) }
-/// #     fn terminate(self, _: Terminate) -> Step<'static, ()> { Step::ok(()) }
+/// # #[handler(event = u8)]
+/// # impl Audit {
+/// #     fn init() -> Self { Audit }
+/// #     fn handle_event(&mut self, _: &u8) {}
 /// # }
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {

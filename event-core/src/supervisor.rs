@@ -129,7 +129,7 @@ pub struct ChildCount {
 pub enum SupervisorError {
     /// A child failed to start while the supervisor started; the children already started
     /// were stopped (OTP's `{shutdown, {failed_to_start_child, Id, R}}`).
-    #[error("child {id} failed to start: {reason}")]
+    #[error("child {id} did not start: it {reason}")]
     FailedToStartChild {
         /// The child.
         id: ChildRef,
@@ -138,7 +138,7 @@ pub enum SupervisorError {
     },
     /// A child started with `start_child`, `restart_child` or `start_dynamic` failed to
     /// start.
-    #[error("child {id} failed to start: {reason}")]
+    #[error("child {id} did not start: it {reason}")]
     StartFailed {
         /// The child.
         id: ChildRef,

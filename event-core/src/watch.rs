@@ -10,6 +10,12 @@ use tokio::task::JoinHandle;
 ///
 /// Implemented for the sending halves of tokio's channels (gone when the receiver is dropped:
 /// a subscriber that disconnected) and for a task's `JoinHandle` (gone when the task ends).
+///
+/// A watch holds its own sender until the subscriber is gone or the watch ends, so the
+/// channel stays open for the receiver meanwhile: a handler that drops a subscriber from its
+/// list should also [`unwatch`](crate::Context::unwatch) it, so that the subscriber's `recv()`
+/// sees the channel closed. (A watched [`mpsc::WeakSender`] is upgraded while it is watched,
+/// and holds the channel open the same way.)
 pub trait Watchable: Send + 'static {
     /// Resolves when the subscriber is gone.
     fn gone(self) -> impl Future<Output = ()> + Send + 'static;
@@ -30,7 +36,7 @@ impl<T: Send + 'static> Watchable for mpsc::UnboundedSender<T> {
 impl<T: Send + 'static> Watchable for mpsc::WeakSender<T> {
     async fn gone(self) {
         if let Some(tx) = self.upgrade() {
-            // Holding a strong sender while waiting does not keep the receiver open.
+            // `closed` needs a strong sender: the channel stays open while it is watched.
             tx.closed().await;
         }
     }
