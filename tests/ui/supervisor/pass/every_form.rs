@@ -29,6 +29,11 @@ impl File {
     fn handle_event(&mut self, _: &Log) {}
 }
 
+/// `event_core` re-exported elsewhere, as `crate:` names it.
+mod runtime {
+    pub use event_core::*;
+}
+
 /// A task's body: publishes one line, then waits to be stopped.
 fn publisher(events: EventManager<Log>) -> impl Fn(StopToken) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), BoxError>> + Send>> + Send + Sync {
     move |stop| {
@@ -65,7 +70,7 @@ supervisor! {
         intensity: 0,
         period: 10s,
         auto_shutdown: any_significant,
-        crate: ::event_core,
+        crate: crate::runtime,
         children: [
             manager events: Log {
                 name: "log-events",
