@@ -1,36 +1,8 @@
+#[path = "support/prelude.rs"]
+mod prelude;
+
 use event_core::{handler, supervisor};
-
-#[derive(Debug)]
-pub enum Log {
-    Line(String),
-}
-
-#[derive(Debug)]
-pub enum Alarm {
-    Set(u32),
-}
-
-pub struct Console;
-
-#[handler(event = Log)]
-impl Console {
-    fn init() -> Self {
-        Console
-    }
-    fn handle_event(&mut self, _: &Log) {}
-}
-
-pub struct File {
-    pub path: String,
-}
-
-#[handler(event = Log)]
-impl File {
-    fn init(path: String) -> Self {
-        File { path }
-    }
-    fn handle_event(&mut self, _: &Log) {}
-}
+use prelude::*;
 
 
 pub struct Siren;
