@@ -96,9 +96,12 @@ supervisor! {
     pub struct Sensors {
         strategy: one_for_one,
         children: [
-            manager readings: Reading { debug_events: true }, // crash reports show the event
-            guard average: Average { manager: readings, in_place: true }, // restarted by the manager
-            guard alarm: Alarm { manager: readings }, // re-installed by its guard
+            // Its crash reports show the event that was running.
+            manager readings: Reading { debug_events: true },
+            // Restarted by the manager itself, before its next message.
+            guard average: Average { manager: readings, in_place: true },
+            // Re-installed by its guard once it hears of the crash.
+            guard alarm: Alarm { manager: readings },
         ],
     }
 }

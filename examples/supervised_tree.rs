@@ -8,12 +8,13 @@
 //!
 //! - a backend removed normally (`delete_handler`) ends its guard, which is not restarted;
 //! - a backend that crashes is installed again by its guard;
-//! - a backend that cannot be installed again makes its guard fail. Guards are transient: the
-//!   guard supervisor restarts a failed one, and each restart counts toward its intensity. Past
-//!   it, the guard supervisor gives up, and the top supervisor acts as OTP's would:
-//!   `one_for_one` restarts the guard supervisor alone, and it comes back empty, as a
-//!   `simple_one_for_one` supervisor does; the manager keeps running. A second storm within the
-//!   top supervisor's period is past its intensity too, and the whole tree stops.
+//! - a backend that cannot be installed again (its guard tries 5 times, backing off) makes its
+//!   guard fail. Guards are transient: the guard supervisor restarts a failed one, and each
+//!   restart, failed or not, counts toward its intensity. Past it, the guard supervisor gives
+//!   up, and the top supervisor acts as OTP's would: `one_for_one` restarts the guard
+//!   supervisor alone, and it comes back empty, as a `simple_one_for_one` supervisor does; the
+//!   manager keeps running. A second storm within the top supervisor's period is past its
+//!   intensity too, and the whole tree stops.
 //!
 //! The backends write to the terminal or to files on a disk that fills up.
 //!
@@ -81,7 +82,9 @@ pub struct Config {
     /// The backend's name, also its key in the manager: several backends of one type run side
     /// by side.
     pub name: &'static str,
+    /// Where it writes.
     pub sink: Sink,
+    /// Where it tells its installs and removals.
     pub notes: mpsc::UnboundedSender<Note>,
 }
 
@@ -178,7 +181,7 @@ supervisor! {
         strategy: simple_one_for_one,
         intensity: 3,
         period: 10s,
-        template: guard Backend { manager: log },
+        template: guard Backend { manager: log, restart: transient },
     }
 }
 
@@ -409,7 +412,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         o.guards_after_delete.active
     );
     println!(
-        "  first storm: the guard supervisor came back with {} guards; the manager kept counting ({})",
+        "  first storm: the guard supervisor came back with {} guards; the tally counted {}",
         storm.guards.active, storm.tally
     );
     println!(
