@@ -1323,7 +1323,7 @@ pub mod __private {
         Redacted, Status, StatusProbe, ViaDefault, ViaStatus,
     };
     pub use crate::{
-        AutoShutdown, BoxError, Call, ChildRef, ChildSpec, Context, EventManager, Handler,
+        AutoShutdown, Backoff, BoxError, Call, ChildRef, ChildSpec, Context, EventManager, Handler,
         HandlerRef, Info, Install, Intensity, Key, Restart, Shutdown, Step, StopToken, Strategy,
         Supervisor, SupervisorBuilder, SupervisorError, Terminate,
     };

@@ -137,6 +137,7 @@ pub fn guard_template<E, H>(
     manager: &crate::EventManager<E>,
     in_place: Option<crate::Intensity>,
     dedicated: Option<usize>,
+    backoff: Option<crate::Backoff>,
     spec: fn(crate::ChildSpec) -> crate::ChildSpec,
 ) -> crate::SupervisorBuilder
 where
@@ -150,11 +151,17 @@ where
             Some(capacity) => install.dedicated(capacity),
             None => install,
         };
+        // Each guard is named after its handler, key included, for its logs.
+        let name = install.handler_ref().id().to_string();
         let guard = match in_place {
             None => crate::Guard::new(&manager, install, args),
             Some(intensity) => crate::Guard::in_place(&manager, install, args, intensity),
         };
-        spec(guard.child(std::any::type_name::<H>()))
+        let guard = match backoff {
+            Some(backoff) => guard.backoff(backoff),
+            None => guard,
+        };
+        spec(guard.child(name))
     })
 }
 

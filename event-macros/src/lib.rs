@@ -207,7 +207,7 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 /// | child | keys | accessor returns |
 /// |---|---|---|
 /// | `manager name: Event` | `name` (string), `bounded` (capacity), `debug_events` (bool) | `&EventManager<Event>` |
-/// | `guard name: Handler` | `manager` (required: a manager declared before it, or a parameter), `args` (the handler's `init` args; default `()`), `key`, `dedicated` (queue capacity), `in_place` (`true`, or `{ intensity: 3, period: 10 }`) | `&HandlerRef<Handler>` |
+/// | `guard name: Handler` | `manager` (required: a manager declared before it, or a parameter), `args` (the handler's `init` args; default `()`), `key`, `dedicated` (queue capacity), `in_place` (`true`, or `{ intensity: 3, period: 10 }`), `backoff` (how re-installs are retried: `{ first: 10ms, max: 1s, attempts: 5 }`) | `&HandlerRef<Handler>` |
 /// | `task name` | `run` (required): a `Fn(StopToken) -> impl Future<Output = Result<(), E>>` | `ChildRef` |
 /// | `supervisor name: Tree(managers..)` | (a tree another `supervisor!` declares, given managers declared before it) | `&Tree` |
 ///

@@ -324,6 +324,7 @@ fn child_stmts(c: &Child, event: Option<&TokenStream>, p: &TokenStream) -> Token
             args,
             key,
             dedicated,
+            backoff,
             in_place: ip,
         } => {
             let (Some(event), Some(manager)) = (event, manager) else {
@@ -342,6 +343,10 @@ fn child_stmts(c: &Child, event: Option<&TokenStream>, p: &TokenStream) -> Token
                 let d = usize::try_from(d).unwrap_or(usize::MAX);
                 quote!(.dedicated(#d))
             });
+            let backoff = backoff.map(|b| {
+                let b = backoff_expr(b, p);
+                quote!(.backoff(#b))
+            });
             let guard = format_ident!("__guard_{}", n);
             // Spanned on the handler type as a whole, so that a type that is not a handler of
             // the manager's events is one error, there.
@@ -353,7 +358,7 @@ fn child_stmts(c: &Child, event: Option<&TokenStream>, p: &TokenStream) -> Token
                     #args,
                     #ip,
                 );
-                __builder = __builder.child(#guard.child(#id) #mods);
+                __builder = __builder.child(#guard #backoff.child(#id) #mods);
             }
         }
         Kind::Task { run } => {
@@ -391,6 +396,7 @@ fn template_stmts(tree: &Tree, plan: &Plan, p: &TokenStream) -> TokenStream {
         manager: Some(manager),
         in_place: ip,
         dedicated,
+        backoff,
         ..
     } = &t.kind
     else {
@@ -405,10 +411,17 @@ fn template_stmts(tree: &Tree, plan: &Plan, p: &TokenStream) -> TokenStream {
         }
         None => quote!(#p::None),
     };
+    let backoff = match backoff {
+        Some(b) => {
+            let b = backoff_expr(*b, p);
+            quote!(#p::Some(#b))
+        }
+        None => quote!(#p::None),
+    };
     let p = respan(p, handler.span());
     quote_spanned! {handler.span()=>
         __builder =
-            #p::guard_template::<#event, #handler>(__builder, &#manager, #ip, #dedicated, |__spec| __spec #mods);
+            #p::guard_template::<#event, #handler>(__builder, &#manager, #ip, #dedicated, #backoff, |__spec| __spec #mods);
     }
 }
 
@@ -461,4 +474,14 @@ fn respan(tokens: &TokenStream, span: proc_macro2::Span) -> TokenStream {
             tt
         })
         .collect()
+}
+
+fn backoff_expr((first, max, attempts): (u64, u64, u32), p: &TokenStream) -> TokenStream {
+    quote! {
+        #p::Backoff {
+            first: #p::Duration::from_millis(#first),
+            max: #p::Duration::from_millis(#max),
+            attempts: #attempts,
+        }
+    }
 }

@@ -99,6 +99,8 @@ pub enum Kind {
         args: Option<Box<Expr>>,
         key: Option<Box<Expr>>,
         dedicated: Option<u64>,
+        /// `(first, max)` in ms, and the attempts.
+        backoff: Option<(u64, u64, u32)>,
         /// `(restarts, period in ms)`.
         in_place: Option<(u32, u64)>,
     },
@@ -146,6 +148,7 @@ const GUARD_KEYS: &[&str] = &[
     "key",
     "dedicated",
     "in_place",
+    "backoff",
     "restart",
     "shutdown",
     "significant",
@@ -154,6 +157,7 @@ const TEMPLATE_KEYS: &[&str] = &[
     "manager",
     "dedicated",
     "in_place",
+    "backoff",
     "restart",
     "shutdown",
     "significant",
@@ -344,6 +348,7 @@ fn children(input: ParseStream, errors: &mut Errors) -> syn::Result<(Vec<Child>,
                     args: None,
                     key: None,
                     dedicated: None,
+                    backoff: None,
                     in_place: None,
                 };
                 let mut child = child_keys(name, &mut kind, body, errors);
@@ -411,6 +416,7 @@ fn template(input: ParseStream, errors: &mut Errors) -> syn::Result<Child> {
         args: None,
         key: None,
         dedicated: None,
+        backoff: None,
         in_place: None,
     };
     let mut child = child_keys(kw, &mut kind, body, errors);
@@ -516,8 +522,9 @@ fn child_keys(name: Ident, kind: &mut Kind, body: Vec<(Ident, Raw)>, errors: &mu
                 }
             }
             ("in_place", Kind::Guard { in_place, .. }) => {
-                *in_place = in_place_value(&tokens, errors)
+                *in_place = in_place_value(&tokens, errors);
             }
+            ("backoff", Kind::Guard { backoff, .. }) => *backoff = backoff_value(&tokens, errors),
             ("dedicated", Kind::Guard { dedicated, .. }) => {
                 if let Some(n) = number(&tokens, "the dedicated handler's queue capacity", errors) {
                     if n.value == 0 {
@@ -818,6 +825,60 @@ fn in_place_value(tokens: &TokenStream, errors: &mut Errors) -> Option<(u32, u64
         }
     }
     ok.then_some((restarts_n, period_ms))
+}
+
+/// `backoff: { first: 10ms, max: 1s, attempts: 5 }`, each key optional (those are the
+/// defaults); bare numbers are milliseconds.
+fn backoff_value(tokens: &TokenStream, errors: &mut Errors) -> Option<(u64, u64, u32)> {
+    let parsed = (|s: ParseStream| {
+        let content;
+        braced!(content in s);
+        let mut e = Errors::default();
+        let list = entries(
+            &content,
+            &[],
+            &["first", "max", "attempts"],
+            "backoff",
+            &mut e,
+        )?;
+        Ok((list, e))
+    })
+    .parse2(tokens.clone());
+    let Ok((list, e)) = parsed else {
+        errors.at(tokens, "expected `{ first: 10ms, max: 1s, attempts: 5 }`");
+        return None;
+    };
+    let mut ok = e.count() == 0;
+    if let Some(e) = e.into_error() {
+        errors.push(e);
+    }
+    let (mut first, mut max, mut attempts) = (10, 1000, 5);
+    for (key, raw) in list {
+        let Raw::Tokens(t) = raw else { continue };
+        let read = match key.to_string().as_str() {
+            "first" => duration(&t, "the first wait", "ms", errors).map(|v| first = v),
+            "max" => duration(&t, "the longest wait", "ms", errors).map(|v| max = v),
+            _ => match number(&t, "the attempts", errors) {
+                Some(n) if n.value == 0 => {
+                    errors.at(&t, "a guard tries at least once: `attempts` is 1 or more");
+                    None
+                }
+                Some(n) => match u32::try_from(n.value) {
+                    Ok(v) if n.unit().is_none() => {
+                        attempts = v;
+                        Some(())
+                    }
+                    _ => {
+                        errors.at(&t, "`attempts` is a count of tries");
+                        None
+                    }
+                },
+                None => None,
+            },
+        };
+        ok &= read.is_some();
+    }
+    ok.then_some((first, max, attempts))
 }
 
 fn boolean(tokens: &TokenStream, errors: &mut Errors) -> Option<bool> {

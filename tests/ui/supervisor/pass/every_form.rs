@@ -55,6 +55,7 @@ supervisor! {
         template: guard File {
             manager: events,
             dedicated: 32,
+            backoff: { first: 5ms, max: 1s, attempts: 3 },
             in_place: { intensity: 2, period: 1 },
             restart: transient,
             shutdown: brutal_kill,
@@ -85,6 +86,7 @@ supervisor! {
                 manager: events,
                 args: "app.log".to_owned(),
                 in_place: true,
+                backoff: { attempts: 2 },
                 restart: temporary,
                 shutdown: infinity,
             },
