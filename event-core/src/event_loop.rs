@@ -15,7 +15,7 @@ use crate::call::ErasedCall;
 use crate::callback;
 use crate::cell::{log_crash, ErasedHandler};
 use crate::context::{Requests, SelfAction};
-use crate::dedicated::{Ack, Dedicated, Job, Report};
+use crate::dedicated::{Ack, Dedicated, Job, Overloaded, Report};
 use crate::error::{AddError, CallError, DeleteError, SwapError};
 use crate::exit::{Cause, Crash, During, ExitReason, Terminate};
 use crate::handler::HandlerId;
@@ -289,7 +289,9 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                             seq,
                             _ack: ack.clone(),
                         };
-                        d.send(job).await;
+                        if let Err(overloaded) = d.send_event(job).await {
+                            Box::pin(self.remove_overloaded(i, overloaded)).await;
+                        }
                     }
                     continue;
                 }
@@ -438,6 +440,18 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         }
     }
 
+    /// Removes a dedicated handler that fell behind (its overload policy is `Remove`).
+    async fn remove_overloaded(&mut self, i: usize, overloaded: Overloaded) {
+        let mut slot = self.take_slot(i);
+        let capacity = overloaded.capacity;
+        let _ = self
+            .terminate(&mut slot, Terminate::Overloaded { capacity })
+            .await;
+        if let Some(link) = slot.link.take() {
+            link.send(ExitReason::Overloaded { capacity });
+        }
+    }
+
     /// Re-initialises a crashed inline handler that has been terminated, counting each try
     /// against its intensity. Gives back the last crash once the intensity is spent.
     async fn restart_in_place(
@@ -500,7 +514,8 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 let mut old = self.take_slot(i);
                 if new.dedicated.is_none() {
                     if let Body::Dedicated(d) = &old.body {
-                        new.dedicated = Some(d.capacity);
+                        new.dedicated = Some(d.capacity());
+                        new.overload = d.overload();
                     }
                 }
                 let reason = Terminate::Swapped {
@@ -592,6 +607,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                     self.mailbox.clone(),
                     self.debug_event,
                     install.restart,
+                    install.overload,
                 ));
                 (body, None)
             }
