@@ -5,7 +5,7 @@
 //! compared after every operation: the handlers installed and their order, every callback each
 //! handler ran and what it was told (in one global order), each exit reason, each result.
 //!
-//! proptest shrinks a failing case to a short sequence. The case count is 1000 by default;
+//! proptest shrinks a failing case to a short sequence. The case count is 2000 by default;
 //! `EVENT_CORE_MODEL_CASES` (or proptest's own `PROPTEST_CASES`) asks for more.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,6 +23,9 @@ use proptest_state_machine::{prop_state_machine, ReferenceStateMachine, StateMac
 
 /// Handlers are named by a key among `0..KEYS`.
 const KEYS: u8 = 4;
+
+/// How long an operation may take before the manager is deemed to hang.
+const HANG: std::time::Duration = std::time::Duration::from_secs(5);
 
 // =============================================================================================
 // What the operations are made of
@@ -181,8 +184,9 @@ enum Exit {
 }
 
 /// The result of an operation.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 enum Outcome {
+    #[default]
     None,
     Ok,
     Handover(Handover),
@@ -862,7 +866,8 @@ fn told(reason: &Terminate) -> Told {
 // =============================================================================================
 
 struct Real {
-    runtime: tokio::runtime::Runtime,
+    /// Taken out while an operation runs on it.
+    runtime: Option<tokio::runtime::Runtime>,
     manager: EventManager<Ev>,
     log: Log,
     senders: Senders,
@@ -1048,7 +1053,7 @@ impl StateMachineTest for ManagerTest {
             .unwrap();
         let manager = runtime.block_on(async { EventManager::<Ev>::start().unwrap() });
         Real {
-            runtime,
+            runtime: Some(runtime),
             manager,
             log: Log::default(),
             senders: Senders::default(),
@@ -1057,12 +1062,20 @@ impl StateMachineTest for ManagerTest {
     }
 
     fn apply(mut real: Real, model: &Model, op: Op) -> Real {
-        let runtime = tokio::runtime::Handle::clone(real.runtime.handle());
+        let runtime = real
+            .runtime
+            .take()
+            .expect("the runtime is back after each operation");
         let outcome = runtime.block_on(async {
-            let outcome = real.run(op).await;
+            let shown = format!("{op:?}");
+            let outcome = tokio::time::timeout(HANG, real.run(op))
+                .await
+                .unwrap_or_else(|_| panic!("the manager hangs on {shown}"));
             // Requests, info messages and dropped links go through the one mailbox in order,
             // so once this is answered everything sent before it has been handled.
-            let which = real.manager.which_handlers().await;
+            let which = tokio::time::timeout(HANG, real.manager.which_handlers())
+                .await
+                .unwrap_or_else(|_| panic!("the manager hangs after {shown}"));
             let which = which.map(|ids| ids.iter().map(key_of).collect::<Vec<_>>());
             match model.stopped {
                 true => assert_eq!(which, Err(ManagerError::ManagerGone)),
@@ -1070,6 +1083,7 @@ impl StateMachineTest for ManagerTest {
             }
             outcome
         });
+        real.runtime = Some(runtime);
         assert_eq!(outcome, model.outcome, "the operation's result");
         assert_eq!(
             *real.log.lock().unwrap(),
@@ -1127,7 +1141,7 @@ fn cases() -> u32 {
     ["EVENT_CORE_MODEL_CASES", "PROPTEST_CASES"]
         .iter()
         .find_map(|var| std::env::var(var).ok()?.parse().ok())
-        .unwrap_or(1000)
+        .unwrap_or(2000)
 }
 
 prop_state_machine! {
