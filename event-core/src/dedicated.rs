@@ -8,7 +8,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::call::ErasedCall;
 use crate::callback;
@@ -18,6 +18,8 @@ use crate::error::CallError;
 use crate::exit::{Cause, Crash, During, Terminate};
 use crate::handler::HandlerId;
 use crate::mailbox::{Mailbox, Msg};
+use crate::overload::{Overload, OverloadSpec, OverloadStats};
+use crate::queue::{Queue, Refused};
 use crate::restart::InPlace;
 
 /// Completes a `sync_notify` once every holder has handled the event and dropped it.
@@ -64,13 +66,26 @@ pub(crate) enum Report<E: 'static> {
     Action(SelfAction<E>),
 }
 
-/// The manager's end of a dedicated handler.
-pub(crate) struct Dedicated<E: 'static> {
-    tx: mpsc::Sender<Job<E>>,
+/// The manager's end of a dedicated handler. Boxed, so a handler slot stays small.
+pub(crate) struct Dedicated<E: 'static>(Box<Sender<E>>);
+
+struct Sender<E: 'static> {
+    queue: Arc<Queue<Job<E>>>,
+    capacity: usize,
+    policy: Overload,
+    stats: OverloadStats,
+    id: HandlerId,
+    mailbox: Arc<Mailbox<E>>,
+}
+
+/// A dedicated handler with [`Overload::Remove`] fell behind: its queue was full when an
+/// event arrived. Its queue has been emptied; the manager removes it.
+pub(crate) struct Overloaded {
     pub(crate) capacity: usize,
 }
 
 impl<E: Send + Sync + 'static> Dedicated<E> {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn spawn(
         cell: Box<dyn ErasedHandler<E>>,
         id: HandlerId,
@@ -79,33 +94,87 @@ impl<E: Send + Sync + 'static> Dedicated<E> {
         mailbox: Arc<Mailbox<E>>,
         debug_event: Option<fn(&E) -> String>,
         restart: Option<Box<InPlace>>,
+        mut overload: OverloadSpec,
     ) -> Self {
-        let (tx, rx) = mpsc::channel(capacity);
+        let stats = overload.stats().clone();
+        let queue = Arc::new(Queue::new(capacity));
         let task = Task {
-            id,
+            id: id.clone(),
             uid,
-            mailbox,
+            mailbox: mailbox.clone(),
             debug_event,
             restart,
         };
-        tokio::spawn(run(cell, task, rx));
-        Dedicated { tx, capacity }
+        tokio::spawn(run(cell, task, Receiver(queue.clone())));
+        Dedicated(Box::new(Sender {
+            queue,
+            capacity,
+            policy: overload.policy,
+            stats,
+            id,
+            mailbox,
+        }))
     }
 
-    /// Queues a job, waiting for room. A job for a task that has ended is dropped: its handler
-    /// is gone and its report is on the way.
+    /// The capacity of its queue.
+    pub(crate) fn capacity(&self) -> usize {
+        self.0.capacity
+    }
+
+    /// Its overload policy, for a handler that takes its place.
+    pub(crate) fn overload(&self) -> OverloadSpec {
+        OverloadSpec {
+            policy: self.0.policy,
+            stats: Some(self.0.stats.clone()),
+        }
+    }
+
+    /// Queues a job that is not an event, waiting for room. A job for a task that has ended
+    /// is dropped: its handler is gone and its report is on the way.
     pub(crate) async fn send(&self, job: Job<E>) {
+        // Only events are subject to the overload policy.
+        let _ = self.send_event(job).await;
+    }
+
+    /// Queues an event, waiting for room unless the overload policy says otherwise. `Err`
+    /// asks the manager to remove the handler.
+    pub(crate) async fn send_event(&self, job: Job<E>) -> Result<(), Overloaded> {
+        let s = &*self.0;
         // Only the wait for room is boxed: the manager's own state machine stays small, and a
         // queue with room costs no allocation.
-        let job = match self.tx.try_send(job) {
-            Ok(()) => return,
-            Err(mpsc::error::TrySendError::Closed(job)) => Err(mpsc::error::SendError(job)),
-            Err(mpsc::error::TrySendError::Full(job)) => Box::pin(self.tx.send(job)).await,
+        let job = match s.queue.try_push(job) {
+            Ok(()) => return Ok(()),
+            Err(Refused::Closed(job)) => job,
+            Err(Refused::Full(job)) => match (s.policy, &job) {
+                (Overload::DropNewest, Job::Event { .. }) => {
+                    s.dropped(&job);
+                    return Ok(());
+                }
+                (Overload::DropOldest, Job::Event { .. }) => {
+                    match s
+                        .queue
+                        .push_evicting(job, |j| matches!(j, Job::Event { .. }))
+                    {
+                        Ok(None) => return Ok(()),
+                        Ok(Some(oldest)) | Err(Refused::Full(oldest)) => {
+                            s.dropped(&oldest);
+                            return Ok(());
+                        }
+                        Err(Refused::Closed(job)) => job,
+                    }
+                }
+                (Overload::Remove, Job::Event { .. }) => return Err(s.shed(job)),
+                _ => match Box::pin(s.queue.push(job)).await {
+                    Ok(()) => return Ok(()),
+                    Err(job) => job,
+                },
+            },
         };
-        if let Err(mpsc::error::SendError(Job::Call(mut call))) = job {
+        if let Job::Call(mut call) = job {
             let target = call.target().clone();
             call.fail(CallError::NotInstalled(target));
         }
+        Ok(())
     }
 
     /// Ends the handler after everything queued before; returns its hand-over.
@@ -114,6 +183,83 @@ impl<E: Send + Sync + 'static> Dedicated<E> {
         self.send(Job::Terminate { reason, reply }).await;
         // A task that ended without answering had nothing left to terminate.
         rx.await.unwrap_or_else(|_| Ok(Box::new(())))
+    }
+}
+
+impl<E: 'static> Sender<E> {
+    /// Counts and reports an event the overload policy dropped.
+    fn dropped(&self, job: &Job<E>) {
+        let seq = match job {
+            Job::Event { seq, .. } => *seq,
+            _ => 0,
+        };
+        let dropped = self.stats.add_dropped(1);
+        tracing::warn!(
+            target: "event_core::overload",
+            manager = self.mailbox.name(),
+            handler = %self.id,
+            policy = %self.policy,
+            event = seq,
+            capacity = self.capacity,
+            dropped,
+            "a dedicated event handler's queue is full; an event was dropped"
+        );
+    }
+
+    /// Empties the queue of a handler being removed for falling behind: its events are
+    /// dropped (counted), its calls answered `NotInstalled`, its messages dropped.
+    fn shed(&self, job: Job<E>) -> Overloaded {
+        let seq = match &job {
+            Job::Event { seq, .. } => *seq,
+            _ => 0,
+        };
+        let mut events = 1;
+        drop(job);
+        for queued in self.queue.drain() {
+            match queued {
+                Job::Event { .. } => events += 1,
+                Job::Call(mut call) => call.fail(CallError::NotInstalled(self.id.clone())),
+                _ => {}
+            }
+        }
+        let dropped = self.stats.add_dropped(events);
+        let removed = self.stats.add_removed();
+        tracing::warn!(
+            target: "event_core::overload",
+            manager = self.mailbox.name(),
+            handler = %self.id,
+            policy = %self.policy,
+            event = seq,
+            capacity = self.capacity,
+            unhandled = events,
+            dropped,
+            removed,
+            "a dedicated event handler fell behind and is removed"
+        );
+        Overloaded {
+            capacity: self.capacity,
+        }
+    }
+}
+
+impl<E: 'static> Drop for Dedicated<E> {
+    fn drop(&mut self) {
+        self.0.queue.close_sender();
+    }
+}
+
+/// The task's end of the queue: when the task ends, however it ends, later jobs are refused
+/// and the queued ones dropped (a call's caller learns the handler is gone).
+struct Receiver<E: 'static>(Arc<Queue<Job<E>>>);
+
+impl<E: 'static> Drop for Receiver<E> {
+    fn drop(&mut self) {
+        for job in self.0.close_receiver() {
+            if let Job::Call(mut call) = job {
+                let target = call.target().clone();
+                call.fail(CallError::NotInstalled(target));
+            }
+        }
     }
 }
 
@@ -192,12 +338,12 @@ impl<E: Send + Sync + 'static> Task<E> {
 async fn run<E: Send + Sync + 'static>(
     mut cell: Box<dyn ErasedHandler<E>>,
     mut task: Task<E>,
-    mut rx: mpsc::Receiver<Job<E>>,
+    rx: Receiver<E>,
 ) {
     let mgr = task.mailbox.uid();
     let debug_event = task.debug_event;
     let mut leaving = false;
-    while let Some(job) = rx.recv().await {
+    while let Some(job) = rx.0.pop().await {
         let c = &mut *cell;
         let (result, mut doing) = match job {
             Job::Terminate { reason, reply } => {

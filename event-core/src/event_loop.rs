@@ -16,7 +16,7 @@ use crate::call::ErasedCall;
 use crate::callback;
 use crate::cell::{log_crash, ErasedHandler};
 use crate::context::{Requests, SelfAction};
-use crate::dedicated::{Ack, Dedicated, Job, Report};
+use crate::dedicated::{Ack, Dedicated, Job, Overloaded, Report};
 use crate::error::{AddError, CallError, DeleteError, SwapError};
 use crate::exit::{Cause, Crash, During, ExitReason, Terminate};
 use crate::handler::{BoxError, BoxFuture, HandlerId, Step};
@@ -373,7 +373,9 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                                 seq,
                                 _ack: ack.clone(),
                             };
-                            d.send(job).await;
+                            if let Err(overloaded) = d.send_event(job).await {
+                                Box::pin(self.remove_overloaded(i, overloaded)).await;
+                            }
                         }
                     }
                     continue;
@@ -473,6 +475,18 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         };
         let requests = cell.take_requests();
         Box::pin(self.after(i, result, requests, || During::Info)).await;
+    }
+
+    /// Removes a dedicated handler that fell behind (its overload policy is `Remove`).
+    async fn remove_overloaded(&mut self, i: usize, overloaded: Overloaded) {
+        let mut slot = self.take_slot(i);
+        let capacity = overloaded.capacity;
+        let _ = self
+            .terminate(&mut slot, Terminate::Overloaded { capacity })
+            .await;
+        if let Some(link) = slot.take_link() {
+            link.send(ExitReason::Overloaded { capacity });
+        }
     }
 
     /// Runs `terminate` of a handler that has been taken out of the list. A crash in it is
@@ -601,7 +615,8 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 if new.dedicated.is_none() {
                     if let Slot::Full(full) = &old {
                         if let Body::Dedicated(d) = &full.body {
-                            new.dedicated = Some(d.capacity);
+                            new.dedicated = Some(d.capacity());
+                            new.overload = d.overload();
                         }
                     }
                 }
@@ -697,6 +712,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                     self.mailbox.clone(),
                     self.debug_event,
                     install.restart,
+                    install.overload,
                 ));
                 (body, None)
             }

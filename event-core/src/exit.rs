@@ -64,6 +64,7 @@ impl fmt::Debug for Args {
 /// | swapped out | [`Swapped`](Terminate::Swapped) with the swap's args | [`Swapped`](ExitReason::Swapped), to which handler |
 /// | its supervising link was dropped | [`SupervisorGone`](Terminate::SupervisorGone) | nobody: nobody is left to tell |
 /// | the manager stops | [`Stop`](Terminate::Stop) | [`Shutdown`](ExitReason::Shutdown) |
+/// | a dedicated handler fell behind ([`Overload::Remove`](crate::Overload::Remove)) | [`Overloaded`](Terminate::Overloaded) | [`Overloaded`](ExitReason::Overloaded) |
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Terminate {
@@ -84,6 +85,12 @@ pub enum Terminate {
     SupervisorGone,
     /// The manager is stopping.
     Stop,
+    /// A dedicated handler with the [`Overload::Remove`](crate::Overload::Remove) policy fell
+    /// behind: its queue was full when an event arrived.
+    Overloaded {
+        /// The capacity of its queue.
+        capacity: usize,
+    },
 }
 
 impl fmt::Display for Terminate {
@@ -95,6 +102,9 @@ impl fmt::Display for Terminate {
             Terminate::Swapped { to, .. } => write!(f, "swapped for {to}"),
             Terminate::SupervisorGone => f.write_str("its supervisor is gone"),
             Terminate::Stop => f.write_str("the manager is stopping"),
+            Terminate::Overloaded { capacity } => {
+                write!(f, "it fell behind: its queue of {capacity} was full")
+            }
         }
     }
 }
@@ -128,6 +138,13 @@ pub enum ExitReason {
     /// [`Terminate::Stop`] and is not in the new incarnation. A
     /// [`Guard`](crate::Guard) re-installs it there.
     ManagerRestarted,
+    /// A dedicated handler with the [`Overload::Remove`](crate::Overload::Remove) policy fell
+    /// behind and was removed: its queue was full when an event arrived. A
+    /// [`Guard`](crate::Guard) re-installs it, as lager's overload killer does.
+    Overloaded {
+        /// The capacity of its queue.
+        capacity: usize,
+    },
 }
 
 impl ExitReason {
@@ -155,6 +172,9 @@ impl fmt::Display for ExitReason {
             ExitReason::Shutdown => f.write_str("shutdown"),
             ExitReason::ManagerGone => f.write_str("the manager is gone"),
             ExitReason::ManagerRestarted => f.write_str("the manager was restarted"),
+            ExitReason::Overloaded { capacity } => {
+                write!(f, "overloaded: its queue of {capacity} was full")
+            }
         }
     }
 }

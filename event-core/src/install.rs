@@ -15,6 +15,7 @@ use crate::exit::Args;
 use crate::handler::{Handler, HandlerId, HandlerRef, Key};
 use crate::link::Link;
 use crate::mailbox::{Mailbox, Op};
+use crate::overload::{Overload, OverloadSpec, OverloadStats};
 use crate::restart::InPlace;
 
 /// How to install a handler of type `H`: its key, and whether it runs inline in the manager's
@@ -32,6 +33,7 @@ use crate::restart::InPlace;
 pub struct Install<H> {
     href: HandlerRef<H>,
     dedicated: Option<usize>,
+    overload: OverloadSpec,
 }
 
 impl<H: Any> Install<H> {
@@ -40,6 +42,7 @@ impl<H: Any> Install<H> {
         Install {
             href: HandlerRef::new(),
             dedicated: None,
+            overload: OverloadSpec::default(),
         }
     }
 }
@@ -63,14 +66,42 @@ impl<H> Install<H> {
     /// Runs the handler on a task of its own, fed through a queue of `capacity` messages, so
     /// a slow handler does not delay the others. Its code does not change: calls, removal,
     /// swaps, exit reasons and supervision behave as for an inline handler. When its queue is
-    /// full the manager waits for room, so the handler still cannot fall behind without bound.
+    /// full the manager waits for room, so the handler still cannot fall behind without bound
+    /// (unless an [`overload`](Install::overload) policy drops events instead).
     ///
     /// A dedicated handler sees every event in order, but no longer in step with the others:
     /// it may still be handling event N when the inline handlers take N+1. `sync_notify` still
     /// returns only after it has handled the event.
+    ///
+    /// To drop events, or the handler, rather than wait when its queue is full, give it an
+    /// [`overload`](Install::overload) policy.
     pub fn dedicated(mut self, capacity: usize) -> Self {
         self.dedicated = Some(capacity);
+        self.overload.stats();
         self
+    }
+
+    /// What a dedicated handler does with an event that finds its queue full (see
+    /// [`Overload`]); the default is to wait for room. Each drop and removal is logged as a
+    /// `tracing` warning and counted in [`overload_stats`](Install::overload_stats). It has no
+    /// effect on an inline handler, which has no queue of its own.
+    ///
+    /// ```
+    /// use event_core::{Install, Overload};
+    /// # struct Shipper;
+    /// let spec = Install::<Shipper>::new().dedicated(256).overload(Overload::DropNewest);
+    /// assert_eq!(spec.overload_stats().dropped(), 0);
+    /// ```
+    pub fn overload(mut self, policy: Overload) -> Self {
+        self.overload.policy = policy;
+        self.overload.stats();
+        self
+    }
+
+    /// The counts of what the overload policy of the handlers installed from this install
+    /// (and its clones) has dropped and removed. An inline install's counts stay at zero.
+    pub fn overload_stats(&self) -> OverloadStats {
+        self.overload.stats.clone().unwrap_or_default()
     }
 
     /// The reference to the handler this installs.
@@ -84,6 +115,7 @@ impl<H> Clone for Install<H> {
         Install {
             href: self.href.clone(),
             dedicated: self.dedicated,
+            overload: self.overload.clone(),
         }
     }
 }
@@ -93,6 +125,7 @@ impl<H> From<HandlerRef<H>> for Install<H> {
         Install {
             href,
             dedicated: None,
+            overload: OverloadSpec::default(),
         }
     }
 }
@@ -102,6 +135,7 @@ impl<H> fmt::Debug for Install<H> {
         f.debug_struct("Install")
             .field("handler", self.href.id())
             .field("dedicated", &self.dedicated)
+            .field("overload", &self.overload.policy)
             .finish()
     }
 }
@@ -125,6 +159,8 @@ pub(crate) struct Installer<E: 'static> {
     pub(crate) cell: Box<dyn ErasedHandler<E>>,
     pub(crate) args: ArgSource,
     pub(crate) dedicated: Option<usize>,
+    /// A dedicated handler's overload policy.
+    pub(crate) overload: OverloadSpec,
     /// Set for a handler the manager restarts in place after a crash.
     pub(crate) restart: Option<Box<InPlace>>,
 }
@@ -158,6 +194,7 @@ impl<H> Install<H> {
             }),
             args,
             dedicated: self.dedicated,
+            overload: self.overload,
             restart: None,
         }
     }

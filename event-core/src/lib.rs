@@ -398,6 +398,7 @@
 //! | the manager stops | [`Stop`](Terminate::Stop), newest handler first | [`Shutdown`](ExitReason::Shutdown) |
 //! | the manager's task vanished (its runtime shut down) | nothing: `terminate` cannot run | [`ManagerGone`](ExitReason::ManagerGone) |
 //! | the manager's supervisor restarted it | [`Stop`](Terminate::Stop) | [`ManagerRestarted`](ExitReason::ManagerRestarted) |
+//! | a dedicated handler fell behind ([`Overload::Remove`]) | [`Overloaded`](Terminate::Overloaded) | [`Overloaded`](ExitReason::Overloaded) |
 //!
 //! ## Swapping, with hand-over
 //!
@@ -1107,6 +1108,52 @@
 //! # Ok(()) }
 //! ```
 //!
+//! When waiting is worse than losing events, give the dedicated handler an [`Overload`]
+//! policy with [`Install::overload`]: [`DropNewest`](Overload::DropNewest) drops an event that
+//! finds its queue full, [`DropOldest`](Overload::DropOldest) drops the oldest queued event to
+//! make room, and [`Remove`](Overload::Remove) removes the handler, as lager's overload killer
+//! does (its supervisor hears [`ExitReason::Overloaded`], and a [`Guard`] installs it again).
+//! Only events are dropped, never calls. Each drop and removal is a `tracing` warning (target
+//! `event_core::overload`, naming the manager and the handler) and is counted in the
+//! [`OverloadStats`] of the install:
+//!
+//! ```rust
+//! # use std::time::Duration;
+//! # use event_core::{Context, Handler, Step, Terminate};
+//! use event_core::{EventManager, ExitReason, Install, Overload};
+//! # struct Archive;
+//! # impl Handler<u32> for Archive {
+//! #     type Args = ();
+//! #     type Info = ();
+//! #     type Handover = ();
+//! #     fn init(_: (), _: &mut Context<u32, Self>) -> Step<'static, Self> {
+//! #         Step::ok(Archive)
+//! #     }
+//! #     fn handle_event<'a>(&'a mut self, _: &'a u32, _: &'a mut Context<u32, Self>) -> Step<'a> {
+//! #         Step::from_async(async {
+//! #             tokio::time::sleep(Duration::from_millis(5)).await;
+//! #             Ok(())
+//! #         })
+//! #     }
+//! #     fn terminate(self, _: Terminate) -> Step<'static, ()> {
+//! #         Step::ok(())
+//! #     }
+//! # }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let manager = EventManager::<u32>::start()?;
+//! let install = Install::<Archive>::new().dedicated(8).overload(Overload::Remove);
+//! let stats = install.overload_stats();
+//! let archive = manager.add_sup_handler_with(install, ()).await?;
+//! for n in 0..100 {
+//!     manager.notify(n).await?; // the archive cannot keep up with this
+//! }
+//! assert!(matches!(archive.await, ExitReason::Overloaded { capacity: 8 }));
+//! assert_eq!(stats.removed(), 1);
+//! # Ok(()) }
+//! ```
+//!
 //! ## Duplicates are refused
 //!
 //! A handler's identity is its type plus an optional [`Key`] (OTP's `Module` or
@@ -1283,6 +1330,8 @@ mod link;
 mod macro_support;
 mod mailbox;
 mod manager;
+mod overload;
+mod queue;
 mod restart;
 mod slot;
 mod supervisor;
@@ -1301,6 +1350,7 @@ pub use handler::{BoxError, BoxFuture, Call, Handler, HandlerId, HandlerRef, Inf
 pub use install::Install;
 pub use link::{Link, Notice, SupLink};
 pub use manager::{Builder, EventManager, PendingReply};
+pub use overload::{Overload, OverloadStats};
 pub use restart::Intensity;
 pub use supervisor::{
     AutoShutdown, ChildCount, ChildInfo, ChildRef, ChildState, Strategy, Supervisor,
