@@ -13,9 +13,12 @@
 use std::any::type_name;
 use std::fmt;
 use std::future::Future;
-use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
+
+#[path = "support/capture.rs"]
+mod capture;
+use capture::capture;
 
 use event_core::{
     handler, AddError, Args, BoxError, Call, CallError, Cause, Context, DeleteError, During,
@@ -492,37 +495,6 @@ fn error_text(cause: &Cause) -> Option<String> {
 }
 
 /// What a `tracing` fmt subscriber writes, kept in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-/// Captures what is logged on this thread until the guard is dropped. Tests using it run on a
-/// current-thread runtime, so the manager's task logs on this thread too.
-fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
-    let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .finish();
-    (out, tracing::subscriber::set_default(subscriber))
-}
-
 fn assert_contains(text: &str, needles: &[&str]) {
     for needle in needles {
         assert!(text.contains(needle), "{needle:?} is not in:\n{text}");

@@ -3,9 +3,12 @@
 //! and removal reported through `tracing` and counted; and bounded mailboxes under several
 //! publishers, where nothing is dropped unasked.
 
-use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+#[path = "support/capture.rs"]
+mod capture;
+use capture::capture;
 
 use event_core::{
     Call, CallError, Context, EventManager, ExitReason, Guard, Handler, HandlerRef, Install,
@@ -154,50 +157,6 @@ fn events(log: &[String]) -> Vec<String> {
 
 fn named(list: &[u64]) -> Vec<String> {
     list.iter().map(|n| format!("event {n}")).collect()
-}
-
-// ---------------------------------------------------------------------------------------------
-// What tracing writes, kept in memory
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-
-    fn lines_with(&self, needle: &str) -> usize {
-        self.text().lines().filter(|l| l.contains(needle)).count()
-    }
-}
-
-/// Captures what is logged on this thread until the guard is dropped; the tests using it run
-/// on a current-thread runtime, so the manager logs on this thread too.
-fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
-    let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
-    // A callsite first hit by a test without a subscriber may have cached that nobody is
-    // interested in it; ask again now that this one listens.
-    tracing::callsite::rebuild_interest_cache();
-    (out, guard)
 }
 
 // ---------------------------------------------------------------------------------------------
