@@ -3,8 +3,9 @@
 //! and removal reported through `tracing` and counted; and bounded mailboxes under several
 //! publishers, where nothing is dropped unasked.
 
+use std::cell::RefCell;
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use event_core::{
@@ -184,20 +185,54 @@ impl Captured {
     }
 }
 
+thread_local! {
+    /// Where what is logged on this thread goes, while a test captures it.
+    static SINK: RefCell<Option<Captured>> = const { RefCell::new(None) };
+}
+
+/// Writes to this thread's sink, if any.
+struct ThreadSink;
+
+impl io::Write for ThreadSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        SINK.with(|s| {
+            if let Some(out) = &*s.borrow() {
+                out.0.lock().unwrap().extend_from_slice(buf);
+            }
+        });
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Stops capturing when dropped.
+struct Capturing;
+
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        SINK.with(|s| s.borrow_mut().take());
+    }
+}
+
 /// Captures what is logged on this thread until the guard is dropped; the tests using it run
-/// on a current-thread runtime, so the manager logs on this thread too.
-fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
+/// on a current-thread runtime, so the manager logs on this thread too. One global subscriber
+/// writes to each thread's sink: a subscriber per test would race with the other tests over
+/// which callsites are of interest.
+fn capture() -> (Captured, Capturing) {
+    static GLOBAL: Once = Once::new();
+    GLOBAL.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(|| ThreadSink)
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+    });
     let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
-    // A callsite first hit by a test without a subscriber may have cached that nobody is
-    // interested in it; ask again now that this one listens.
-    tracing::callsite::rebuild_interest_cache();
-    (out, guard)
+    SINK.with(|s| *s.borrow_mut() = Some(out.clone()));
+    (out, Capturing)
 }
 
 // ---------------------------------------------------------------------------------------------
