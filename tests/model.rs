@@ -8,7 +8,8 @@
 //! A second test lets handlers run dedicated. A dedicated handler runs beside the manager, so
 //! each operation is followed by a `sync_notify` of an event the handlers ignore, after which
 //! what the dedicated handlers did has reached the manager; their callbacks are compared in
-//! each handler's own order, and at most one handler acts on any one event.
+//! each handler's own order, and at most one handler acts on any one event. A third runs that
+//! one on a multi-thread runtime.
 //!
 //! proptest shrinks a failing case to a short sequence. The case count is 2000 by default;
 //! `EVENT_CORE_MODEL_CASES` (or proptest's own `PROPTEST_CASES`) asks for more.
@@ -1086,19 +1087,26 @@ impl Real {
     }
 }
 
-/// The test; `D`: handlers may run dedicated.
-struct ManagerTest<const D: bool>;
+/// The test; `D`: handlers may run dedicated; `MT`: on a multi-thread runtime.
+struct ManagerTest<const D: bool, const MT: bool>;
 
-impl<const D: bool> StateMachineTest for ManagerTest<D> {
+impl<const D: bool, const MT: bool> StateMachineTest for ManagerTest<D, MT> {
     type SystemUnderTest = Real;
     type Reference = ManagerModel<D>;
 
     fn init_test(_: &Model) -> Real {
         quiet_probe_panics();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = match MT {
+            false => tokio::runtime::Builder::new_current_thread(),
+            true => {
+                let mut b = tokio::runtime::Builder::new_multi_thread();
+                b.worker_threads(2);
+                b
+            }
+        }
+        .enable_all()
+        .build()
+        .unwrap();
         let manager = runtime.block_on(async { EventManager::<Ev>::start().unwrap() });
         Real {
             runtime: Some(runtime),
@@ -1227,10 +1235,15 @@ prop_state_machine! {
     })]
 
     #[test]
-    fn the_manager_behaves_as_the_model_says(sequential 1..40 => ManagerTest<false>);
+    fn the_manager_behaves_as_the_model_says(sequential 1..40 => ManagerTest<false, false>);
 
     #[test]
     fn with_dedicated_handlers_the_manager_behaves_as_the_model_says(
-        sequential 1..40 => ManagerTest<true>
+        sequential 1..40 => ManagerTest<true, false>
+    );
+
+    #[test]
+    fn on_a_multi_thread_runtime_the_manager_behaves_as_the_model_says(
+        sequential 1..40 => ManagerTest<true, true>
     );
 }
