@@ -3,7 +3,8 @@
 //! caller, and panics injected in every callback (init, handle_event, handle_call,
 //! handle_info, terminate) and in plain task children, whose supervisor escalates when they
 //! fail too often. It stops by itself (3 s or 20 000 events per publisher, whichever comes
-//! first; `EVENT_CORE_CHAOS_SECS` runs longer) and then checks:
+//! first; `EVENT_CORE_CHAOS_SECS` runs longer, with proportionally more events) and then
+//! checks:
 //!
 //! - `terminate` ran exactly once for every handler that was ever installed;
 //! - each handler saw a contiguous run of each publisher's events, in order; the standing
@@ -33,6 +34,7 @@ use tokio::sync::{oneshot, watch};
 
 const TREES: usize = 2;
 const PUBLISHERS: usize = 3;
+/// Events per publisher, per 3 s of soak.
 const MAX_EVENTS: u64 = 20_000;
 const FRAIL: usize = 2;
 /// The fragile supervisor's intensity: this many restarts (in an hour) are allowed.
@@ -88,6 +90,17 @@ fn fail(what: String) -> ! {
         seed(),
         seed()
     )
+}
+
+/// Awaits a task that works until `until`: it must end within the bound after that.
+async fn ends<T>(what: &str, until: tokio::time::Instant, task: tokio::task::JoinHandle<T>) -> T {
+    match tokio::time::timeout_at(until + BOUND, task).await {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => fail(format!(
+            "deadlock: {what} did not end within {BOUND:?} of the soak's end"
+        )),
+    }
 }
 
 async fn bounded<F: IntoFuture>(what: &str, f: F) -> F::Output {
@@ -550,6 +563,7 @@ fn chaos_soak_keeps_every_guarantee() {
 type Accepted = Vec<Vec<Vec<u64>>>;
 
 async fn soak(length: Duration, registry: Arc<Registry>) -> Accepted {
+    let max_events = MAX_EVENTS * length.as_secs().max(3) / 3;
     let mut trees = Vec::new();
     for t in 0..TREES {
         trees.push(tree(t, &registry).await);
@@ -563,7 +577,7 @@ async fn soak(length: Duration, registry: Arc<Registry>) -> Accepted {
             let events = tree.events.clone();
             publishers.push(tokio::spawn(async move {
                 let mut accepted = Vec::new();
-                for n in 0..MAX_EVENTS {
+                for n in 0..max_events {
                     if tokio::time::Instant::now() >= until {
                         break;
                     }
@@ -636,14 +650,14 @@ async fn soak(length: Duration, registry: Arc<Registry>) -> Accepted {
 
     let mut accepted: Accepted = vec![vec![Vec::new(); PUBLISHERS]; TREES];
     for p in publishers {
-        let (t, from, list) = bounded("a publisher", p).await.unwrap();
+        let (t, from, list) = ends("a publisher", until, p).await;
         accepted[t][from] = list;
     }
     for c in callers {
-        bounded("a caller", c).await.unwrap();
+        ends("a caller", until, c).await;
     }
     for s in strikers {
-        let model = bounded("a striker", s).await.unwrap();
+        let model = ends("a striker", until, s).await;
         assert!(
             model.marker > 1,
             "the fragile supervisor never escalated: {model:?}"
