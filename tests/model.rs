@@ -5,6 +5,12 @@
 //! compared after every operation: the handlers installed and their order, every callback each
 //! handler ran and what it was told (in one global order), each exit reason, each result.
 //!
+//! A second test lets handlers run dedicated. A dedicated handler runs beside the manager, so
+//! each operation is followed by a `sync_notify` of an event the handlers ignore, after which
+//! what the dedicated handlers did has reached the manager; their callbacks are compared in
+//! each handler's own order, and at most one handler acts on any one event. A third runs that
+//! one on a multi-thread runtime.
+//!
 //! proptest shrinks a failing case to a short sequence. The case count is 2000 by default;
 //! `EVENT_CORE_MODEL_CASES` (or proptest's own `PROPTEST_CASES`) asks for more.
 
@@ -47,6 +53,8 @@ struct Flags {
     fail_terminate: Option<How>,
     /// Every callback is `async` (and yields once), instead of plain.
     asynchronous: bool,
+    /// It runs dedicated, on a task of its own.
+    dedicated: bool,
 }
 
 /// What a handler is told to do in one callback.
@@ -62,7 +70,8 @@ enum Act {
     },
 }
 
-/// The event: its id, and what each handler (by key) is to do with it.
+/// The event: its id, and what each handler (by key) is to do with it. Id 0 is the event
+/// that settles the dedicated handlers after each operation: the handlers ignore it.
 #[derive(Clone, Debug)]
 struct Ev {
     id: u32,
@@ -243,6 +252,9 @@ struct Installed {
 
 #[derive(Clone, Debug, Default)]
 struct Model {
+    /// Handlers may run dedicated; every operation is followed by a `sync_notify` that
+    /// settles them.
+    dedicated: bool,
     stopped: bool,
     /// The manager's event counter.
     seq: u64,
@@ -534,17 +546,21 @@ fn how() -> impl Strategy<Value = How> {
     prop_oneof![Just(How::Panic), Just(How::Error)]
 }
 
-fn flags() -> impl Strategy<Value = Flags> {
+fn flags(dedicated: bool) -> impl Strategy<Value = Flags> {
     (
         proptest::option::weighted(0.15, how()),
         proptest::option::weighted(0.15, how()),
         any::<bool>(),
+        proptest::bool::weighted(if dedicated { 0.5 } else { 0.0 }),
     )
-        .prop_map(|(fail_init, fail_terminate, asynchronous)| Flags {
-            fail_init,
-            fail_terminate,
-            asynchronous,
-        })
+        .prop_map(
+            |(fail_init, fail_terminate, asynchronous, dedicated)| Flags {
+                fail_init,
+                fail_terminate,
+                asynchronous,
+                dedicated,
+            },
+        )
 }
 
 fn key() -> impl Strategy<Value = u8> {
@@ -552,32 +568,47 @@ fn key() -> impl Strategy<Value = u8> {
 }
 
 /// What a handler is told to do; a swap-in takes number `gen`.
-fn act(gen: u32) -> impl Strategy<Value = Option<Act>> {
+fn act(gen: u32, dedicated: bool) -> impl Strategy<Value = Option<Act>> {
     proptest::option::weighted(
         0.4,
         prop_oneof![
             how().prop_map(Act::Crash),
             Just(Act::RemoveSelf),
-            (key(), flags()).prop_map(move |(to, flags)| Act::SwapSelf { to, gen, flags }),
+            (key(), flags(dedicated)).prop_map(move |(to, flags)| Act::SwapSelf { to, gen, flags }),
         ],
     )
 }
 
 /// An event numbered `base`; a handler with key `k` that swaps itself on it swaps in number
 /// `base + k`.
-fn event(base: u32) -> impl Strategy<Value = Ev> {
-    let acts: Vec<_> = (0..KEYS as u32).map(|k| act(base + k)).collect();
-    acts.prop_map(move |acts| Ev { id: base, acts })
+///
+/// With dedicated handlers, at most one handler acts on an event: a dedicated handler's
+/// removal or swap is applied once its report reaches the manager, after the event went
+/// through the others, so two actions on one event could land in either order.
+fn event(base: u32, dedicated: bool) -> BoxedStrategy<Ev> {
+    if dedicated {
+        return (key(), act(base, true))
+            .prop_map(move |(k, act)| {
+                let mut acts = vec![None; KEYS as usize];
+                acts[k as usize] = act;
+                Ev { id: base, acts }
+            })
+            .boxed();
+    }
+    let acts: Vec<_> = (0..KEYS as u32).map(|k| act(base + k, false)).collect();
+    acts.prop_map(move |acts| Ev { id: base, acts }).boxed()
 }
 
-struct ManagerModel;
+/// The model; `D`: handlers may run dedicated.
+struct ManagerModel<const D: bool>;
 
-impl ReferenceStateMachine for ManagerModel {
+impl<const D: bool> ReferenceStateMachine for ManagerModel<D> {
     type State = Model;
     type Transition = Op;
 
     fn init_state() -> BoxedStrategy<Model> {
         Just(Model {
+            dedicated: D,
             next: 1,
             ..Model::default()
         })
@@ -586,14 +617,15 @@ impl ReferenceStateMachine for ManagerModel {
 
     fn transitions(state: &Model) -> BoxedStrategy<Op> {
         let base = state.next;
-        let add = (key(), any::<bool>(), flags()).prop_map(move |(key, sup, flags)| Op::Add {
+        let d = state.dedicated;
+        let add = (key(), any::<bool>(), flags(d)).prop_map(move |(key, sup, flags)| Op::Add {
             key,
             gen: base,
             sup,
             flags,
         });
         let delete = (key(), 0..100u32).prop_map(|(key, args)| Op::Delete { key, args });
-        let swap = (key(), key(), any::<bool>(), flags(), 0..100u32).prop_map(
+        let swap = (key(), key(), any::<bool>(), flags(d), 0..100u32).prop_map(
             move |(old, new, sup, flags, args)| Op::Swap {
                 old,
                 new,
@@ -603,14 +635,16 @@ impl ReferenceStateMachine for ManagerModel {
                 args,
             },
         );
-        let call = (key(), act(base)).prop_map(move |(key, act)| Op::Call { key, id: base, act });
-        let info = (key(), act(base)).prop_map(move |(key, act)| Op::Info { key, id: base, act });
+        let call =
+            (key(), act(base, d)).prop_map(move |(key, act)| Op::Call { key, id: base, act });
+        let info =
+            (key(), act(base, d)).prop_map(move |(key, act)| Op::Info { key, id: base, act });
         let mut ops: Vec<(u32, BoxedStrategy<Op>)> = vec![
             (6, add.boxed()),
             (2, delete.boxed()),
             (3, swap.boxed()),
-            (4, event(base).prop_map(Op::Notify).boxed()),
-            (4, event(base).prop_map(Op::SyncNotify).boxed()),
+            (4, event(base, d).prop_map(Op::Notify).boxed()),
+            (4, event(base, d).prop_map(Op::SyncNotify).boxed()),
             (4, call.boxed()),
             (2, info.boxed()),
             (1, Just(Op::Stop).boxed()),
@@ -627,6 +661,10 @@ impl ReferenceStateMachine for ManagerModel {
     fn apply(mut state: Model, op: &Op) -> Model {
         state.next += KEYS as u32;
         state.outcome = state.apply(op);
+        if state.dedicated && !state.stopped {
+            // The settling event.
+            state.seq += 1;
+        }
         state
     }
 
@@ -667,6 +705,13 @@ struct ProbeArgs {
 
 fn probe_ref(key: u8) -> HandlerRef<Probe> {
     HandlerRef::with_key(key as u64)
+}
+
+fn install(key: u8, flags: Flags) -> Install<Probe> {
+    match flags.dedicated {
+        false => Install::from(probe_ref(key)),
+        true => Install::from(probe_ref(key)).dedicated(4),
+    }
 }
 
 fn fail<T>(how: How, message: String) -> Result<T, BoxError> {
@@ -711,7 +756,7 @@ impl Probe {
             }
             Some(Act::SwapSelf { to, gen, flags }) => {
                 let (log, senders) = (self.log.clone(), self.senders.clone());
-                cx.swap_self(probe_ref(to), gen, move |from| ProbeArgs {
+                cx.swap_self(install(to, flags), gen, move |from| ProbeArgs {
                     key: to,
                     gen,
                     flags,
@@ -757,6 +802,9 @@ impl Handler<Ev> for Probe {
     }
 
     fn handle_event<'a>(&'a mut self, ev: &'a Ev, cx: &'a mut Context<Ev, Self>) -> Step<'a> {
+        if ev.id == 0 {
+            return Step::ok(());
+        }
         step(self.flags.asynchronous, move || {
             self.handled += 1;
             self.rec(Rec::Event(ev.id));
@@ -905,7 +953,7 @@ impl Real {
                 sup,
                 flags,
             } => {
-                let install = Install::from(probe_ref(key));
+                let install = install(key, flags);
                 let args = self.args(key, gen, flags);
                 match sup {
                     false => match m.add_handler_with(install, args).await {
@@ -938,7 +986,7 @@ impl Real {
             } => {
                 let new_args = self.args(new, gen, flags);
                 let make = move |from| ProbeArgs { from, ..new_args };
-                let (old, new) = (probe_ref(old), probe_ref(new));
+                let (old, new) = (probe_ref(old), install(new, flags));
                 let result = match sup {
                     false => m.swap_handler(&old, args, new, make).await.map(|_| None),
                     true => m
@@ -1039,18 +1087,26 @@ impl Real {
     }
 }
 
-struct ManagerTest;
+/// The test; `D`: handlers may run dedicated; `MT`: on a multi-thread runtime.
+struct ManagerTest<const D: bool, const MT: bool>;
 
-impl StateMachineTest for ManagerTest {
+impl<const D: bool, const MT: bool> StateMachineTest for ManagerTest<D, MT> {
     type SystemUnderTest = Real;
-    type Reference = ManagerModel;
+    type Reference = ManagerModel<D>;
 
     fn init_test(_: &Model) -> Real {
         quiet_probe_panics();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = match MT {
+            false => tokio::runtime::Builder::new_current_thread(),
+            true => {
+                let mut b = tokio::runtime::Builder::new_multi_thread();
+                b.worker_threads(2);
+                b
+            }
+        }
+        .enable_all()
+        .build()
+        .unwrap();
         let manager = runtime.block_on(async { EventManager::<Ev>::start().unwrap() });
         Real {
             runtime: Some(runtime),
@@ -1071,6 +1127,19 @@ impl StateMachineTest for ManagerTest {
             let outcome = tokio::time::timeout(HANG, real.run(op))
                 .await
                 .unwrap_or_else(|_| panic!("the manager hangs on {shown}"));
+            if model.dedicated && !model.stopped {
+                // Once every handler has handled this event, the dedicated ones have sent
+                // the manager what they did before it, and the manager handles that before
+                // the requests that follow.
+                let settle = Ev {
+                    id: 0,
+                    acts: vec![None; KEYS as usize],
+                };
+                tokio::time::timeout(HANG, real.manager.sync_notify(settle))
+                    .await
+                    .unwrap_or_else(|_| panic!("the manager hangs settling after {shown}"))
+                    .expect("the manager runs");
+            }
             // Requests, info messages and dropped links go through the one mailbox in order,
             // so once this is answered everything sent before it has been handled.
             let which = tokio::time::timeout(HANG, real.manager.which_handlers())
@@ -1085,11 +1154,17 @@ impl StateMachineTest for ManagerTest {
         });
         real.runtime = Some(runtime);
         assert_eq!(outcome, model.outcome, "the operation's result");
-        assert_eq!(
-            *real.log.lock().unwrap(),
-            model.log,
-            "every callback, in order"
-        );
+        let log = real.log.lock().unwrap().clone();
+        match model.dedicated {
+            // Every callback, in one order: the manager runs them one after another.
+            false => assert_eq!(log, model.log, "every callback, in order"),
+            // A dedicated handler runs beside the others: the order is each handler's own.
+            true => assert_eq!(
+                by_handler(&log),
+                by_handler(&model.log),
+                "each handler's callbacks, in order"
+            ),
+        }
         let exits = real.exits(model);
         for (gen, exit) in &exits {
             assert_eq!(
@@ -1110,11 +1185,19 @@ impl StateMachineTest for ManagerTest {
     fn teardown(mut real: Real, mut model: Model) {
         // Stopping ends every case: what the remaining handlers are told is checked too.
         if !model.stopped {
-            model = ManagerModel::apply(model, &Op::Stop);
+            model = ManagerModel::<D>::apply(model, &Op::Stop);
             real = Self::apply(real, &model, Op::Stop);
         }
         assert!(real.links.is_empty(), "every link has its exit");
     }
+}
+
+fn by_handler(log: &[(u32, Rec)]) -> BTreeMap<u32, Vec<Rec>> {
+    let mut by = BTreeMap::<u32, Vec<Rec>>::new();
+    for (gen, rec) in log {
+        by.entry(*gen).or_default().push(rec.clone());
+    }
+    by
 }
 
 /// The probes panic on purpose, thousands of times: keep their panics out of the output, and
@@ -1152,5 +1235,15 @@ prop_state_machine! {
     })]
 
     #[test]
-    fn the_manager_behaves_as_the_model_says(sequential 1..40 => ManagerTest);
+    fn the_manager_behaves_as_the_model_says(sequential 1..40 => ManagerTest<false, false>);
+
+    #[test]
+    fn with_dedicated_handlers_the_manager_behaves_as_the_model_says(
+        sequential 1..40 => ManagerTest<true, false>
+    );
+
+    #[test]
+    fn on_a_multi_thread_runtime_the_manager_behaves_as_the_model_says(
+        sequential 1..40 => ManagerTest<true, true>
+    );
 }

@@ -393,10 +393,27 @@ async fn a_guard_reinstalls_a_handler_removed_for_falling_behind() {
 // Bounded mailboxes under several publishers
 // ---------------------------------------------------------------------------------------------
 
-/// Counts what it handles per publisher, checking each publisher's order.
+/// Counts what it handles per publisher, checking each publisher's order; its `terminate`
+/// leaves the counts in `report`.
 struct Tally {
     last: Vec<Option<u64>>,
     handled: u64,
+    report: Report,
+}
+
+type Report = Arc<Mutex<Vec<(u64, Vec<Option<u64>>)>>>;
+
+#[derive(Clone)]
+struct TallyArgs {
+    publishers: usize,
+    report: Report,
+}
+
+fn tally(publishers: usize) -> TallyArgs {
+    TallyArgs {
+        publishers,
+        report: Report::default(),
+    }
 }
 
 #[derive(Debug)]
@@ -406,14 +423,15 @@ struct Tagged {
 }
 
 impl Handler<Tagged> for Tally {
-    type Args = usize;
+    type Args = TallyArgs;
     type Info = ();
     type Handover = (u64, Vec<Option<u64>>);
 
-    fn init(publishers: usize, _: &mut Context<Tagged, Self>) -> Step<'static, Self> {
+    fn init(a: TallyArgs, _: &mut Context<Tagged, Self>) -> Step<'static, Self> {
         Step::ok(Tally {
-            last: vec![None; publishers],
+            last: vec![None; a.publishers],
             handled: 0,
+            report: a.report,
         })
     }
 
@@ -431,8 +449,85 @@ impl Handler<Tagged> for Tally {
     }
 
     fn terminate(self, _: Terminate) -> Step<'static, (u64, Vec<Option<u64>>)> {
-        Step::ok((self.handled, self.last))
+        let counts = (self.handled, self.last);
+        self.report.lock().unwrap().push(counts.clone());
+        Step::ok(counts)
     }
+}
+
+/// Publishers send until the manager refuses them; a stop comes in the middle. Every event
+/// accepted before the stop must have been handled, inline and dedicated, before the
+/// handlers' terminate.
+async fn stop_under_load(manager: EventManager<Tagged>) {
+    const PUBLISHERS: usize = 4;
+    let (inline, dedicated) = (tally(PUBLISHERS), tally(PUBLISHERS));
+    manager.add_handler::<Tally>(inline.clone()).await.unwrap();
+    manager
+        .add_handler_with(
+            Install::<Tally>::new().key("dedicated").dedicated(8),
+            dedicated.clone(),
+        )
+        .await
+        .unwrap();
+    let (started_tx, mut started) = mpsc::unbounded_channel();
+    let mut tasks = Vec::new();
+    for from in 0..PUBLISHERS {
+        let manager = manager.clone();
+        let started = started_tx.clone();
+        tasks.push(tokio::spawn(async move {
+            for n in 0.. {
+                match manager.notify(Tagged { from, n }).await {
+                    Ok(()) if n == 100 => {
+                        let _ = started.send(());
+                    }
+                    Ok(()) => {}
+                    Err(NotifyError::ManagerGone(e)) => {
+                        assert_eq!(e.n, n, "a refused event comes back");
+                        return n;
+                    }
+                    Err(e) => panic!("publisher {from}: {e}"),
+                }
+                if n % 16 == 0 {
+                    tokio::task::yield_now().await;
+                }
+            }
+            unreachable!()
+        }));
+    }
+    for _ in 0..PUBLISHERS {
+        within(started.recv()).await.unwrap();
+    }
+    within(manager.stop()).await.unwrap();
+    let mut accepted = Vec::new();
+    for task in tasks {
+        accepted.push(within(task).await.unwrap());
+    }
+    let total: u64 = accepted.iter().sum();
+    let lasts: Vec<Option<u64>> = accepted.iter().map(|n| n.checked_sub(1)).collect();
+    for (name, t) in [("inline", inline), ("dedicated", dedicated)] {
+        let report = t.report.lock().unwrap().clone();
+        assert_eq!(
+            report,
+            [(total, lasts.clone())],
+            "the {name} handler handled every accepted event before its terminate"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_under_load_handles_every_event_accepted_before_it() {
+    stop_under_load(EventManager::<Tagged>::builder().start().unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_under_load_on_a_bounded_mailbox_refuses_the_waiting_publishers_and_loses_nothing() {
+    stop_under_load(
+        EventManager::<Tagged>::builder()
+            .bounded(4)
+            .start()
+            .unwrap(),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -443,7 +538,10 @@ async fn publishers_on_a_bounded_mailbox_wait_or_get_full_and_nothing_accepted_i
         .bounded(8)
         .start()
         .unwrap();
-    let tally = manager.add_handler::<Tally>(PUBLISHERS).await.unwrap();
+    let tally = manager
+        .add_handler::<Tally>(tally(PUBLISHERS))
+        .await
+        .unwrap();
     let mut tasks = Vec::new();
     for from in 0..PUBLISHERS {
         let manager = manager.clone();

@@ -3,7 +3,9 @@
 //! The task only runs callbacks. Everything about leaving (terminate, exit reasons, links,
 //! swaps) stays with the manager, exactly as for an inline handler: when the handler crashes or
 //! asks to leave, the task reports it and from then on skips what is queued for it, until the
-//! manager sends the `terminate`.
+//! manager sends the `terminate`. A handler that asks to be swapped goes on handling what is
+//! queued for it until the manager has applied the swap (and sends the `terminate`) or refused
+//! it: nothing sent meanwhile is lost, and a refused swap leaves a working handler.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -414,7 +416,10 @@ async fn run<E: Send + Sync + 'static>(
             Ok(()) => action.map(Report::Action),
         };
         if let Some(report) = report {
-            leaving = true;
+            // A swap takes effect when the manager gets to it, which may refuse it: until
+            // then the handler is installed and handles what is queued for it, its state
+            // going to its successor in the hand-over. A crashed or removed handler is gone.
+            leaving = !matches!(report, Report::Action(SelfAction::Swap { .. }));
             task.report(report);
         }
         // Only now that the manager has the report may a call's caller, or a sync_notify's

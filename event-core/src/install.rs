@@ -71,7 +71,10 @@ impl<H> Install<H> {
     ///
     /// A dedicated handler sees every event in order, but no longer in step with the others:
     /// it may still be handling event N when the inline handlers take N+1. `sync_notify` still
-    /// returns only after it has handled the event.
+    /// returns only after it has handled the event. For the same reason, a swap it asks for
+    /// from a callback ([`Context::swap_self`](crate::Context::swap_self)) takes effect when
+    /// the manager gets to it: what was queued for the handler by then, it still handles
+    /// before its `terminate`, so its successor gets it through the hand-over.
     ///
     /// To drop events, or the handler, rather than wait when its queue is full, give it an
     /// [`overload`](Install::overload) policy.

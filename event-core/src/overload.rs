@@ -15,8 +15,10 @@ use std::sync::Arc;
 /// names) and counted in the install's [`OverloadStats`].
 ///
 /// Only events are subject to the policy: calls, the handler's own messages (timers, watches)
-/// and its `terminate` always wait for room, since their senders expect them to arrive. An
-/// inline handler has no queue of its own, and the policy does not apply to it.
+/// and its `terminate` always wait for room, since their senders expect them to arrive. A
+/// [`sync_notify`](crate::EventManager::sync_notify) whose event was dropped returns all the
+/// same: like OTP's, it says nothing of the handlers that did not handle its event. An inline
+/// handler has no queue of its own, and the policy does not apply to it.
 ///
 /// ```
 /// use std::time::Duration;
@@ -72,7 +74,8 @@ pub enum Overload {
     /// The handler is removed, as lager's overload killer removes a handler that falls behind:
     /// the events in its queue are dropped, calls queued for it are answered
     /// [`NotInstalled`](crate::CallError::NotInstalled), its `terminate` runs once the
-    /// callback it is in returns, told [`Terminate::Overloaded`](crate::Terminate::Overloaded),
+    /// callback it is in returns (the manager waits for that), told
+    /// [`Terminate::Overloaded`](crate::Terminate::Overloaded),
     /// and its supervising side is told [`ExitReason::Overloaded`](crate::ExitReason::Overloaded)
     /// (a [`Guard`](crate::Guard) installs it again).
     Remove,

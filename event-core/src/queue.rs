@@ -22,6 +22,11 @@ struct State<T> {
     items: VecDeque<T>,
     sender_gone: bool,
     receiver_gone: bool,
+    /// The receiver waits for an item: the next push wakes it. Only then is `ready`
+    /// notified, so a busy receiver costs its sender no wake-up.
+    receiver_waits: bool,
+    /// The sender waits for room: the next pop wakes it.
+    sender_waits: bool,
 }
 
 /// Why a push did not happen; the item comes back.
@@ -37,6 +42,8 @@ impl<T> Queue<T> {
                 items: VecDeque::with_capacity(capacity.min(64)),
                 sender_gone: false,
                 receiver_gone: false,
+                receiver_waits: false,
+                sender_waits: false,
             }),
             capacity,
             ready: Notify::new(),
@@ -50,33 +57,40 @@ impl<T> Queue<T> {
     }
 
     pub(crate) fn try_push(&self, item: T) -> Result<(), Refused<T>> {
-        {
+        self.offer(item, false)
+    }
+
+    /// Pushes if there is room; `wait` marks the sender as waiting for room when there is
+    /// none, in the same look at the queue, so the next pop cannot miss it.
+    fn offer(&self, item: T, wait: bool) -> Result<(), Refused<T>> {
+        let wake = {
             let mut st = self.lock();
             if st.receiver_gone {
                 return Err(Refused::Closed(item));
             }
             if st.items.len() >= self.capacity {
+                st.sender_waits |= wait;
                 return Err(Refused::Full(item));
             }
             st.items.push_back(item);
+            std::mem::take(&mut st.receiver_waits)
+        };
+        if wake {
+            self.ready.notify_one();
         }
-        self.ready.notify_one();
         Ok(())
     }
 
     /// Pushes, waiting for room; gives the item back if the receiver is gone.
     pub(crate) async fn push(&self, mut item: T) -> Result<(), T> {
         loop {
-            let room = self.room.notified();
-            tokio::pin!(room);
-            // Registered before the queue is looked at, so a pop in between is not missed.
-            room.as_mut().enable();
-            match self.try_push(item) {
+            match self.offer(item, true) {
                 Ok(()) => return Ok(()),
                 Err(Refused::Closed(back)) => return Err(back),
                 Err(Refused::Full(back)) => item = back,
             }
-            room.await;
+            // A pop after the check above left a permit in `room`: this returns at once.
+            self.room.notified().await;
         }
     }
 
@@ -101,43 +115,57 @@ impl<T> Queue<T> {
                 None
             };
             st.items.push_back(item);
-            evicted
+            (evicted, std::mem::take(&mut st.receiver_waits))
         };
-        self.ready.notify_one();
+        let (evicted, wake) = evicted;
+        if wake {
+            self.ready.notify_one();
+        }
         Ok(evicted)
     }
 
     /// Takes out everything queued.
     pub(crate) fn drain(&self) -> VecDeque<T> {
-        let items = std::mem::take(&mut self.lock().items);
-        self.room.notify_one();
+        let (items, wake) = {
+            let mut st = self.lock();
+            (
+                std::mem::take(&mut st.items),
+                std::mem::take(&mut st.sender_waits),
+            )
+        };
+        if wake {
+            self.room.notify_one();
+        }
         items
     }
 
     /// The next item, waiting for one; `None` once the sender is gone and the queue is empty.
     pub(crate) async fn pop(&self) -> Option<T> {
         loop {
-            let ready = self.ready.notified();
-            tokio::pin!(ready);
-            ready.as_mut().enable();
             {
                 let mut st = self.lock();
                 if let Some(item) = st.items.pop_front() {
+                    let wake = std::mem::take(&mut st.sender_waits);
                     drop(st);
-                    self.room.notify_one();
+                    if wake {
+                        self.room.notify_one();
+                    }
                     return Some(item);
                 }
                 if st.sender_gone {
                     return None;
                 }
+                st.receiver_waits = true;
             }
-            ready.await;
+            // A push after the check above left a permit in `ready`: this returns at once.
+            self.ready.notified().await;
         }
     }
 
     /// The sender is gone: the receiver takes what is queued, then ends.
     pub(crate) fn close_sender(&self) {
         self.lock().sender_gone = true;
+        // Notified whether it waits or not: a permit left behind costs one extra look.
         self.ready.notify_one();
     }
 
