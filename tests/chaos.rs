@@ -1,15 +1,17 @@
 //! A soak on a multi-thread runtime: two supervision trees, each with a supervised manager
-//! whose handlers run inline, dedicated and restarted in place, publishers on several tasks, a
-//! caller, and panics injected in every callback (init, handle_event, handle_call,
-//! handle_info, terminate) and in plain task children, whose supervisor escalates when they
-//! fail too often. It stops by itself (3 s or 20 000 events per publisher, whichever comes
-//! first; `EVENT_CORE_CHAOS_SECS` runs longer, with proportionally more events) and then
-//! checks:
+//! whose handlers run inline, dedicated (one of them dropping events when it falls behind) and
+//! restarted in place, publishers on several tasks, a caller, and panics injected in every
+//! callback (init, handle_event, handle_call, handle_info, terminate) and in plain task
+//! children, whose supervisor escalates when they fail too often. It stops by itself (3 s or
+//! 20 000 events per publisher, whichever comes first; `EVENT_CORE_CHAOS_SECS` runs longer,
+//! with proportionally more events) and then checks:
 //!
 //! - `terminate` ran exactly once for every handler that was ever installed;
 //! - each handler saw a contiguous run of each publisher's events, in order; the standing
 //!   handlers (one plain, one restarted in place), across all their incarnations, saw every
 //!   accepted event exactly once: nothing accepted was dropped;
+//! - a slow dedicated handler whose overload policy drops its oldest queued event handled
+//!   each accepted event once or counted it as dropped: nothing was dropped unasked;
 //! - every event a handler crashed on is in a crash report naming that handler;
 //! - a call only fails with a crash when it was poisoned;
 //! - the task supervisors restart and escalate exactly as a model of their intensity says;
@@ -28,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use event_core::{
     Backoff, Call, CallError, ChildSpec, Context, EventManager, Guard, Handler, HandlerRef, Info,
-    Install, Intensity, Restart, Step, Strategy, Supervisor, Terminate,
+    Install, Intensity, Overload, OverloadStats, Restart, Step, Strategy, Supervisor, Terminate,
 };
 use tokio::sync::{oneshot, watch};
 
@@ -172,6 +174,9 @@ enum Faults {
     TerminateOnly,
     /// In every callback; `init` only once an incarnation of it has run (so the tree starts).
     Everywhere,
+    /// Only in `terminate`, and slow: it yields a few times on each event, so that it falls
+    /// behind and its overload policy drops events.
+    Slow,
 }
 
 #[derive(Clone)]
@@ -249,13 +254,15 @@ impl Handler<Tagged> for Worker {
         if crash {
             self.inc.lock().unwrap().crashed_on = Some((e.from, e.n));
         }
-        let asynchronous = e.n.is_multiple_of(5);
+        let asynchronous = e.n.is_multiple_of(5) || self.faults == Faults::Slow;
         let what = format!("chaos: {} crashes on {e:?}", self.name);
         match (crash, asynchronous) {
             (false, false) => Step::ok(()),
             (true, false) => boom(what, e.n.is_multiple_of(2)).into(),
             (crash, true) => Step::from_async(async move {
-                tokio::task::yield_now().await;
+                for _ in 0..3 {
+                    tokio::task::yield_now().await;
+                }
                 match crash {
                     true => boom(what, e.n.is_multiple_of(2)),
                     false => Ok(()),
@@ -410,9 +417,16 @@ struct Tree {
     top: Supervisor,
     events: EventManager<Tagged>,
     fragile: Fragile,
+    /// What the lossy handler's policy dropped.
+    lossy: OverloadStats,
 }
 
 async fn tree(t: usize, registry: &Arc<Registry>) -> Tree {
+    // Dedicated, dropping its oldest queued event when it falls behind.
+    let lossy = Install::<Worker>::new()
+        .key("lossy")
+        .dedicated(8)
+        .overload(Overload::DropOldest);
     let args = |name, faults| WorkerArgs {
         name,
         manager: t,
@@ -428,6 +442,7 @@ async fn tree(t: usize, registry: &Arc<Registry>) -> Tree {
             Install::<Worker>::new().key("survivor"),
             args("survivor", Faults::TerminateOnly),
         )
+        .handler(lossy.clone(), args("lossy", Faults::Slow))
         .handler_in_place(
             Install::<Worker>::new().key("inplace"),
             args("inplace", Faults::Everywhere),
@@ -477,6 +492,7 @@ async fn tree(t: usize, registry: &Arc<Registry>) -> Tree {
         top,
         events,
         fragile,
+        lossy: lossy.overload_stats(),
     }
 }
 
@@ -541,7 +557,7 @@ fn chaos_soak_keeps_every_guarantee() {
         .build()
         .unwrap();
     let registry = Arc::new(Registry::default());
-    let accepted = runtime.block_on(soak(Duration::from_secs(secs), registry.clone()));
+    let (accepted, dropped) = runtime.block_on(soak(Duration::from_secs(secs), registry.clone()));
     let metrics = runtime.metrics();
     // No signal says "every task has ended": look, within a bound.
     let deadline = Instant::now() + BOUND;
@@ -556,13 +572,14 @@ fn chaos_soak_keeps_every_guarantee() {
     }
     drop(runtime);
     let log = String::from_utf8_lossy(&out.0.lock().unwrap()).into_owned();
-    check(&registry, &accepted, &log);
+    check(&registry, &accepted, &dropped, &log);
 }
 
 /// Accepted events per manager and publisher.
 type Accepted = Vec<Vec<Vec<u64>>>;
 
-async fn soak(length: Duration, registry: Arc<Registry>) -> Accepted {
+/// The accepted events, and what each manager's lossy handler's policy dropped.
+async fn soak(length: Duration, registry: Arc<Registry>) -> (Accepted, Vec<u64>) {
     let max_events = MAX_EVENTS * length.as_secs().max(3) / 3;
     let mut trees = Vec::new();
     for t in 0..TREES {
@@ -664,21 +681,38 @@ async fn soak(length: Duration, registry: Arc<Registry>) -> Accepted {
         );
     }
     assert!(calls.load(Ordering::Relaxed) > 0);
+    let mut dropped = Vec::new();
     for tree in trees {
         bounded("a tree's stop", tree.top.stop()).await.unwrap();
         assert!(tree.events.is_stopped());
+        dropped.push(tree.lossy.dropped());
     }
-    accepted
+    (accepted, dropped)
 }
 
-fn check(registry: &Registry, accepted: &Accepted, log: &str) {
+fn check(registry: &Registry, accepted: &Accepted, dropped: &[u64], log: &str) {
     let incarnations = registry.incarnations.lock().unwrap();
+    let crash_reports: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("event handler crashed"))
+        .collect();
     let mut standing: BTreeMap<(String, usize), Vec<Vec<u64>>> = BTreeMap::new();
+    let mut lossy_seen = vec![Vec::new(); TREES];
     for inc in incarnations.iter() {
         let inc = inc.lock().unwrap();
         let who = format!("{} of manager {}", inc.handler, inc.manager);
         if inc.terminated != 1 {
             fail(format!("{who} was terminated {} times", inc.terminated));
+        }
+        if inc.handler.starts_with("lossy") {
+            // Its policy drops events: what it saw is in order, each event once.
+            for (from, seen) in inc.seen.iter().enumerate() {
+                if !seen.windows(2).all(|w| w[0] < w[1]) {
+                    fail(format!("{who} saw publisher {from}'s events out of order"));
+                }
+                lossy_seen[inc.manager].extend(seen.iter().map(|n| (from, *n)));
+            }
+            continue;
         }
         for (from, seen) in inc.seen.iter().enumerate() {
             let all = &accepted[inc.manager][from];
@@ -699,9 +733,8 @@ fn check(registry: &Registry, accepted: &Accepted, log: &str) {
         if let Some((from, n)) = inc.crashed_on {
             let event = format!("Tagged(m{} p{from} #{n})", inc.manager);
             let name = inc.handler.split('@').next().unwrap_or_default();
-            let reported = log.lines().any(|l| {
-                l.contains("event handler crashed")
-                    && l.contains(&format!("handler=Worker(\"{name}\")"))
+            let reported = crash_reports.iter().any(|l| {
+                l.contains(&format!("handler=Worker(\"{name}\")"))
                     && l.contains(&format!("manager=\"events-{}\"", inc.manager))
                     && l.contains(&event)
             });
@@ -732,6 +765,25 @@ fn check(registry: &Registry, accepted: &Accepted, log: &str) {
                 ));
             }
         }
+    }
+    for (manager, mut seen) in lossy_seen.into_iter().enumerate() {
+        let handled = seen.len() as u64;
+        seen.sort_unstable();
+        seen.dedup();
+        let all: u64 = accepted[manager].iter().map(|a| a.len() as u64).sum();
+        if seen.len() as u64 != handled || handled + dropped[manager] != all {
+            fail(format!(
+                "the lossy handler of manager {manager} handled {handled} events ({} distinct) \
+                 and its policy dropped {}, of {all} accepted: every event is handled once or \
+                 counted as dropped",
+                seen.len(),
+                dropped[manager]
+            ));
+        }
+        eprintln!(
+            "chaos: the lossy handler of manager {manager} dropped {} of {all}",
+            dropped[manager]
+        );
     }
     let total: usize = accepted.iter().flatten().map(Vec::len).sum();
     eprintln!(

@@ -1,9 +1,10 @@
-//! The manager against a model: random sequences of operations (add, add_sup, delete, swap
-//! and swap_sup from the API, swaps and removals from inside callbacks, notify, sync_notify,
-//! call, info messages, crashes in every callback, dropped links, stop) run on a real manager
-//! and on a small pure model of the semantics (DESIGN §3-5), and every observable result is
-//! compared after every operation: the handlers installed and their order, every callback each
-//! handler ran and what it was told (in one global order), each exit reason, each result.
+//! The manager against a model: random sequences of operations (add and add_sup, plain or
+//! restarted in place, delete, swap and swap_sup from the API, swaps and removals from inside
+//! callbacks, notify, sync_notify, call, info messages, crashes in every callback, dropped
+//! links, stop) run on a real manager and on a small pure model of the semantics (DESIGN
+//! §3-6), and every observable result is compared after every operation: the handlers
+//! installed and their order, every callback each handler ran and what it was told (in one
+//! global order), each exit reason and restart notice, each result.
 //!
 //! A second test lets handlers run dedicated. A dedicated handler runs beside the manager, so
 //! each operation is followed by a `sync_notify` of an event the handlers ignore, after which
@@ -19,8 +20,8 @@ use std::sync::{Arc, Mutex, Once};
 
 use event_core::{
     AddError, BoxError, Call, CallError, Cause, Context, Crash, DeleteError, During, EventManager,
-    ExitReason, Handler, HandlerId, HandlerRef, Info, InfoSender, Install, Key, Link, ManagerError,
-    NotifyError, Step, SwapError, Terminate,
+    ExitReason, Handler, HandlerId, HandlerRef, Info, InfoSender, Install, Intensity, Key, Link,
+    ManagerError, NotifyError, Step, SwapError, Terminate,
 };
 use proptest::prelude::*;
 use proptest::strategy::Union;
@@ -29,6 +30,9 @@ use proptest_state_machine::{prop_state_machine, ReferenceStateMachine, StateMac
 
 /// Handlers are named by a key among `0..KEYS`.
 const KEYS: u8 = 4;
+
+/// How many restarts in place a handler gets (within an hour: all of them, in a test case).
+const RESTARTS: u32 = 1;
 
 /// How long an operation may take before the manager is deemed to hang.
 const HANG: std::time::Duration = std::time::Duration::from_secs(5);
@@ -101,6 +105,8 @@ enum Op {
         gen: u32,
         sup: bool,
         flags: Flags,
+        /// Restarted in place after a crash, [`RESTARTS`] times at most.
+        in_place: bool,
     },
     Delete {
         key: u8,
@@ -248,6 +254,8 @@ struct Installed {
     flags: Flags,
     handled: u32,
     supervised: bool,
+    in_place: bool,
+    restarts: u32,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -266,6 +274,8 @@ struct Model {
     registered: BTreeSet<u8>,
     log: Vec<(u32, Rec)>,
     exits: BTreeMap<u32, Exit>,
+    /// The restarts in place each supervised handler's link has told of.
+    restarted: BTreeMap<u32, Vec<CrashDesc>>,
     outcome: Outcome,
 }
 
@@ -321,6 +331,8 @@ impl Model {
             flags,
             handled: 0,
             supervised,
+            in_place: false,
+            restarts: 0,
         }
     }
 
@@ -332,6 +344,21 @@ impl Model {
                 let h = self.handlers.remove(i);
                 let crash = crash_desc(h.key, h.gen, doing, *how);
                 let _ = self.terminate(&h, Told::Crashed(crash.clone()));
+                if h.in_place && h.restarts < RESTARTS {
+                    // Re-initialised with its args, in its place, before the next message.
+                    if h.supervised {
+                        self.restarted.entry(h.gen).or_default().push(crash.clone());
+                    }
+                    self.init(h.key, h.gen, h.flags, None)
+                        .expect("an init that failed would not have been installed");
+                    let again = Installed {
+                        handled: 0,
+                        restarts: h.restarts + 1,
+                        ..h
+                    };
+                    self.handlers.insert(i, again);
+                    return Some(crash);
+                }
                 self.exit(&h, Exit::Crashed(crash.clone()));
                 Some(crash)
             }
@@ -406,6 +433,7 @@ impl Model {
                 gen,
                 sup,
                 flags,
+                in_place,
             } => {
                 if self.find(*key).is_some() {
                     return Outcome::AlreadyInstalled;
@@ -413,7 +441,10 @@ impl Model {
                 match self.init(*key, *gen, *flags, None) {
                     Err(crash) => Outcome::InitFailed(crash),
                     Ok(()) => {
-                        let h = Self::installed(*key, *gen, *flags, *sup);
+                        let h = Installed {
+                            in_place: *in_place,
+                            ..Self::installed(*key, *gen, *flags, *sup)
+                        };
                         self.handlers.push(h);
                         Outcome::Ok
                     }
@@ -618,12 +649,19 @@ impl<const D: bool> ReferenceStateMachine for ManagerModel<D> {
     fn transitions(state: &Model) -> BoxedStrategy<Op> {
         let base = state.next;
         let d = state.dedicated;
-        let add = (key(), any::<bool>(), flags(d)).prop_map(move |(key, sup, flags)| Op::Add {
-            key,
-            gen: base,
-            sup,
-            flags,
-        });
+        let add = (
+            key(),
+            any::<bool>(),
+            flags(d),
+            proptest::bool::weighted(0.3),
+        )
+            .prop_map(move |(key, sup, flags, in_place)| Op::Add {
+                key,
+                gen: base,
+                sup,
+                flags,
+                in_place,
+            });
         let delete = (key(), 0..100u32).prop_map(|(key, args)| Op::Delete { key, args });
         let swap = (key(), key(), any::<bool>(), flags(d), 0..100u32).prop_map(
             move |(old, new, sup, flags, args)| Op::Swap {
@@ -694,6 +732,7 @@ struct Probe {
     senders: Senders,
 }
 
+#[derive(Clone)]
 struct ProbeArgs {
     key: u8,
     gen: u32,
@@ -921,6 +960,8 @@ struct Real {
     senders: Senders,
     /// The links the test holds, by the number of the handler each supervises.
     links: BTreeMap<u32, Link>,
+    /// The restarts in place each link has told of.
+    restarted: BTreeMap<u32, Vec<CrashDesc>>,
 }
 
 impl Real {
@@ -952,21 +993,34 @@ impl Real {
                 gen,
                 sup,
                 flags,
+                in_place,
             } => {
                 let install = install(key, flags);
                 let args = self.args(key, gen, flags);
-                match sup {
-                    false => match m.add_handler_with(install, args).await {
-                        Ok(_) => Outcome::Ok,
-                        Err(e) => Self::add_error(e),
-                    },
-                    true => match m.add_sup_handler_with(install, args).await {
-                        Ok(link) => {
-                            self.links.insert(gen, link.into_link());
-                            Outcome::Ok
+                let intensity = Intensity::new(RESTARTS, std::time::Duration::from_secs(3600));
+                let added = match (sup, in_place) {
+                    (false, false) => m.add_handler_with(install, args).await.map(|_| None),
+                    (false, true) => m
+                        .add_handler_in_place(install, args, intensity)
+                        .await
+                        .map(|_| None),
+                    (true, false) => m
+                        .add_sup_handler_with(install, args)
+                        .await
+                        .map(|link| Some(link.into_link())),
+                    (true, true) => m
+                        .add_sup_handler_in_place(install, args, intensity)
+                        .await
+                        .map(|link| Some(link.into_link())),
+                };
+                match added {
+                    Ok(link) => {
+                        if let Some(link) = link {
+                            self.links.insert(gen, link);
                         }
-                        Err(e) => Self::add_error(e),
-                    },
+                        Outcome::Ok
+                    }
+                    Err(e) => Self::add_error(e),
                 }
             }
             Op::Delete { key, args } => match m.delete_handler(&probe_ref(key), args).await {
@@ -1054,6 +1108,9 @@ impl Real {
         let gens: Vec<u32> = self.links.keys().copied().collect();
         for gen in gens {
             let link = self.links.get_mut(&gen).expect("listed");
+            while let Some(crash) = link.try_restarted() {
+                self.restarted.entry(gen).or_default().push(desc(&crash));
+            }
             let Some(reason) = link.try_exit() else {
                 continue;
             };
@@ -1114,6 +1171,7 @@ impl<const D: bool, const MT: bool> StateMachineTest for ManagerTest<D, MT> {
             log: Log::default(),
             senders: Senders::default(),
             links: BTreeMap::new(),
+            restarted: BTreeMap::new(),
         }
     }
 
@@ -1173,6 +1231,10 @@ impl<const D: bool, const MT: bool> StateMachineTest for ManagerTest<D, MT> {
                 "the exit of handler {gen}"
             );
         }
+        assert_eq!(
+            real.restarted, model.restarted,
+            "the restarts in place links told of"
+        );
         let held: BTreeSet<u32> = real.links.keys().copied().collect();
         assert_eq!(
             held,
