@@ -121,19 +121,22 @@ pub async fn state_machine(
     mut from_station: mpsc::Receiver<Request>,
     to_station: mpsc::Sender<Answer>,
 ) {
-    // The requests waiting for the business logic. A call is sent when first polled, and
-    // these are polled in the order they were pushed: requests reach the business logic in
-    // the order the station sent them.
+    // The replies still to come from the business logic.
     let mut pending = FuturesUnordered::new();
     loop {
         tokio::select! {
-            // Take every request that has arrived before sending any of them.
-            biased;
             request = from_station.recv() => {
                 let Some(request) = request else { break };
                 let id = request.id;
-                let call = csms.call(&logic, request);
-                pending.push(async move { (id, call.await) });
+                // Sent now: requests reach the business logic in the order the station sent
+                // them, whenever their replies come back.
+                let reply = csms.send_request(&logic, request);
+                pending.push(async move {
+                    match reply {
+                        Ok(reply) => (id, reply.await),
+                        Err(e) => (id, Err(e)),
+                    }
+                });
             }
             Some((id, decided)) = pending.next(), if !pending.is_empty() => {
                 let answer = match decided {

@@ -305,10 +305,7 @@ fn child_stmts(c: &Child, event: Option<&TokenStream>, p: &TokenStream) -> Token
             debug_events,
         } => {
             let mgr_name = name.as_ref().map_or(id.clone(), syn::LitStr::value);
-            let bounded = bounded.map(|b| {
-                let b = usize::try_from(b).unwrap_or(usize::MAX);
-                quote!(.bounded(#b))
-            });
+            let bounded = bounded.map(|b| quote!(.bounded(#b)));
             let debug = debug_events.then(|| quote!(.debug_events()));
             let builder = quote_spanned! {event.span()=>
                 #p::EventManager::<#event>::builder()
@@ -339,10 +336,7 @@ fn child_stmts(c: &Child, event: Option<&TokenStream>, p: &TokenStream) -> Token
             };
             let ip = in_place(*ip, p);
             let key = key.as_ref().map(|k| quote!(.key(#k)));
-            let dedicated = dedicated.map(|d| {
-                let d = usize::try_from(d).unwrap_or(usize::MAX);
-                quote!(.dedicated(#d))
-            });
+            let dedicated = dedicated.map(|d| quote!(.dedicated(#d)));
             let backoff = backoff.map(|b| {
                 let b = backoff_expr(b, p);
                 quote!(.backoff(#b))
@@ -405,10 +399,7 @@ fn template_stmts(tree: &Tree, plan: &Plan, p: &TokenStream) -> TokenStream {
     let mods = spec_mods(t, p);
     let ip = in_place(*ip, p);
     let dedicated = match dedicated {
-        Some(d) => {
-            let d = usize::try_from(*d).unwrap_or(usize::MAX);
-            quote!(#p::Some(#d))
-        }
+        Some(d) => quote!(#p::Some(#d)),
         None => quote!(#p::None),
     };
     let backoff = match backoff {

@@ -90,7 +90,7 @@ pub enum Kind {
     Manager {
         event: Type,
         name: Option<LitStr>,
-        bounded: Option<u64>,
+        bounded: Option<usize>,
         debug_events: bool,
     },
     Guard {
@@ -98,7 +98,7 @@ pub enum Kind {
         manager: Option<Ident>,
         args: Option<Box<Expr>>,
         key: Option<Box<Expr>>,
-        dedicated: Option<u64>,
+        dedicated: Option<usize>,
         /// `(first, max)` in ms, and the attempts.
         backoff: Option<(u64, u64, u32)>,
         /// `(restarts, period in ms)`.
@@ -233,12 +233,7 @@ fn tree(input: ParseStream, errors: &mut Errors) -> syn::Result<Tree> {
                 .map(|s| (s, tokens.clone()));
             }
             "intensity" => {
-                t.intensity = number(
-                    &tokens,
-                    "the intensity (restarts allowed in a period)",
-                    errors,
-                )
-                .and_then(|n| restarts(n, &tokens, errors));
+                t.intensity = intensity(&tokens, errors);
             }
             "period" => t.period_ms = period(&tokens, errors),
             "auto_shutdown" => {
@@ -493,21 +488,7 @@ fn child_keys(name: Ident, kind: &mut Kind, body: Vec<(Ident, Raw)>, errors: &mu
                 *name = string(&tokens, "the manager's name", errors);
             }
             ("bounded", Kind::Manager { bounded, .. }) => {
-                if let Some(n) = number(&tokens, "the mailbox's capacity", errors) {
-                    if n.value == 0 {
-                        errors.at(
-                            &tokens,
-                            "a bounded mailbox needs room for at least one event",
-                        );
-                    } else if let Some(unit) = n.unit() {
-                        errors.at(
-                            &tokens,
-                            format!("a capacity is a count of events, not `{unit}`"),
-                        );
-                    } else {
-                        *bounded = Some(n.value);
-                    }
-                }
+                *bounded = capacity(&tokens, "a bounded mailbox", "events", errors);
             }
             ("debug_events", Kind::Manager { debug_events, .. }) => {
                 *debug_events = boolean(&tokens, errors).unwrap_or(false);
@@ -526,21 +507,7 @@ fn child_keys(name: Ident, kind: &mut Kind, body: Vec<(Ident, Raw)>, errors: &mu
             }
             ("backoff", Kind::Guard { backoff, .. }) => *backoff = backoff_value(&tokens, errors),
             ("dedicated", Kind::Guard { dedicated, .. }) => {
-                if let Some(n) = number(&tokens, "the dedicated handler's queue capacity", errors) {
-                    if n.value == 0 {
-                        errors.at(
-                            &tokens,
-                            "a dedicated handler's queue needs room for at least one message",
-                        );
-                    } else if let Some(unit) = n.unit() {
-                        errors.at(
-                            &tokens,
-                            format!("a capacity is a count of messages, not `{unit}`"),
-                        );
-                    } else {
-                        *dedicated = Some(n.value);
-                    }
-                }
+                *dedicated = capacity(&tokens, "a dedicated handler's queue", "messages", errors);
             }
             _ => unreachable!("entries() keeps only known keys"),
         }
@@ -696,7 +663,13 @@ fn number(tokens: &TokenStream, what: &str, errors: &mut Errors) -> Option<Numbe
     }
 }
 
-fn restarts(n: Number, tokens: &TokenStream, errors: &mut Errors) -> Option<u32> {
+/// A number of restarts allowed in a period.
+fn intensity(tokens: &TokenStream, errors: &mut Errors) -> Option<u32> {
+    let n = number(
+        tokens,
+        "the intensity (restarts allowed in a period)",
+        errors,
+    )?;
     if let Some(unit) = n.unit() {
         errors.at(
             tokens,
@@ -714,6 +687,61 @@ fn restarts(n: Number, tokens: &TokenStream, errors: &mut Errors) -> Option<u32>
             None
         }
     }
+}
+
+/// A queue's capacity: a count of `items`, at least one.
+fn capacity(tokens: &TokenStream, queue: &str, items: &str, errors: &mut Errors) -> Option<usize> {
+    let n = number(tokens, &format!("the capacity of {queue}"), errors)?;
+    if let Some(unit) = n.unit() {
+        errors.at(
+            tokens,
+            format!("a capacity is a count of {items}, not `{unit}`"),
+        );
+        return None;
+    }
+    if n.value == 0 {
+        errors.at(
+            tokens,
+            format!("{queue} needs room for at least one: a capacity of 1 or more"),
+        );
+        return None;
+    }
+    Some(usize::try_from(n.value).unwrap_or(usize::MAX))
+}
+
+/// The `{ key: value, .. }` of a key whose value has keys of its own: each known key with its
+/// value, and whether all of them were valid. `None` (reported) if it is not a braced list.
+fn sub_keys(
+    tokens: &TokenStream,
+    keys: &[&str],
+    what: &str,
+    example: &str,
+    errors: &mut Errors,
+) -> Option<(Vec<(Ident, TokenStream)>, bool)> {
+    let parsed = (|s: ParseStream| {
+        let content;
+        braced!(content in s);
+        let mut e = Errors::default();
+        let list = entries(&content, &[], keys, what, &mut e)?;
+        Ok((list, e))
+    })
+    .parse2(tokens.clone());
+    let Ok((list, e)) = parsed else {
+        errors.at(tokens, format!("expected {example}"));
+        return None;
+    };
+    let ok = e.count() == 0;
+    if let Some(e) = e.into_error() {
+        errors.push(e);
+    }
+    let list = list
+        .into_iter()
+        .filter_map(|(key, raw)| match raw {
+            Raw::Tokens(t) => Some((key, t)),
+            Raw::Expr(_) => None,
+        })
+        .collect();
+    Some((list, ok))
 }
 
 /// A duration: a bare number is in `bare_unit` ("s" or "ms"); `5s` and `500ms` say theirs.
@@ -784,95 +812,52 @@ fn in_place_value(tokens: &TokenStream, errors: &mut Errors) -> Option<(u32, u64
     if let Ok(b) = syn::parse2::<syn::LitBool>(tokens.clone()) {
         return b.value.then_some(DEFAULT);
     }
-    let parsed = (|s: ParseStream| {
-        let content;
-        braced!(content in s);
-        let mut e = Errors::default();
-        let list = entries(&content, &[], &["intensity", "period"], "in_place", &mut e)?;
-        Ok((list, e))
-    })
-    .parse2(tokens.clone());
-    let (list, e) = match parsed {
-        Ok(x) => x,
-        Err(_) => {
-            errors.at(
-                tokens,
-                "expected `true`, `false` or `{ intensity: 3, period: 10 }`",
-            );
-            return None;
-        }
-    };
-    let bad = e.count() > 0;
-    if let Some(e) = e.into_error() {
-        errors.push(e);
-    }
-    let (mut restarts_n, mut period_ms) = DEFAULT;
-    let mut ok = !bad;
-    for (key, raw) in list {
-        let Raw::Tokens(t) = raw else { continue };
-        if key == "intensity" {
-            match number(&t, "the intensity (restarts allowed in a period)", errors)
-                .and_then(|n| restarts(n, &t, errors))
-            {
-                Some(n) => restarts_n = n,
-                None => ok = false,
-            }
+    let example = "`true`, `false` or `{ intensity: 3, period: 10 }`";
+    let (list, mut ok) = sub_keys(
+        tokens,
+        &["intensity", "period"],
+        "in_place",
+        example,
+        errors,
+    )?;
+    let (mut restarts, mut period_ms) = DEFAULT;
+    for (key, t) in list {
+        let read = if key == "intensity" {
+            intensity(&t, errors).map(|v| restarts = v)
         } else {
-            match period(&t, errors) {
-                Some(p) => period_ms = p,
-                None => ok = false,
-            }
-        }
+            period(&t, errors).map(|v| period_ms = v)
+        };
+        ok &= read.is_some();
     }
-    ok.then_some((restarts_n, period_ms))
+    ok.then_some((restarts, period_ms))
 }
 
 /// `backoff: { first: 10ms, max: 1s, attempts: 5 }`, each key optional (those are the
 /// defaults); bare numbers are milliseconds.
 fn backoff_value(tokens: &TokenStream, errors: &mut Errors) -> Option<(u64, u64, u32)> {
-    let parsed = (|s: ParseStream| {
-        let content;
-        braced!(content in s);
-        let mut e = Errors::default();
-        let list = entries(
-            &content,
-            &[],
-            &["first", "max", "attempts"],
-            "backoff",
-            &mut e,
-        )?;
-        Ok((list, e))
-    })
-    .parse2(tokens.clone());
-    let Ok((list, e)) = parsed else {
-        errors.at(tokens, "expected `{ first: 10ms, max: 1s, attempts: 5 }`");
-        return None;
-    };
-    let mut ok = e.count() == 0;
-    if let Some(e) = e.into_error() {
-        errors.push(e);
-    }
+    let example = "`{ first: 10ms, max: 1s, attempts: 5 }`";
+    let (list, mut ok) = sub_keys(
+        tokens,
+        &["first", "max", "attempts"],
+        "backoff",
+        example,
+        errors,
+    )?;
     let (mut first, mut max, mut attempts) = (10, 1000, 5);
-    for (key, raw) in list {
-        let Raw::Tokens(t) = raw else { continue };
+    for (key, t) in list {
         let read = match key.to_string().as_str() {
             "first" => duration(&t, "the first wait", "ms", errors).map(|v| first = v),
             "max" => duration(&t, "the longest wait", "ms", errors).map(|v| max = v),
             _ => match number(&t, "the attempts", errors) {
+                Some(n) if n.unit().is_some() || u32::try_from(n.value).is_err() => {
+                    errors.at(&t, "`attempts` is a count of tries");
+                    None
+                }
                 Some(n) if n.value == 0 => {
                     errors.at(&t, "a guard tries at least once: `attempts` is 1 or more");
                     None
                 }
-                Some(n) => match u32::try_from(n.value) {
-                    Ok(v) if n.unit().is_none() => {
-                        attempts = v;
-                        Some(())
-                    }
-                    _ => {
-                        errors.at(&t, "`attempts` is a count of tries");
-                        None
-                    }
-                },
+                Some(n) => u32::try_from(n.value).ok().map(|v| attempts = v),
                 None => None,
             },
         };

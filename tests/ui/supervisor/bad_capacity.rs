@@ -8,6 +8,8 @@ supervisor! {
     struct Tree {
         children: [
             manager events: Log { bounded: 0 },
+            manager alarms: Alarm { bounded: 8ms },
+            guard console: Console { manager: alarms, dedicated: 0 },
         ],
     }
 }
