@@ -55,5 +55,13 @@ awk '
           printf "%-36s %16s %16s %7.2fx  events/s\n", p, ours[f], ours[p], ours[f] / ours[p]
       }
     }
+    printf "\n%-36s %16s %16s %8s\n", "call against", "event-core", "tokio floor", "ratio"
+    split("p50 p99 p50_ct p99_ct", tags, " ")
+    for (j = 1; j <= 4; j++) {
+      f = "call_" tags[j]
+      p = "floor_call_" tags[j]
+      if ((f in ours) && (p in ours))
+        printf "%-36s %16s %16s %7.2fx  ns\n", p, ours[f], ours[p], ours[p] / ours[f]
+    }
   }
 ' "$work/otp.txt" "$work/ours.txt"

@@ -229,6 +229,10 @@ fn run_all(rt: &Runtime, suffix: &str, s: &Sizes, only: &Only) {
         print_percentiles("sync_notify_h10", suffix, &sync);
         print_percentiles("call", suffix, &call);
     }
+    if only.wants("floor_call_p") {
+        let lat = on(rt, peers::tokio_call(s.latency_iters));
+        print_percentiles("floor_call", suffix, &lat);
+    }
     for (h, n) in [(10, s.events_h10), (100, s.events_h100)] {
         let name = format!("floor_direct_h{h}");
         if only.wants(&name) {

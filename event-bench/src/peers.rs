@@ -1,4 +1,5 @@
-//! The peers: the same fan-out with tokio's broadcast channel, and with ractor actors.
+//! The peers: the same fan-out with tokio's broadcast channel and with ractor actors, and the floor
+//! of a request/reply on tokio.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -119,4 +120,37 @@ pub(crate) async fn ractor(actors: u64, events: u64) -> f64 {
         j.await.unwrap();
     }
     eps
+}
+
+/// The floor of a request/reply on tokio: a task owning a counter answers requests sent over
+/// an mpsc channel with a oneshot reply each, the round trip every typed call is built on.
+/// Latencies in ns, sorted.
+pub(crate) async fn tokio_call(iters: usize) -> Vec<u64> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<oneshot::Sender<u64>>(1024);
+    let server = tokio::spawn(async move {
+        let mut seen = 0u64;
+        while let Some(reply) = rx.recv().await {
+            seen += 1;
+            let _ = reply.send(seen);
+        }
+        seen
+    });
+    let round_trip = || async {
+        let (reply, answer) = oneshot::channel();
+        tx.send(reply).await.unwrap();
+        answer.await.unwrap()
+    };
+    for _ in 0..1000 {
+        round_trip().await;
+    }
+    let mut lat = Vec::with_capacity(iters);
+    for _ in 0..iters {
+        let t = Instant::now();
+        std::hint::black_box(round_trip().await);
+        lat.push(t.elapsed().as_nanos() as u64);
+    }
+    drop(tx);
+    assert_eq!(server.await.unwrap(), (1000 + iters) as u64);
+    lat.sort_unstable();
+    lat
 }
