@@ -862,8 +862,8 @@ async fn simple_one_for_one_starts_no_children_and_starts_dynamic_ones_with_thei
         .await
         .expect("start_dynamic");
     assert_eq!(
-        (r1.clone(), r2.clone()),
-        (ChildRef::Dynamic(1), ChildRef::Dynamic(2))
+        (r1, r2),
+        (Some(ChildRef::Dynamic(1)), Some(ChildRef::Dynamic(2)))
     );
     // The args reached the template: the children are named after them.
     probe.expect(&[(Started, "w1"), (Started, "w2")]).await;
@@ -871,6 +871,43 @@ async fn simple_one_for_one_starts_no_children_and_starts_dynamic_ones_with_thei
         children(&sup).await,
         kids(&[("#2", Running), ("#1", Running)])
     );
+    probe.quiet();
+}
+
+#[tokio::test(start_paused = true)]
+async fn simple_one_for_one_names_no_child_whose_start_returned_ignore() {
+    let mut probe = Probe::new();
+    let tx = probe.tx.clone();
+    let sup = start(
+        Supervisor::builder()
+            .strategy(Strategy::SimpleOneForOne)
+            .template(move |n: u32| {
+                if n == 0 {
+                    ignoring("w0")
+                } else {
+                    tx.worker(&format!("w{n}"))
+                }
+            }),
+    )
+    .await;
+    let ignored = within(sup.start_dynamic(0u32)).await;
+    assert_eq!(
+        ignored.expect("an ignored start is not an error"),
+        None,
+        "an ignored dynamic child is not kept, so there is no reference to give"
+    );
+    assert_eq!(children(&sup).await, kids(&[]));
+    let kept = within(sup.start_dynamic(1u32))
+        .await
+        .expect("start_dynamic");
+    let kept = kept.expect("a started child is named");
+    probe.expect(&[(Started, "w1")]).await;
+    assert_eq!(children(&sup).await, kids(&[(&kept.to_string(), Running)]));
+    within(sup.terminate_child(kept))
+        .await
+        .expect("the reference names the running child");
+    probe.expect(&[(Stopped, "w1")]).await;
+    assert_eq!(children(&sup).await, kids(&[]));
     probe.quiet();
 }
 

@@ -189,7 +189,7 @@ type Reply<T> = oneshot::Sender<Result<T, SupervisorError>>;
 
 enum Cmd {
     StartChild(ChildSpec, Reply<ChildRef>),
-    StartDynamic(Box<dyn Any + Send>, Reply<ChildRef>),
+    StartDynamic(Box<dyn Any + Send>, Reply<Option<ChildRef>>),
     Terminate(ChildRef, Reply<()>),
     Restart(ChildRef, Reply<()>),
     Delete(ChildRef, Reply<()>),
@@ -313,8 +313,13 @@ impl Supervisor {
     }
 
     /// Starts a child of a [`Strategy::SimpleOneForOne`] supervisor from its template, with
-    /// `args` (OTP's `start_child(Sup, ExtraArgs)`).
-    pub async fn start_dynamic<A: Any + Send>(&self, args: A) -> Result<ChildRef, SupervisorError> {
+    /// `args` (OTP's `start_child(Sup, ExtraArgs)`). Returns the child's reference, or `None`
+    /// when its start returned [`Start::ignore`](crate::Start::ignore): such a child is not
+    /// kept (OTP's `{ok, undefined}`).
+    pub async fn start_dynamic<A: Any + Send>(
+        &self,
+        args: A,
+    ) -> Result<Option<ChildRef>, SupervisorError> {
         self.request(|r| Cmd::StartDynamic(Box::new(args), r)).await
     }
 
@@ -1195,7 +1200,7 @@ impl Sup {
     async fn start_dynamic(
         &mut self,
         args: Box<dyn Any + Send>,
-    ) -> Result<ChildRef, SupervisorError> {
+    ) -> Result<Option<ChildRef>, SupervisorError> {
         let Some((template, expected)) = self.template.clone() else {
             return Err(SupervisorError::SimpleOneForOne(
                 "start_dynamic is for simple_one_for_one supervisors; use start_child",
@@ -1223,10 +1228,10 @@ impl Sup {
                     state: State::Running(r),
                     fixed: false,
                 });
-                Ok(key)
+                Ok(Some(key))
             }
-            // An ignored dynamic child is not kept.
-            Ok(None) => Ok(key),
+            // An ignored dynamic child is not kept: there is nothing to name.
+            Ok(None) => Ok(None),
             Err(reason) => Err(SupervisorError::StartFailed { id: key, reason }),
         }
     }
