@@ -243,7 +243,10 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 /// period (negative, zero where zero is invalid, not a number, an unknown unit); a
 /// `simple_one_for_one` tree with no template, several, or static children; a template in
 /// another strategy; a significant child that is permanent or in a tree that never shuts down
-/// automatically; an empty tree.
+/// automatically; an empty tree. A slip of syntax in a key or a child (a missing `:` or `,`)
+/// is reported on its token and reading goes on at the next `,`, so the children around it keep
+/// their accessors; one in the declaration's head (`struct Name(params)`) ends the reading
+/// there, and no struct is generated.
 #[proc_macro]
 pub fn supervisor(input: TokenStream) -> TokenStream {
     supervisor::expand(input.into()).into()

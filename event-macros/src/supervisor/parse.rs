@@ -1,10 +1,12 @@
 //! The syntax of `supervisor!`, read into a [`Tree`]. Every value is read on its own, so a bad
-//! value is reported on its tokens and the rest of the tree is still read.
+//! value is reported on its tokens and the rest of the tree is still read; a syntax error in a
+//! key or a child is reported and the reading goes on at the next `,`.
 
 use proc_macro2::{TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
+use syn::punctuated::Punctuated;
 use syn::{
     braced, bracketed, parenthesized, token, Attribute, Expr, Ident, LitStr, Path, Token, Type,
     Visibility,
@@ -215,7 +217,7 @@ fn tree(input: ParseStream, errors: &mut Errors) -> syn::Result<Tree> {
         children_unread: 0,
         templates: Vec::new(),
     };
-    for (key, raw) in entries(&body, &[], TREE_KEYS, "the tree", errors)? {
+    for (key, raw) in entries(&body, &[], TREE_KEYS, "the tree", errors)?.keys {
         let Raw::Tokens(tokens) = raw else { continue };
         match key.to_string().as_str() {
             "strategy" => {
@@ -292,105 +294,127 @@ fn tree(input: ParseStream, errors: &mut Errors) -> syn::Result<Tree> {
     Ok(t)
 }
 
-/// `children: [ .. ]`'s content.
+/// `children: [ .. ]`'s content: the children read, and how many could not be. A child with
+/// a syntax error is reported and skipped up to the next `,`, and the others are still read.
 fn children(input: ParseStream, errors: &mut Errors) -> syn::Result<(Vec<Child>, usize)> {
     let mut list = Vec::new();
     let mut unread = 0;
     while !input.is_empty() {
-        let kind: Ident = input.call(Ident::parse_any)?;
-        let k = kind.to_string();
-        if !CHILD_KINDS.contains(&k.as_str()) {
-            errors.at(
-                &kind,
-                format!(
-                    "unknown kind of child `{k}`{}; a child is one of: `manager name: Event`, `guard name: Handler {{ manager: .. }}`, `task name {{ run: .. }}`, `supervisor name: Tree`",
-                    did_you_mean(&k, CHILD_KINDS.iter().copied())
-                ),
-            );
-            skip_to_comma(input)?;
-            unread += 1;
-            if !input.is_empty() {
-                input.parse::<Token![,]>()?;
+        match child(input, errors) {
+            Ok(Some(child)) => list.push(child),
+            Ok(None) => unread += 1,
+            Err(e) => {
+                errors.push(e);
+                skip_to_comma(input)?;
+                unread += 1;
             }
-            continue;
         }
-        let name: Ident = input.parse()?;
-        let child = match k.as_str() {
-            "manager" => {
-                input.parse::<Token![:]>().map_err(|e| {
-                    syn::Error::new(e.span(), "expected `: Event`: a manager names its event type, `manager events: Event`")
-                })?;
-                let event: Type = input.parse()?;
-                let body = body(input, &[], MANAGER_KEYS, "an event manager", errors)?;
-                let mut kind = Kind::Manager {
-                    event,
-                    name: None,
-                    bounded: None,
-                    debug_events: false,
-                };
-                child_keys(name, &mut kind, body, errors)
-            }
-            "guard" => {
-                input.parse::<Token![:]>().map_err(|e| {
-                    syn::Error::new(e.span(), "expected `: Handler`: a guard names its handler type, `guard log: Log { manager: events }`")
-                })?;
-                let handler: Type = input.parse()?;
-                let span = handler.to_token_stream();
-                let body = body(input, &["args", "key"], GUARD_KEYS, "a guard", errors)?;
-                let mut kind = Kind::Guard {
-                    handler,
-                    manager: None,
-                    args: None,
-                    key: None,
-                    dedicated: None,
-                    backoff: None,
-                    in_place: None,
-                };
-                let mut child = child_keys(name, &mut kind, body, errors);
-                if let Kind::Guard { manager: None, .. } = &child.kind {
-                    errors.at(&span, "a guard needs the manager it installs its handler on: add `{ manager: events }`");
-                    child.bad = true;
-                }
-                child
-            }
-            "task" => {
-                let span = name.clone();
-                let body = body(input, &["run"], TASK_KEYS, "a task", errors)?;
-                let mut kind = Kind::Task { run: None };
-                let mut child = child_keys(name, &mut kind, body, errors);
-                if let Kind::Task { run: None } = &child.kind {
-                    errors.at(&span, "a task needs the function it runs: add `{ run: |stop: StopToken| async move { .. } }`");
-                    child.bad = true;
-                }
-                child
-            }
-            _ => {
-                input.parse::<Token![:]>().map_err(|e| {
-                    syn::Error::new(e.span(), "expected `: Tree`: a nested supervisor names the type another `supervisor!` declared")
-                })?;
-                let path = Path::parse_mod_style(input)?;
-                let mut args = Vec::new();
-                if input.peek(token::Paren) {
-                    let content;
-                    parenthesized!(content in input);
-                    while !content.is_empty() {
-                        args.push(content.parse::<Ident>()?);
-                        if !content.is_empty() {
-                            content.parse::<Token![,]>()?;
-                        }
-                    }
-                }
-                let body = body(input, &[], SUPERVISOR_KEYS, "a supervisor", errors)?;
-                let mut kind = Kind::Supervisor { path, args };
-                child_keys(name, &mut kind, body, errors)
-            }
-        };
-        list.push(child);
         if !input.is_empty() {
-            input.parse::<Token![,]>()?;
+            if let Err(e) = input.parse::<Token![,]>() {
+                errors.push(syn::Error::new(
+                    e.span(),
+                    "expected `,`: children are separated by commas",
+                ));
+                skip_to_comma(input)?;
+                if !input.is_empty() {
+                    input.parse::<Token![,]>()?;
+                }
+            }
         }
     }
     Ok((list, unread))
+}
+
+/// One child: `kind name: Type { key: value, .. }`; `None` (reported) for an unknown kind.
+fn child(input: ParseStream, errors: &mut Errors) -> syn::Result<Option<Child>> {
+    let word: Ident = input.call(Ident::parse_any)?;
+    let kind = word.to_string();
+    if !CHILD_KINDS.contains(&kind.as_str()) {
+        errors.at(
+            &word,
+            format!(
+                "unknown kind of child `{kind}`{}; a child is one of: `manager name: Event`, `guard name: Handler {{ manager: .. }}`, `task name {{ run: .. }}`, `supervisor name: Tree`",
+                did_you_mean(&kind, CHILD_KINDS.iter().copied())
+            ),
+        );
+        skip_to_comma(input)?;
+        return Ok(None);
+    }
+    let name: Ident = input.parse()?;
+    let child = match kind.as_str() {
+        "manager" => {
+            input.parse::<Token![:]>().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected `: Event`: a manager names its event type, `manager events: Event`",
+                )
+            })?;
+            let event: Type = input.parse()?;
+            let body = body(input, &[], MANAGER_KEYS, "an event manager", errors)?;
+            let mut kind = Kind::Manager {
+                event,
+                name: None,
+                bounded: None,
+                debug_events: false,
+            };
+            child_keys(name, &mut kind, body, errors)
+        }
+        "guard" => {
+            input.parse::<Token![:]>().map_err(|e| {
+                syn::Error::new(e.span(), "expected `: Handler`: a guard names its handler type, `guard log: Log { manager: events }`")
+            })?;
+            let handler: Type = input.parse()?;
+            let span = handler.to_token_stream();
+            let body = body(input, &["args", "key"], GUARD_KEYS, "a guard", errors)?;
+            let mut kind = Kind::Guard {
+                handler,
+                manager: None,
+                args: None,
+                key: None,
+                dedicated: None,
+                backoff: None,
+                in_place: None,
+            };
+            let mut child = child_keys(name, &mut kind, body, errors);
+            if let Kind::Guard { manager: None, .. } = &child.kind {
+                errors.at(&span, "a guard needs the manager it installs its handler on: add `{ manager: events }`");
+                child.bad = true;
+            }
+            child
+        }
+        "task" => {
+            let span = name.clone();
+            let body = body(input, &["run"], TASK_KEYS, "a task", errors)?;
+            let mut kind = Kind::Task { run: None };
+            let mut child = child_keys(name, &mut kind, body, errors);
+            if let Kind::Task { run: None } = &child.kind {
+                errors.at(&span, "a task needs the function it runs: add `{ run: |stop: StopToken| async move { .. } }`");
+                child.bad = true;
+            }
+            child
+        }
+        _ => {
+            input.parse::<Token![:]>().map_err(|e| {
+                syn::Error::new(e.span(), "expected `: Tree`: a nested supervisor names the type another `supervisor!` declared")
+            })?;
+            let path = Path::parse_mod_style(input)?;
+            let mut args = Vec::new();
+            if input.peek(token::Paren) {
+                // Read on its own, so that an error inside leaves no tokens unread here.
+                let group: proc_macro2::Group = input.parse()?;
+                let managers =
+                    Punctuated::<Ident, Token![,]>::parse_terminated.parse2(group.stream());
+                let managers = managers.map_err(|e| {
+                    syn::Error::new(e.span(), "expected the names of managers declared before this tree: `supervisor sinks: Sinks(events)`")
+                })?;
+                args.extend(managers);
+            }
+            let body = body(input, &[], SUPERVISOR_KEYS, "a supervisor", errors)?;
+            let mut kind = Kind::Supervisor { path, args };
+            child_keys(name, &mut kind, body, errors)
+        }
+    };
+    Ok(Some(child))
 }
 
 /// `template: guard Handler { manager: events, .. }`.
@@ -435,9 +459,12 @@ fn body(
     valid: &[&str],
     what: &str,
     errors: &mut Errors,
-) -> syn::Result<Vec<(Ident, Raw)>> {
+) -> syn::Result<Entries> {
     if !input.peek(token::Brace) {
-        return Ok(Vec::new());
+        return Ok(Entries {
+            keys: Vec::new(),
+            broken: false,
+        });
     }
     let content;
     braced!(content in input);
@@ -445,12 +472,12 @@ fn body(
 }
 
 /// Reads a child's keys into it; marks it bad if one of them is.
-fn child_keys(name: Ident, kind: &mut Kind, body: Vec<(Ident, Raw)>, errors: &mut Errors) -> Child {
+fn child_keys(name: Ident, kind: &mut Kind, body: Entries, errors: &mut Errors) -> Child {
     let before = errors.count();
     let mut restart = None;
     let mut shutdown = None;
     let mut significant = None;
-    for (key, raw) in body {
+    for (key, raw) in body.keys {
         let k = key.to_string();
         let tokens = match raw {
             Raw::Expr(e) => {
@@ -518,37 +545,44 @@ fn child_keys(name: Ident, kind: &mut Kind, body: Vec<(Ident, Raw)>, errors: &mu
         restart,
         shutdown,
         significant,
-        bad: errors.count() > before,
+        bad: body.broken || errors.count() > before,
     }
 }
 
+/// The keys read from a `{ key: value, .. }`, and whether a syntax error made one unreadable.
+struct Entries {
+    keys: Vec<(Ident, Raw)>,
+    broken: bool,
+}
+
 /// `key: value, ..` up to the end of `input`. Unknown and repeated keys are reported and
-/// skipped; a syntax error ends the reading.
+/// skipped; so is an entry with a syntax error, which marks the list broken, and the reading
+/// goes on at the next `,`.
 fn entries(
     input: ParseStream,
     expr_keys: &[&str],
     valid: &[&str],
     what: &str,
     errors: &mut Errors,
-) -> syn::Result<Vec<(Ident, Raw)>> {
-    let mut out: Vec<(Ident, Raw)> = Vec::new();
+) -> syn::Result<Entries> {
+    let mut out = Entries {
+        keys: Vec::new(),
+        broken: false,
+    };
     while !input.is_empty() {
-        let key: Ident = input.call(Ident::parse_any)?;
-        input.parse::<Token![:]>().map_err(|e| {
-            syn::Error::new(
-                e.span(),
-                format!("expected `:` after `{key}`: keys are written `{key}: value`"),
-            )
-        })?;
-        let k = key.to_string();
-        let raw = if expr_keys.contains(&k.as_str()) {
-            Raw::Expr(Box::new(input.parse()?))
-        } else {
-            Raw::Tokens(skip_to_comma(input)?)
+        let (key, raw) = match entry(input, expr_keys) {
+            Ok(entry) => entry,
+            Err(e) => {
+                errors.push(e);
+                out.broken = true;
+                skip_to_comma(input)?;
+                if !input.is_empty() {
+                    input.parse::<Token![,]>()?;
+                }
+                continue;
+            }
         };
-        if !input.is_empty() {
-            input.parse::<Token![,]>()?;
-        }
+        let k = key.to_string();
         if !valid.contains(&k.as_str()) {
             errors.at(
                 &key,
@@ -561,7 +595,7 @@ fn entries(
             continue;
         }
         // `template` may repeat: its own check says why two are wrong.
-        if k != "template" && out.iter().any(|(o, _)| *o == key) {
+        if k != "template" && out.keys.iter().any(|(o, _)| *o == key) {
             errors.at(&key, format!("duplicate key `{k}`: give it once"));
             continue;
         }
@@ -571,9 +605,29 @@ fn entries(
                 continue;
             }
         }
-        out.push((key, raw));
+        out.keys.push((key, raw));
     }
     Ok(out)
+}
+
+/// One `key: value` and the `,` after it, if any.
+fn entry(input: ParseStream, expr_keys: &[&str]) -> syn::Result<(Ident, Raw)> {
+    let key: Ident = input.call(Ident::parse_any)?;
+    input.parse::<Token![:]>().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("expected `:` after `{key}`: keys are written `{key}: value`"),
+        )
+    })?;
+    let raw = if expr_keys.contains(&key.to_string().as_str()) {
+        Raw::Expr(Box::new(input.parse()?))
+    } else {
+        Raw::Tokens(skip_to_comma(input)?)
+    };
+    if !input.is_empty() {
+        input.parse::<Token![,]>()?;
+    }
+    Ok((key, raw))
 }
 
 /// The tokens up to the next `,` at this level (or the end).
@@ -726,9 +780,12 @@ fn sub_keys(
         Ok((list, e))
     })
     .parse2(tokens.clone());
-    let Ok((list, e)) = parsed else {
-        errors.at(tokens, format!("expected {example}"));
-        return None;
+    let (list, e) = match parsed {
+        Ok((list, e)) if !list.broken => (list.keys, e),
+        _ => {
+            errors.at(tokens, format!("expected {example}"));
+            return None;
+        }
     };
     let ok = e.count() == 0;
     if let Some(e) = e.into_error() {
