@@ -182,6 +182,11 @@ fn tree(input: ParseStream, errors: &mut Errors) -> syn::Result<Tree> {
     }
     input.parse::<Token![struct]>()?;
     let name: Ident = input.parse()?;
+    if input.peek(Token![<]) {
+        return Err(input.error(
+            "a tree is not generic: name the event types of the managers it is given in its parameters, `struct Tree(events: Event) { .. }`",
+        ));
+    }
     let mut params = Vec::new();
     if input.peek(token::Paren) {
         let content;
