@@ -54,10 +54,14 @@ pub(crate) enum Job<E: 'static> {
         payload: Box<dyn Any + Send>,
     },
     Down(u64),
-    Terminate {
-        reason: Terminate,
-        reply: oneshot::Sender<Result<Box<dyn Any + Send>, Cause>>,
-    },
+    /// Boxed: the other jobs are a few words each, and every future that holds a job (the
+    /// manager's own among them) would be as large as the largest.
+    Terminate(Box<TerminateJob>),
+}
+
+pub(crate) struct TerminateJob {
+    reason: Terminate,
+    reply: oneshot::Sender<Result<Box<dyn Any + Send>, Cause>>,
 }
 
 /// What a dedicated handler tells its manager.
@@ -182,7 +186,8 @@ impl<E: Send + Sync + 'static> Dedicated<E> {
     /// Ends the handler after everything queued before; returns its hand-over.
     pub(crate) async fn terminate(&self, reason: Terminate) -> Result<Box<dyn Any + Send>, Cause> {
         let (reply, rx) = oneshot::channel();
-        self.send(Job::Terminate { reason, reply }).await;
+        self.send(Job::Terminate(Box::new(TerminateJob { reason, reply })))
+            .await;
         // A task that ended without answering had nothing left to terminate.
         rx.await.unwrap_or_else(|_| Ok(Box::new(())))
     }
@@ -348,7 +353,8 @@ async fn run<E: Send + Sync + 'static>(
     while let Some(job) = rx.0.pop().await {
         let c = &mut *cell;
         let (result, mut doing) = match job {
-            Job::Terminate { reason, reply } => {
+            Job::Terminate(job) => {
+                let TerminateJob { reason, reply } = *job;
                 let r = callback::run(mgr, move || c.terminate(reason)).await;
                 let _ = reply.send(r);
                 return;

@@ -244,11 +244,15 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 self.dispatch(event, Some(done)).await;
             }
             Msg::Call(call) => self.call(call).await,
-            Msg::Op(op) => match *op {
-                Op::Stop(reply) => return Some(End::Stop(reply)),
-                Op::Halt { restarting, reply } => return Some(End::Halt { restarting, reply }),
-                op => Box::pin(self.op(op)).await,
-            },
+            Msg::Op(op) => {
+                // The operation goes into the boxed future: none of it stays in this one.
+                let run = match *op {
+                    Op::Stop(reply) => return Some(End::Stop(reply)),
+                    Op::Halt { restarting, reply } => return Some(End::Halt { restarting, reply }),
+                    op => Box::pin(self.op(op)),
+                };
+                run.await;
+            }
             Msg::Deferred(ops) => self.deferred.extend(ops),
             Msg::Info {
                 uid,
@@ -270,16 +274,21 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             }
             Msg::Dedicated { uid, report } => {
                 if let Some(i) = self.find_uid(uid) {
-                    match *report {
+                    // As above: the report goes into the boxed future.
+                    let run: Option<BoxFuture<'_, ()>> = match *report {
                         Report::Crashed(crash) => {
-                            Box::pin(self.remove_crashed(i, crash, false)).await;
+                            Some(Box::pin(self.remove_crashed(i, crash, false)))
                         }
-                        Report::Action(action) => Box::pin(self.apply_action(i, action)).await,
+                        Report::Action(action) => Some(Box::pin(self.apply_action(i, action))),
                         Report::Restarted(crash) => {
                             if let Some(link) = self.slots[i].link() {
                                 link.restarted(crash);
                             }
+                            None
                         }
+                    };
+                    if let Some(run) = run {
+                        run.await;
                     }
                 }
             }
@@ -292,8 +301,10 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     /// for in turn.
     async fn apply_deferred(&mut self) {
         while !self.deferred.is_empty() {
-            for op in std::mem::take(&mut self.deferred) {
-                Box::pin(self.op(op)).await;
+            let mut ops = std::mem::take(&mut self.deferred).into_iter();
+            // Each operation goes into its boxed future: none of it stays in this one.
+            while let Some(run) = ops.next().map(|op| Box::pin(self.op(op))) {
+                run.await;
             }
         }
     }
@@ -381,14 +392,20 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                     continue;
                 }
             };
-            let requests = self.slots[i].cell().and_then(|cell| cell.take_requests());
-            if result.is_err() || requests.is_some() {
-                let debug = self.debug_event;
-                Box::pin(self.after(i, result, requests, || During::Event {
-                    seq,
-                    event: debug.map(|f| f(event)),
-                }))
-                .await;
+            // Built in a block of its own, so that what it takes is not kept in this future's
+            // state while it runs.
+            let after = {
+                let requests = self.slots[i].cell().and_then(|cell| cell.take_requests());
+                (result.is_err() || requests.is_some()).then(|| {
+                    let debug = self.debug_event;
+                    Box::pin(self.after(i, result, requests, move || During::Event {
+                        seq,
+                        event: debug.map(|f| f(event)),
+                    }))
+                })
+            };
+            if let Some(after) = after {
+                after.await;
             }
         }
     }
@@ -442,12 +459,16 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             let call = &mut *call;
             callback::run(mgr, move || call.invoke(c)).await
         };
-        let requests = cell.take_requests();
-        if result.is_ok() && requests.is_none() {
-            return call.answer();
-        }
-        let request = call.request_type();
-        match Box::pin(self.after(i, result, requests, || During::Call { request })).await {
+        // As in `run_event`, what `after` takes is not kept across its await.
+        let after = {
+            let requests = cell.take_requests();
+            if result.is_ok() && requests.is_none() {
+                return call.answer();
+            }
+            let request = call.request_type();
+            Box::pin(self.after(i, result, requests, move || During::Call { request }))
+        };
+        match after.await {
             Some(crash) => call.fail(CallError::Crashed(crash)),
             None => call.answer(),
         }
