@@ -183,6 +183,17 @@ async fn overflow(
     (gate, stats)
 }
 
+/// After `overflow` under a dropping policy: lets event 1 and the two events the queue kept
+/// through (a call queued behind them is answered once they are handled), then event 7.
+async fn let_through(manager: &EventManager<u64>, gate: &Gate) {
+    gate.open(3);
+    within(manager.call(&HandlerRef::<Gated>::new(), Seen))
+        .await
+        .unwrap();
+    gate.open(1);
+    within(manager.sync_notify(7)).await.unwrap();
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn by_default_a_full_dedicated_queue_makes_the_manager_wait_and_drops_nothing() {
     let manager = EventManager::<u64>::start().unwrap();
@@ -209,13 +220,7 @@ async fn drop_newest_drops_the_events_that_find_the_queue_full_and_reports_each(
     within(manager.which_handlers()).await.unwrap();
     assert_eq!(stats.dropped(), 3, "events 4, 5 and 6 found the queue full");
 
-    gate.open(3);
-    // Queued behind events 2 and 3: once answered, the queue is empty.
-    within(manager.call(&HandlerRef::<Gated>::new(), Seen))
-        .await
-        .unwrap();
-    gate.open(1);
-    within(manager.sync_notify(7)).await.unwrap();
+    let_through(&manager, &gate).await;
     assert_eq!(events(&gate.log()), named(&[1, 2, 3, 7]));
     assert_eq!((stats.dropped(), stats.removed()), (3, 0));
 
@@ -245,12 +250,7 @@ async fn drop_oldest_makes_room_by_dropping_the_oldest_queued_event() {
     let manager = EventManager::<u64>::start().unwrap();
     let (gate, stats) = overflow(&manager, Overload::DropOldest, 6).await;
     within(manager.which_handlers()).await.unwrap();
-    gate.open(3);
-    within(manager.call(&HandlerRef::<Gated>::new(), Seen))
-        .await
-        .unwrap();
-    gate.open(1);
-    within(manager.sync_notify(7)).await.unwrap();
+    let_through(&manager, &gate).await;
     // 2, 3 and 4 made room for 4, 5 and 6.
     assert_eq!(events(&gate.log()), named(&[1, 5, 6, 7]));
     assert_eq!((stats.dropped(), stats.removed()), (3, 0));

@@ -369,23 +369,14 @@ fn child(input: ParseStream, errors: &mut Errors) -> syn::Result<Option<Child>> 
                 syn::Error::new(e.span(), "expected `: Handler`: a guard names its handler type, `guard log: Log { manager: events }`")
             })?;
             let handler: Type = input.parse()?;
-            let span = handler.to_token_stream();
             let body = body(input, &["args", "key"], GUARD_KEYS, "a guard", errors)?;
-            let mut kind = Kind::Guard {
+            guard(
+                name,
                 handler,
-                manager: None,
-                args: None,
-                key: None,
-                dedicated: None,
-                backoff: None,
-                in_place: None,
-            };
-            let mut child = child_keys(name, &mut kind, body, errors);
-            if let Kind::Guard { manager: None, .. } = &child.kind {
-                errors.at(&span, "a guard needs the manager it installs its handler on: add `{ manager: events }`");
-                child.bad = true;
-            }
-            child
+                body,
+                "a guard needs the manager it installs its handler on: add `{ manager: events }`",
+                errors,
+            )
         }
         "task" => {
             let span = name.clone();
@@ -432,8 +423,30 @@ fn template(input: ParseStream, errors: &mut Errors) -> syn::Result<Child> {
         ));
     }
     let handler: Type = input.parse()?;
-    let span = handler.to_token_stream();
     let body = body(input, &[], TEMPLATE_KEYS, "a guard template", errors)?;
+    let child = guard(
+        kw,
+        handler,
+        body,
+        "a guard template needs the manager it installs handlers on: add `{ manager: events }`",
+        errors,
+    );
+    if !input.is_empty() {
+        return Err(input.error("unexpected tokens after the template"));
+    }
+    Ok(child)
+}
+
+/// A guard, a child or the template, from its handler type and keys. It needs a manager:
+/// without one, `no_manager` is reported on the handler type.
+fn guard(
+    name: Ident,
+    handler: Type,
+    body: Entries,
+    no_manager: &str,
+    errors: &mut Errors,
+) -> Child {
+    let span = handler.to_token_stream();
     let mut kind = Kind::Guard {
         handler,
         manager: None,
@@ -443,18 +456,12 @@ fn template(input: ParseStream, errors: &mut Errors) -> syn::Result<Child> {
         backoff: None,
         in_place: None,
     };
-    let mut child = child_keys(kw, &mut kind, body, errors);
+    let mut child = child_keys(name, &mut kind, body, errors);
     if let Kind::Guard { manager: None, .. } = &child.kind {
-        errors.at(
-            &span,
-            "a guard template needs the manager it installs handlers on: add `{ manager: events }`",
-        );
+        errors.at(&span, no_manager);
         child.bad = true;
     }
-    if !input.is_empty() {
-        return Err(input.error("unexpected tokens after the template"));
-    }
-    Ok(child)
+    child
 }
 
 /// A child's optional `{ key: value, .. }`.
