@@ -1,14 +1,24 @@
-//! Running a user's callback: panics are caught, and while it runs its manager is marked as
-//! busy on this thread so that a blocking call into the same manager fails instead of hanging.
+//! Running a user's callback, shared by managers and supervisors: panics are caught, and while
+//! it runs its manager (or supervisor) is marked as busy on this thread, so that a blocking call
+//! into the same one fails instead of hanging. Both sides draw their ids from [`next_uid`], so
+//! the busy mark of one never matches the other.
 
 use std::cell::Cell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use crate::exit::Cause;
 use crate::handler::{BoxError, BoxFuture, Step};
+
+static NEXT_UID: AtomicU64 = AtomicU64::new(1);
+
+/// A process-wide unique id for a manager or a supervisor.
+pub(crate) fn next_uid() -> u64 {
+    NEXT_UID.fetch_add(1, Ordering::Relaxed)
+}
 
 thread_local! {
     /// The manager whose callback runs on this thread right now; 0 for none.

@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::handler::{BoxError, HandlerId};
-use crate::link::Link;
+use crate::manager::Link;
 
 /// Arguments passed along with a delete or a swap to the leaving handler's `terminate`
 /// (OTP's `Args` of `delete_handler/3` and `Args1` of `swap_handler/3`).

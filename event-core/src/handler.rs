@@ -8,8 +8,8 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::context::Context;
 use crate::exit::Terminate;
+use crate::manager::Context;
 
 /// The error a callback returns to say it failed: any error type, boxed.
 ///

@@ -6,14 +6,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::child::{ChildSpec, Restart, Start, StopToken};
+use super::child::{ChildSpec, Restart, Start, StopToken};
 use crate::error::{AddError, SwapError};
 use crate::exit::{Cause, ExitReason};
 use crate::handler::{BoxError, BoxFuture, Handler};
-use crate::install::Install;
-use crate::link::{Link, Notice, SupLink};
-use crate::manager::EventManager;
-use crate::restart::Intensity;
+use crate::intensity::Intensity;
+use crate::manager::{EventManager, Install, Link, Notice, SupLink};
 
 /// Marks a handler's `init` error as fatal: a [`Guard`] does not retry an install that
 /// failed with it, and stops with it instead.

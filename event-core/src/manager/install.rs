@@ -6,17 +6,12 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::oneshot;
-
-use crate::cell::{ErasedHandler, HandlerCell};
-use crate::context::Context;
-use crate::error::{AddError, SwapError};
-use crate::exit::Args;
+use super::context::Context;
+use super::crash::InPlace;
+use super::dedicated::{Overload, OverloadSpec, OverloadStats};
+use super::erased::{ErasedHandler, HandlerCell};
+use super::mailbox::Mailbox;
 use crate::handler::{Handler, HandlerId, HandlerRef, Key};
-use crate::link::Link;
-use crate::mailbox::{Mailbox, Op};
-use crate::overload::{Overload, OverloadSpec, OverloadStats};
-use crate::restart::InPlace;
 
 /// How to install a handler of type `H`: its key, and whether it runs inline in the manager's
 /// task (the default, OTP's way) or [`dedicated`](Install::dedicated) on a task of its own.
@@ -146,55 +141,58 @@ impl<H> fmt::Debug for Install<H> {
 static NEXT_HANDLER: AtomicU64 = AtomicU64::new(1);
 
 /// Builds a new handler's init args from the hand-over of the one it replaces.
-type MakeArgs = Box<dyn FnOnce(Option<Box<dyn Any + Send>>) -> Box<dyn Any + Send> + Send>;
+type FromHandover = Box<dyn FnOnce(Option<Box<dyn Any + Send>>) -> Box<dyn Any + Send> + Send>;
 
 /// Where a new handler's init args come from.
-pub(crate) enum ArgSource {
+enum ArgSource {
     Given(Box<dyn Any + Send>),
     /// Built from the hand-over of the handler it replaces (`None` when there was none).
-    FromHandover(MakeArgs),
+    FromHandover(FromHandover),
+    /// Taken already.
+    Taken,
 }
 
-/// An install with its types erased: an empty cell ready for `init`.
-pub(crate) struct Installer<E: 'static> {
-    pub(crate) id: HandlerId,
-    pub(crate) uid: u64,
-    pub(crate) cell: Box<dyn ErasedHandler<E>>,
-    pub(crate) args: ArgSource,
-    pub(crate) dedicated: Option<usize>,
+/// A handler on its way in, its types erased: an empty cell ready for `init`, with what the
+/// manager needs to install it.
+pub(super) struct NewHandler<E: 'static> {
+    pub(super) id: HandlerId,
+    pub(super) uid: u64,
+    pub(super) cell: Box<dyn ErasedHandler<E>>,
+    args: ArgSource,
+    /// The capacity of its queue, if it is dedicated.
+    pub(super) dedicated: Option<usize>,
     /// A dedicated handler's overload policy.
-    pub(crate) overload: OverloadSpec,
+    pub(super) overload: OverloadSpec,
     /// Set for a handler the manager restarts in place after a crash.
-    pub(crate) restart: Option<Box<InPlace>>,
+    pub(super) restart: Option<Box<InPlace>>,
 }
 
-impl<E: 'static> Installer<E> {
-    /// The init args, given the hand-over of the handler being replaced, if any.
-    pub(crate) fn take_args(
+impl<E: 'static> NewHandler<E> {
+    /// The init args, given the hand-over of the handler being replaced, if any. Building them
+    /// from a hand-over is user code: the caller catches its panic.
+    pub(super) fn take_args(
         &mut self,
         handover: Option<Box<dyn Any + Send>>,
     ) -> Box<dyn Any + Send> {
-        match std::mem::replace(&mut self.args, ArgSource::Given(Box::new(()))) {
+        match std::mem::replace(&mut self.args, ArgSource::Taken) {
             ArgSource::Given(a) => a,
             ArgSource::FromHandover(make) => make(handover),
+            ArgSource::Taken => Box::new(()),
         }
     }
 }
 
 impl<H> Install<H> {
-    fn installer<E>(self, mailbox: Arc<Mailbox<E>>, args: ArgSource) -> Installer<E>
+    fn erase<E>(self, mailbox: Arc<Mailbox<E>>, args: ArgSource) -> NewHandler<E>
     where
         E: Send + Sync + 'static,
         H: Handler<E>,
     {
         let uid = NEXT_HANDLER.fetch_add(1, Ordering::Relaxed);
-        Installer {
+        NewHandler {
             id: self.href.id().clone(),
             uid,
-            cell: Box::new(HandlerCell::<E, H> {
-                handler: None,
-                cx: Context::new(mailbox, uid),
-            }),
+            cell: Box::new(HandlerCell::<E, H>::new(Context::new(mailbox, uid))),
             args,
             dedicated: self.dedicated,
             overload: self.overload,
@@ -202,52 +200,30 @@ impl<H> Install<H> {
         }
     }
 
-    /// An installer with given args, for a standing handler of a supervised manager.
-    pub(crate) fn installer_for<E>(
+    /// The handler this installs, with its args, restarted in place after a crash if
+    /// `restart` says so.
+    pub(super) fn new_handler<E>(
         self,
         mailbox: Arc<Mailbox<E>>,
         args: H::Args,
         restart: Option<Box<InPlace>>,
-    ) -> Installer<E>
+    ) -> NewHandler<E>
     where
         E: Send + Sync + 'static,
         H: Handler<E>,
     {
-        let mut install = self.installer(mailbox, ArgSource::Given(Box::new(args)));
-        install.restart = restart;
-        install
+        let mut new = self.erase(mailbox, ArgSource::Given(Box::new(args)));
+        new.restart = restart;
+        new
     }
 
-    pub(crate) fn erase_add<E>(
-        self,
-        mailbox: Arc<Mailbox<E>>,
-        args: H::Args,
-        supervised: bool,
-        restart: Option<Box<InPlace>>,
-    ) -> (Op<E>, oneshot::Receiver<Result<Option<Link>, AddError>>)
-    where
-        E: Send + Sync + 'static,
-        H: Handler<E>,
-    {
-        let (reply, rx) = oneshot::channel();
-        let mut install = self.installer(mailbox, ArgSource::Given(Box::new(args)));
-        install.restart = restart;
-        (
-            Op::Add {
-                install,
-                supervised,
-                reply,
-            },
-            rx,
-        )
-    }
-
-    /// The installer of a handler replacing one of type `Old`.
-    pub(crate) fn erase_swap<Old, E>(
+    /// The handler this installs in the place of one of type `Old`, with args made from the
+    /// old one's hand-over.
+    pub(super) fn successor<Old, E>(
         self,
         mailbox: Arc<Mailbox<E>>,
         make_args: impl FnOnce(Option<Old::Handover>) -> H::Args + Send + 'static,
-    ) -> Installer<E>
+    ) -> NewHandler<E>
     where
         E: Send + Sync + 'static,
         H: Handler<E>,
@@ -259,33 +235,6 @@ impl<H> Install<H> {
                 .map(|h| *h);
             Box::new(make_args(handover))
         };
-        self.installer(mailbox, ArgSource::FromHandover(Box::new(make)))
-    }
-
-    pub(crate) fn erase_swap_op<Old, E>(
-        self,
-        mailbox: Arc<Mailbox<E>>,
-        old: HandlerId,
-        args: Args,
-        make_args: impl FnOnce(Option<Old::Handover>) -> H::Args + Send + 'static,
-        supervised: bool,
-    ) -> (Op<E>, oneshot::Receiver<Result<Option<Link>, SwapError>>)
-    where
-        E: Send + Sync + 'static,
-        H: Handler<E>,
-        Old: Handler<E>,
-    {
-        let (reply, rx) = oneshot::channel();
-        let new = self.erase_swap::<Old, E>(mailbox, make_args);
-        (
-            Op::Swap {
-                old,
-                args,
-                new,
-                supervised,
-                reply,
-            },
-            rx,
-        )
+        self.erase(mailbox, ArgSource::FromHandover(Box::new(make)))
     }
 }

@@ -13,14 +13,15 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
+use super::handle::{typed_handover, EventManager};
+use super::install::{Install, NewHandler};
+use super::mailbox::Mailbox;
+use super::message::{Msg, Op, Reply};
+use super::watch::Watchable;
 use crate::callback;
 use crate::error::{AddError, DeleteError, RequestError, SwapError};
-use crate::exit::Args;
+use crate::exit::{Args, Cause};
 use crate::handler::{Handler, HandlerRef, Info};
-use crate::install::{Install, Installer};
-use crate::mailbox::{Mailbox, Msg, Op};
-use crate::manager::EventManager;
-use crate::watch::Watchable;
 
 /// The handle a handler's callbacks get to their surroundings.
 ///
@@ -58,12 +59,41 @@ impl<E: 'static> Default for Extra<E> {
 }
 
 /// What a callback asked for: operations on the manager, and an action on itself.
-pub(crate) type Requests<E> = (Vec<Op<E>>, Option<SelfAction<E>>);
+pub(super) type Requests<E> = (Vec<Op<E>>, Option<SelfAction<E>>);
 
 /// What a handler asked for itself from a callback: to leave, or to be replaced.
-pub(crate) enum SelfAction<E: 'static> {
+/// How a callback ended, once the operations it asked for were handed on.
+pub(super) enum Settled<E: 'static> {
+    /// It returned and asked for nothing about itself.
+    Done,
+    /// It returned and asked to leave or to be swapped.
+    Acted(SelfAction<E>),
+    /// It failed; what it asked about itself is void.
+    Crashed(Cause),
+}
+
+/// Settles a callback that ended with `result`, having made `requests`: the operations go to
+/// `defer` whatever the result (as in OTP, where a crashed handler's messages were sent), for
+/// inline and dedicated handlers alike.
+pub(super) fn settle<E: 'static>(
+    result: Result<(), Cause>,
+    requests: Option<Requests<E>>,
+    defer: &mut dyn FnMut(Vec<Op<E>>),
+) -> Settled<E> {
+    let (ops, action) = requests.unwrap_or_default();
+    if !ops.is_empty() {
+        defer(ops);
+    }
+    match (result, action) {
+        (Err(cause), _) => Settled::Crashed(cause),
+        (Ok(()), Some(action)) => Settled::Acted(action),
+        (Ok(()), None) => Settled::Done,
+    }
+}
+
+pub(super) enum SelfAction<E: 'static> {
     Remove,
-    Swap { to: Installer<E>, args: Args },
+    Swap { to: NewHandler<E>, args: Args },
 }
 
 /// A timer set with [`Context::send_after`]; cancel it with [`Context::cancel_timer`].
@@ -76,13 +106,13 @@ pub struct TimerRef(u64);
 pub struct WatchRef(u64);
 
 impl WatchRef {
-    pub(crate) fn new(id: u64) -> Self {
+    pub(super) fn new(id: u64) -> Self {
         WatchRef(id)
     }
 }
 
 impl<E: Send + Sync + 'static, H> Context<E, H> {
-    pub(crate) fn new(mailbox: Arc<Mailbox<E>>, uid: u64) -> Self {
+    pub(super) fn new(mailbox: Arc<Mailbox<E>>, uid: u64) -> Self {
         Context {
             mailbox,
             uid,
@@ -235,9 +265,7 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
         H: Handler<E>,
         New: Handler<E>,
     {
-        let to = to
-            .into()
-            .erase_swap::<H, E>(self.mailbox.clone(), make_args);
+        let to = to.into().successor::<H, E>(self.mailbox.clone(), make_args);
         self.ask().action = Some(SelfAction::Swap {
             to,
             args: Args::new(args),
@@ -254,11 +282,15 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
     ) -> Deferred<HandlerRef<N>, AddError> {
         let install = install.into();
         let href = install.handler_ref().clone();
-        let (op, rx) = install.erase_add(self.mailbox.clone(), args, false, None);
-        self.ask().deferred.push(op);
+        let (tx, rx) = oneshot::channel();
+        let new = install.new_handler(self.mailbox.clone(), args, None);
+        self.ask().deferred.push(Op::Add {
+            new,
+            reply: Reply::Plain(tx),
+        });
         Deferred::new(self.mailbox.uid(), async move {
             match rx.await {
-                Ok(Ok(_)) => Ok(href),
+                Ok(Ok(())) => Ok(href),
                 Ok(Err(e)) => Err(e),
                 Err(_) => Err(AddError::manager_gone()),
             }
@@ -280,7 +312,7 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
         });
         let id = handler.id().clone();
         Deferred::new(self.mailbox.uid(), async move {
-            crate::manager::typed_handover::<N, E>(rx.await.map_err(|_| None), id)
+            typed_handover::<N, E>(rx.await.map_err(|_| None), id)
         })
     }
 
@@ -300,17 +332,17 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
     {
         let new = new.into();
         let href = new.handler_ref().clone();
-        let (op, rx) = new.erase_swap_op::<Old, E>(
-            self.mailbox.clone(),
-            old.id().clone(),
-            Args::new(args),
-            make_args,
-            false,
-        );
-        self.ask().deferred.push(op);
+        let (tx, rx) = oneshot::channel();
+        let new = new.successor::<Old, E>(self.mailbox.clone(), make_args);
+        self.ask().deferred.push(Op::Swap {
+            old: old.id().clone(),
+            args: Args::new(args),
+            new,
+            reply: Reply::Plain(tx),
+        });
         Deferred::new(self.mailbox.uid(), async move {
             match rx.await {
-                Ok(Ok(_)) => Ok(href),
+                Ok(Ok(())) => Ok(href),
                 Ok(Err(e)) => Err(e),
                 Err(_) => Err(SwapError::manager_gone()),
             }
@@ -319,13 +351,13 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
 }
 
 impl<E: 'static, H> Context<E, H> {
-    pub(crate) fn uid(&self) -> u64 {
+    pub(super) fn uid(&self) -> u64 {
         self.uid
     }
 
     /// Takes what the last callback asked for: operations on the manager and an action on
     /// itself. Costs one branch when nothing was asked.
-    pub(crate) fn take_requests(&mut self) -> Option<Requests<E>> {
+    pub(super) fn take_requests(&mut self) -> Option<Requests<E>> {
         let x = self.extra.as_mut()?;
         if x.deferred.is_empty() && x.action.is_none() {
             return None;
@@ -334,7 +366,7 @@ impl<E: 'static, H> Context<E, H> {
     }
 
     /// Forgets a timer that fired; returns whether it was still wanted.
-    pub(crate) fn timer_fired(&mut self, timer: u64) -> bool {
+    pub(super) fn timer_fired(&mut self, timer: u64) -> bool {
         let Some(x) = self.extra.as_mut() else {
             return false;
         };
@@ -348,7 +380,7 @@ impl<E: 'static, H> Context<E, H> {
     }
 
     /// Forgets a watch that fired; returns whether it was still wanted.
-    pub(crate) fn watch_fired(&mut self, watch: u64) -> bool {
+    pub(super) fn watch_fired(&mut self, watch: u64) -> bool {
         let Some(x) = self.extra.as_mut() else {
             return false;
         };
@@ -362,7 +394,7 @@ impl<E: 'static, H> Context<E, H> {
     }
 
     /// Cancels every timer and watch: the handler is leaving.
-    pub(crate) fn cancel_all(&mut self) {
+    pub(super) fn cancel_all(&mut self) {
         if let Some(x) = self.extra.as_mut() {
             for (_, t) in x.timers.drain(..).chain(x.watches.drain(..)) {
                 t.abort();
@@ -425,7 +457,7 @@ impl<M> fmt::Debug for InfoSender<M> {
 }
 
 /// Where info messages go: a manager's mailbox, whatever its event type.
-pub(crate) trait InfoSink: Send + Sync {
+pub(super) trait InfoSink: Send + Sync {
     fn send_info(&self, uid: u64, payload: Box<dyn Any + Send>) -> Result<(), Box<dyn Any + Send>>;
 }
 

@@ -13,11 +13,7 @@ use std::time::Duration;
 use tokio::sync::{oneshot, Notify};
 
 use crate::exit::Cause;
-use crate::handler::{BoxError, BoxFuture, Handler};
-use crate::install::{Install, Installer};
-use crate::mailbox::Mailbox;
-use crate::manager::{Builder, EventManager};
-use crate::restart::{InPlace, Intensity};
+use crate::handler::{BoxError, BoxFuture};
 
 /// When a child that ended is started again (OTP's restart types).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -102,11 +98,11 @@ struct StopInner {
 }
 
 impl StopToken {
-    pub(crate) fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self::default()
     }
 
-    pub(crate) fn stop(&self) {
+    pub(super) fn stop(&self) {
         self.inner.stopped.store(true, Ordering::Release);
         self.inner.notify.notify_waiters();
     }
@@ -137,7 +133,7 @@ impl fmt::Debug for StopToken {
 }
 
 /// What a child's start gives its supervisor: a child to run, or nothing (OTP's `ignore`).
-pub struct Start(pub(crate) Option<Launch>);
+pub struct Start(pub(super) Option<Launch>);
 
 impl Start {
     /// The child is a task running `run`; it ends normally when `run` returns `Ok`, and fails
@@ -179,18 +175,18 @@ impl fmt::Debug for Start {
 }
 
 /// A started child before its supervisor spawns it.
-pub(crate) struct Launch {
+pub(super) struct Launch {
     /// The child itself, ending with how it ended.
-    pub(crate) run: BoxFuture<'static, ChildExit>,
+    pub(super) run: BoxFuture<'static, ChildExit>,
     /// For a child that finishes starting once running (a manager installing its standing
     /// handlers, a supervisor starting its children): the result of that start.
-    pub(crate) ready: Option<oneshot::Receiver<Result<(), BoxError>>>,
+    pub(super) ready: Option<oneshot::Receiver<Result<(), BoxError>>>,
     /// Asks the child to stop; `true` if it will be restarted.
-    pub(crate) stop: Box<dyn FnOnce(bool) + Send + Sync>,
+    pub(super) stop: Box<dyn FnOnce(bool) + Send + Sync>,
 }
 
 /// How a kind of child starts, and what is done when its supervisor gives up on it for good.
-pub(crate) trait Starter: Send + Sync {
+pub(super) trait Starter: Send + Sync {
     fn start(&self) -> BoxFuture<'static, Result<Start, BoxError>>;
 
     /// The child will never run again: a manager's mailbox refuses senders, a supervisor's
@@ -224,19 +220,19 @@ pub(crate) trait Starter: Send + Sync {
 /// ```
 #[derive(Clone)]
 pub struct ChildSpec {
-    pub(crate) id: Arc<str>,
-    pub(crate) starter: Arc<dyn Starter>,
-    pub(crate) restart: Restart,
-    pub(crate) shutdown: Shutdown,
-    pub(crate) kind: ChildKind,
-    pub(crate) significant: bool,
+    pub(super) id: Arc<str>,
+    pub(super) starter: Arc<dyn Starter>,
+    pub(super) restart: Restart,
+    pub(super) shutdown: Shutdown,
+    pub(super) kind: ChildKind,
+    pub(super) significant: bool,
 }
 
 /// The default shutdown of a worker, as in OTP.
-pub(crate) const WORKER_SHUTDOWN: Shutdown = Shutdown::Timeout(Duration::from_secs(5));
+pub(super) const WORKER_SHUTDOWN: Shutdown = Shutdown::Timeout(Duration::from_secs(5));
 
 impl ChildSpec {
-    pub(crate) fn from_starter(
+    pub(super) fn from_starter(
         id: impl Into<Arc<str>>,
         starter: Arc<dyn Starter>,
         kind: ChildKind,
@@ -337,7 +333,7 @@ impl fmt::Debug for ChildSpec {
 }
 
 /// Runs a child's future, turning a panic into a failure.
-pub(crate) struct CatchUnwind<F>(pub(crate) F);
+pub(super) struct CatchUnwind<F>(pub(super) F);
 
 impl<F: Future<Output = ChildExit> + Unpin> Future for CatchUnwind<F> {
     type Output = ChildExit;
@@ -348,159 +344,5 @@ impl<F: Future<Output = ChildExit> + Unpin> Future for CatchUnwind<F> {
             Ok(p) => p,
             Err(panic) => Poll::Ready(ChildExit::Failed(Cause::from_panic(panic))),
         }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Event managers as children.
-
-type MakeInstaller<E> = Box<dyn Fn(&Arc<Mailbox<E>>) -> Installer<E> + Send + Sync>;
-
-/// An event manager to be run by a supervisor: built by [`Builder::supervised`], with the handlers
-/// every incarnation starts with.
-///
-/// Its handle ([`EventManager`]) is made now and outlives every restart: events sent while the
-/// manager restarts wait in its mailbox and are handled by the next incarnation, after its
-/// standing handlers are installed and before anything else.
-#[must_use = "a manager child does nothing until built and given to a supervisor"]
-pub struct ManagerChild<E: 'static> {
-    id: Arc<str>,
-    builder: Builder<E>,
-    standing: Vec<MakeInstaller<E>>,
-}
-
-impl<E: Send + Sync + 'static> Builder<E> {
-    /// Makes this manager a supervisor's child with id `id`; see [`ManagerChild`].
-    pub fn supervised(self, id: impl Into<Arc<str>>) -> ManagerChild<E> {
-        ManagerChild {
-            id: id.into(),
-            builder: self,
-            standing: Vec::new(),
-        }
-    }
-}
-
-impl<E: Send + Sync + 'static> ManagerChild<E> {
-    /// A standing handler: installed (inline, unsupervised) by every incarnation before its
-    /// first message, with a fresh clone of `args`. If its `init` fails, the manager fails to
-    /// start.
-    pub fn handler<H>(self, install: impl Into<Install<H>>, args: H::Args) -> Self
-    where
-        H: Handler<E>,
-        H::Args: Clone + Sync,
-    {
-        self.standing_handler(install.into(), args, None)
-    }
-
-    /// A standing handler that the manager also restarts in place after a crash (see
-    /// [`EventManager::add_handler_in_place`]).
-    pub fn handler_in_place<H>(
-        self,
-        install: impl Into<Install<H>>,
-        args: H::Args,
-        intensity: Intensity,
-    ) -> Self
-    where
-        H: Handler<E>,
-        H::Args: Clone + Sync,
-    {
-        self.standing_handler(install.into(), args, Some(intensity))
-    }
-
-    fn standing_handler<H>(
-        mut self,
-        install: Install<H>,
-        args: H::Args,
-        intensity: Option<Intensity>,
-    ) -> Self
-    where
-        H: Handler<E>,
-        H::Args: Clone + Sync,
-    {
-        self.standing.push(Box::new(move |mailbox| {
-            let restart = intensity.map(|i| InPlace::new(i, args.clone()));
-            install
-                .clone()
-                .installer_for(mailbox.clone(), args.clone(), restart)
-        }));
-        self
-    }
-
-    /// The manager's handle, which reaches every incarnation, and its child specification.
-    pub fn build(self) -> Result<(EventManager<E>, ChildSpec), crate::StartError> {
-        let (mailbox, debug_event) = self.builder.into_parts()?;
-        mailbox.set_supervised();
-        let handle = EventManager::from_mailbox(mailbox.clone());
-        let starter = ManagerStarter {
-            _keep_alive: handle.clone(),
-            mailbox,
-            debug_event,
-            standing: self.standing,
-        };
-        Ok((
-            handle,
-            ChildSpec::from_starter(self.id, Arc::new(starter), ChildKind::Worker),
-        ))
-    }
-}
-
-impl<E> fmt::Debug for ManagerChild<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ManagerChild")
-            .field("id", &self.id)
-            .field("standing", &self.standing.len())
-            .finish_non_exhaustive()
-    }
-}
-
-struct ManagerStarter<E: 'static> {
-    /// Keeps the manager from ending when its users drop their handles.
-    _keep_alive: EventManager<E>,
-    mailbox: Arc<Mailbox<E>>,
-    debug_event: Option<fn(&E) -> String>,
-    standing: Vec<MakeInstaller<E>>,
-}
-
-impl<E: Send + Sync + 'static> Starter for ManagerStarter<E> {
-    fn start(&self) -> BoxFuture<'static, Result<Start, BoxError>> {
-        use crate::event_loop::{EventLoop, LoopEnd};
-        use crate::mailbox::{Msg, Op};
-
-        let mailbox = self.mailbox.clone();
-        mailbox.reopen();
-        let standing: Vec<Installer<E>> = self.standing.iter().map(|m| m(&mailbox)).collect();
-        let mut event_loop = EventLoop::new(mailbox.clone(), self.debug_event);
-        let (ready_tx, ready_rx) = oneshot::channel();
-        let run = Box::pin(async move {
-            if let Err(e) = event_loop.install_standing(standing).await {
-                let _ = ready_tx.send(Err(Box::new(e) as BoxError));
-                return ChildExit::Shutdown;
-            }
-            let _ = ready_tx.send(Ok(()));
-            match event_loop.run().await {
-                LoopEnd::Stopped => ChildExit::Normal,
-                LoopEnd::Halted => ChildExit::Shutdown,
-            }
-        });
-        let stop_box = mailbox.clone();
-        let stop = Box::new(move |restarting: bool| {
-            let (reply, _rx) = oneshot::channel();
-            let _ = stop_box.push(Msg::Op(Box::new(Op::Halt { restarting, reply })));
-        });
-        Box::pin(async move {
-            Ok(Start(Some(Launch {
-                run,
-                ready: Some(ready_rx),
-                stop,
-            })))
-        })
-    }
-
-    fn retire(&self) {
-        self.mailbox.retire();
-    }
-
-    fn park(&self) {
-        self.mailbox.park();
     }
 }

@@ -6,19 +6,21 @@ use std::sync::Arc;
 
 use tokio::sync::{oneshot, TryAcquireError};
 
-use crate::call::CallCell;
+use super::builder::Builder;
+use super::crash::InPlace;
+use super::erased::CallCell;
+use super::install::Install;
+use super::link::SupLink;
+use super::mailbox::Mailbox;
+use super::message::{Msg, Op, Reply};
 use crate::callback;
 use crate::error::{
     AddError, CallError, DeleteError, ManagerError, NotifyError, RequestError, StartError,
     SwapError,
 };
-use crate::event_loop::EventLoop;
 use crate::exit::Args;
 use crate::handler::{Call, Handler, HandlerId, HandlerRef};
-use crate::install::Install;
-use crate::link::SupLink;
-use crate::mailbox::{Mailbox, Msg, Op};
-use crate::restart::{InPlace, Intensity};
+use crate::intensity::Intensity;
 
 /// A handle to a running event manager: OTP's `gen_event` process.
 ///
@@ -62,14 +64,10 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// A builder for a manager with a name, a bounded mailbox, or crash reports that show
     /// events.
     pub fn builder() -> Builder<E> {
-        Builder {
-            name: None,
-            bound: None,
-            debug_event: None,
-        }
+        Builder::new()
     }
 
-    pub(crate) fn from_mailbox(mailbox: Arc<Mailbox<E>>) -> Self {
+    pub(super) fn from_mailbox(mailbox: Arc<Mailbox<E>>) -> Self {
         mailbox.handle_acquired();
         EventManager { mailbox }
     }
@@ -249,7 +247,7 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     ) -> Result<HandlerRef<H>, AddError> {
         let install = install.into();
         let href = install.handler_ref().clone();
-        self.add(install, args, false, None).await?;
+        self.add(install, args, None, Reply::Plain).await?;
         Ok(href)
     }
 
@@ -270,10 +268,8 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     ) -> Result<SupLink<H>, AddError> {
         let install = install.into();
         let href = install.handler_ref().clone();
-        match self.add(install, args, true, None).await? {
-            Some(link) => Ok(SupLink::new(link, href)),
-            None => unreachable!("a supervised install replies with its link"),
-        }
+        let link = self.add(install, args, None, Reply::Linked).await?;
+        Ok(SupLink::new(link, href))
     }
 
     /// Installs a handler that the manager restarts **in place** after a crash: before it
@@ -327,7 +323,7 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         let install = install.into();
         let href = install.handler_ref().clone();
         let restart = Some(InPlace::new(intensity, args.clone()));
-        self.add(install, args, false, restart).await?;
+        self.add(install, args, restart, Reply::Plain).await?;
         Ok(href)
     }
 
@@ -347,31 +343,32 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         let install = install.into();
         let href = install.handler_ref().clone();
         let restart = Some(InPlace::new(intensity, args.clone()));
-        match self.add(install, args, true, restart).await? {
-            Some(link) => Ok(SupLink::new(link, href)),
-            None => unreachable!("a supervised install replies with its link"),
-        }
+        let link = self.add(install, args, restart, Reply::Linked).await?;
+        Ok(SupLink::new(link, href))
     }
 
-    async fn add<H: Handler<E>>(
+    /// Every install funnels here; `reply` makes the reply's form, which says what the
+    /// install returns: nothing, or the supervising link.
+    async fn add<H: Handler<E>, R>(
         &self,
         install: Install<H>,
         args: H::Args,
-        supervised: bool,
         restart: Option<Box<InPlace>>,
-    ) -> Result<Option<crate::link::Link>, AddError> {
+        reply: fn(oneshot::Sender<Result<R, AddError>>) -> Reply<AddError>,
+    ) -> Result<R, AddError> {
         if callback::inside(self.mailbox.uid()) {
             return Err(AddError::WouldDeadlock);
         }
-        if restart
-            .as_ref()
-            .is_some_and(|r| r.window.period().is_zero())
-        {
+        if restart.as_ref().is_some_and(|r| r.counts_nothing()) {
             return Err(AddError::ZeroPeriod(install.handler_ref().id().clone()));
         }
-        let (op, rx) = install.erase_add(self.mailbox.clone(), args, supervised, restart);
+        let (tx, rx) = oneshot::channel();
+        let new = install.new_handler(self.mailbox.clone(), args, restart);
         self.mailbox
-            .push(Msg::Op(Box::new(op)))
+            .push(Msg::Op(Box::new(Op::Add {
+                new,
+                reply: reply(tx),
+            })))
             .map_err(|_| AddError::ManagerGone)?;
         rx.await.map_err(|_| AddError::ManagerGone)?
     }
@@ -419,7 +416,7 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     {
         let new = new.into();
         let href = new.handler_ref().clone();
-        self.swap::<Old, New>(old, Args::new(args), new, make_args, false)
+        self.swap::<Old, New, ()>(old, Args::new(args), new, make_args, Reply::Plain)
             .await?;
         Ok(href)
     }
@@ -440,23 +437,21 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     {
         let new = new.into();
         let href = new.handler_ref().clone();
-        match self
-            .swap::<Old, New>(old, Args::new(args), new, make_args, true)
-            .await?
-        {
-            Some(link) => Ok(SupLink::new(link, href)),
-            None => unreachable!("a supervised swap replies with its link"),
-        }
+        let link = self
+            .swap::<Old, New, _>(old, Args::new(args), new, make_args, Reply::Linked)
+            .await?;
+        Ok(SupLink::new(link, href))
     }
 
-    async fn swap<Old, New>(
+    /// Both swaps funnel here; `reply` makes the reply's form, as for an install.
+    async fn swap<Old, New, R>(
         &self,
         old: &HandlerRef<Old>,
         args: Args,
         new: Install<New>,
         make_args: impl FnOnce(Option<Old::Handover>) -> New::Args + Send + 'static,
-        supervised: bool,
-    ) -> Result<Option<crate::link::Link>, SwapError>
+        reply: fn(oneshot::Sender<Result<R, SwapError>>) -> Reply<SwapError>,
+    ) -> Result<R, SwapError>
     where
         Old: Handler<E>,
         New: Handler<E>,
@@ -464,13 +459,13 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         if callback::inside(self.mailbox.uid()) {
             return Err(SwapError::WouldDeadlock);
         }
-        let (op, rx) = new.erase_swap_op::<Old, E>(
-            self.mailbox.clone(),
-            old.id().clone(),
+        let (tx, rx) = oneshot::channel();
+        let op = Op::Swap {
+            old: old.id().clone(),
             args,
-            make_args,
-            supervised,
-        );
+            new: new.successor::<Old, E>(self.mailbox.clone(), make_args),
+            reply: reply(tx),
+        };
         self.mailbox
             .push(Msg::Op(Box::new(op)))
             .map_err(|_| SwapError::ManagerGone)?;
@@ -518,7 +513,7 @@ impl<E: Send + Sync + 'static> EventManager<E> {
 }
 
 /// The typed result of a delete, from the manager's untyped reply.
-pub(crate) fn typed_handover<H: Handler<E>, E: 'static>(
+pub(super) fn typed_handover<H: Handler<E>, E: 'static>(
     reply: Result<Result<Box<dyn Any + Send>, DeleteError>, Option<DeleteError>>,
     id: HandlerId,
 ) -> Result<H::Handover, DeleteError> {
@@ -553,90 +548,6 @@ impl<E: 'static> fmt::Debug for EventManager<E> {
         f.debug_struct("EventManager")
             .field("name", &self.mailbox.name())
             .finish_non_exhaustive()
-    }
-}
-
-/// Configures and starts an [`EventManager`].
-///
-/// ```
-/// # use event_core::*;
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let manager = EventManager::<u64>::builder()
-///     .name("metrics")
-///     .bounded(1024)    // notify waits, try_notify says Full, past 1024 queued events
-///     .debug_events()   // crash reports show the event
-///     .start()?;
-/// manager.try_notify(1)?;
-/// # Ok(()) }
-/// ```
-#[must_use = "a builder does nothing until started"]
-pub struct Builder<E> {
-    name: Option<String>,
-    bound: Option<usize>,
-    debug_event: Option<fn(&E) -> String>,
-}
-
-impl<E: Send + Sync + 'static> Builder<E> {
-    /// Names the manager, for crash reports and logs. The default is `manager#N`.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Bounds the mailbox to `capacity` queued events: [`notify`](EventManager::notify) then
-    /// waits for room and [`try_notify`](EventManager::try_notify) returns
-    /// [`NotifyError::Full`]. Requests (calls, installs, ...) are not counted: each caller
-    /// waits for its reply anyway.
-    pub fn bounded(mut self, capacity: usize) -> Self {
-        self.bound = Some(capacity);
-        self
-    }
-
-    /// Crash reports show the `Debug` form of the event that was running.
-    pub fn debug_events(mut self) -> Self
-    where
-        E: fmt::Debug,
-    {
-        fn debug<E: fmt::Debug>(e: &E) -> String {
-            format!("{e:?}")
-        }
-        self.debug_event = Some(debug::<E>);
-        self
-    }
-
-    /// Starts the manager's task on the current tokio runtime (current-thread or
-    /// multi-thread).
-    pub fn start(self) -> Result<EventManager<E>, StartError> {
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| StartError::NoRuntime)?;
-        let (mailbox, debug_event) = self.into_parts()?;
-        let manager = EventManager::from_mailbox(mailbox.clone());
-        runtime.spawn(EventLoop::new(mailbox, debug_event).run());
-        Ok(manager)
-    }
-
-    /// The mailbox the manager will run on, and how it shows events.
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn into_parts(
-        self,
-    ) -> Result<(Arc<Mailbox<E>>, Option<fn(&E) -> String>), StartError> {
-        if self.bound == Some(0) {
-            return Err(StartError::ZeroCapacity);
-        }
-        Ok((
-            Arc::new(Mailbox::new(self.name, self.bound)),
-            self.debug_event,
-        ))
-    }
-}
-
-impl<E> fmt::Debug for Builder<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Builder")
-            .field("name", &self.name)
-            .field("bound", &self.bound)
-            .field("debug_events", &self.debug_event.is_some())
-            .finish()
     }
 }
 

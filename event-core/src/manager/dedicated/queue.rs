@@ -9,7 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use tokio::sync::Notify;
 
-pub(crate) struct Queue<T> {
+pub(super) struct Queue<T> {
     state: Mutex<State<T>>,
     capacity: usize,
     /// Something was pushed, or the sender is gone.
@@ -30,13 +30,13 @@ struct State<T> {
 }
 
 /// Why a push did not happen; the item comes back.
-pub(crate) enum Refused<T> {
+pub(super) enum Refused<T> {
     Full(T),
     Closed(T),
 }
 
 impl<T> Queue<T> {
-    pub(crate) fn new(capacity: usize) -> Self {
+    pub(super) fn new(capacity: usize) -> Self {
         Queue {
             state: Mutex::new(State {
                 items: VecDeque::with_capacity(capacity.min(64)),
@@ -56,7 +56,7 @@ impl<T> Queue<T> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn try_push(&self, item: T) -> Result<(), Refused<T>> {
+    pub(super) fn try_push(&self, item: T) -> Result<(), Refused<T>> {
         self.offer(item, false)
     }
 
@@ -82,7 +82,7 @@ impl<T> Queue<T> {
     }
 
     /// Pushes, waiting for room; gives the item back if the receiver is gone.
-    pub(crate) async fn push(&self, mut item: T) -> Result<(), T> {
+    pub(super) async fn push(&self, mut item: T) -> Result<(), T> {
         loop {
             match self.offer(item, true) {
                 Ok(()) => return Ok(()),
@@ -96,7 +96,7 @@ impl<T> Queue<T> {
 
     /// Pushes into a full queue by taking out the oldest item `evictable` accepts; gives back
     /// the evicted item, or the new one if nothing could be evicted.
-    pub(crate) fn push_evicting(
+    pub(super) fn push_evicting(
         &self,
         item: T,
         evictable: impl Fn(&T) -> bool,
@@ -125,7 +125,7 @@ impl<T> Queue<T> {
     }
 
     /// Takes out everything queued.
-    pub(crate) fn drain(&self) -> VecDeque<T> {
+    pub(super) fn drain(&self) -> VecDeque<T> {
         let (items, wake) = {
             let mut st = self.lock();
             (
@@ -140,7 +140,7 @@ impl<T> Queue<T> {
     }
 
     /// The next item, waiting for one; `None` once the sender is gone and the queue is empty.
-    pub(crate) async fn pop(&self) -> Option<T> {
+    pub(super) async fn pop(&self) -> Option<T> {
         loop {
             {
                 let mut st = self.lock();
@@ -163,14 +163,14 @@ impl<T> Queue<T> {
     }
 
     /// The sender is gone: the receiver takes what is queued, then ends.
-    pub(crate) fn close_sender(&self) {
+    pub(super) fn close_sender(&self) {
         self.lock().sender_gone = true;
         // Notified whether it waits or not: a permit left behind costs one extra look.
         self.ready.notify_one();
     }
 
     /// The receiver is gone: later pushes are refused; gives back what was queued.
-    pub(crate) fn close_receiver(&self) -> VecDeque<T> {
+    pub(super) fn close_receiver(&self) -> VecDeque<T> {
         let items = {
             let mut st = self.lock();
             st.receiver_gone = true;

@@ -120,11 +120,11 @@ impl OverloadStats {
         self.0.removed.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn add_dropped(&self, n: u64) -> u64 {
+    pub(in crate::manager) fn add_dropped(&self, n: u64) -> u64 {
         self.0.dropped.fetch_add(n, Ordering::Relaxed) + n
     }
 
-    pub(crate) fn add_removed(&self) -> u64 {
+    pub(in crate::manager) fn add_removed(&self) -> u64 {
         self.0.removed.fetch_add(1, Ordering::Relaxed) + 1
     }
 }
@@ -140,13 +140,13 @@ impl fmt::Debug for OverloadStats {
 
 /// A handler's policy and where it counts; the counts are made only for a dedicated handler.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct OverloadSpec {
-    pub(crate) policy: Overload,
-    pub(crate) stats: Option<OverloadStats>,
+pub(in crate::manager) struct OverloadSpec {
+    pub(in crate::manager) policy: Overload,
+    pub(in crate::manager) stats: Option<OverloadStats>,
 }
 
 impl OverloadSpec {
-    pub(crate) fn stats(&mut self) -> &OverloadStats {
+    pub(in crate::manager) fn stats(&mut self) -> &OverloadStats {
         self.stats.get_or_insert_with(OverloadStats::default)
     }
 }

@@ -14,28 +14,28 @@ use crate::exit::{Crash, ExitReason};
 use crate::handler::{HandlerId, HandlerRef};
 
 /// Where a dropped link is reported: the handler's manager.
-pub(crate) trait LinkOwner: Send + Sync {
+pub(super) trait LinkOwner: Send + Sync {
     fn link_dropped(&self, link: u64);
 }
 
 static NEXT_LINK: AtomicU64 = AtomicU64::new(1);
 
 /// The manager's end of a link.
-pub(crate) struct LinkTx {
-    pub(crate) id: u64,
+pub(super) struct LinkTx {
+    pub(super) id: u64,
     tx: oneshot::Sender<ExitReason>,
     restarts: Option<mpsc::UnboundedSender<Crash>>,
 }
 
 impl LinkTx {
     /// Tells the supervising side that the handler crashed and was restarted in place.
-    pub(crate) fn restarted(&self, crash: Crash) {
+    pub(super) fn restarted(&self, crash: Crash) {
         if let Some(r) = &self.restarts {
             let _ = r.send(crash);
         }
     }
 
-    pub(crate) fn send(self, reason: ExitReason) {
+    pub(super) fn send(self, reason: ExitReason) {
         // The supervising side may be gone at this very moment; then nobody is left to tell.
         let _ = self.tx.send(reason);
     }
@@ -43,7 +43,7 @@ impl LinkTx {
 
 /// Makes both ends of a link supervising the handler `handler`.
 /// A new link; `restarts` opens the channel for in-place restart notices too.
-pub(crate) fn link(
+pub(super) fn link(
     owner: Arc<dyn LinkOwner>,
     handler: HandlerId,
     restarts: bool,
@@ -224,7 +224,7 @@ pub struct SupLink<H> {
 }
 
 impl<H> SupLink<H> {
-    pub(crate) fn new(link: Link, href: HandlerRef<H>) -> Self {
+    pub(super) fn new(link: Link, href: HandlerRef<H>) -> Self {
         SupLink { link, href }
     }
 

@@ -1,7 +1,6 @@
 //! Restart intensity: how many restarts are allowed within how long, shared by supervisors and
-//! by handlers restarted in place.
+//! by handlers restarted in place, and the window that counts them.
 
-use std::any::Any;
 use std::collections::VecDeque;
 use std::fmt;
 use std::time::Duration;
@@ -94,24 +93,6 @@ impl RestartWindow {
             self.stamps.pop_front();
         }
         self.stamps.len() <= self.intensity.restarts as usize
-    }
-}
-
-/// Makes a fresh copy of a handler's init args for each in-place restart.
-pub(crate) type MakeArgs = Box<dyn Fn() -> Box<dyn Any + Send> + Send>;
-
-/// What a handler installed with an in-place restart policy keeps: its args and its restarts.
-pub(crate) struct InPlace {
-    pub(crate) window: RestartWindow,
-    pub(crate) make_args: MakeArgs,
-}
-
-impl InPlace {
-    pub(crate) fn new<A: Clone + Send + 'static>(intensity: Intensity, args: A) -> Box<Self> {
-        Box::new(InPlace {
-            window: RestartWindow::new(intensity),
-            make_args: Box::new(move || Box::new(args.clone())),
-        })
     }
 }
 

@@ -1,0 +1,55 @@
+//! The manager side: one event manager is one tokio task that owns a list of handlers, and a
+//! mailbox that every handle pushes to.
+//!
+//! - `handle`, `builder`: the public face ([`EventManager`], [`Builder`], [`PendingReply`]).
+//! - `mailbox`, `message`: the queue every sender shares, and what it carries.
+//! - `event_loop`: the task (running, dispatching, changing the handler list, the list itself).
+//! - `erased`: the type erasure of handlers and of calls, one scheme.
+//! - `install`: how a handler is to be installed ([`Install`]) and a handler on its way in.
+//! - `context`: what a handler can do from its callbacks ([`Context`]): leave, swap itself, set
+//!   timers, watch subscribers, ask for operations on its own manager.
+//! - `link`, `watch`: the supervising end of a handler; what a handler can watch.
+//! - `dedicated`: handlers on a task of their own, their queue and overload policies.
+//! - `crash`: a crash's report and the restart in place, one implementation for inline and
+//!   dedicated handlers.
+//! - `supervised`: the supervised mode of a manager, the seam the supervision side uses.
+//!
+//! Invariants:
+//! - Only the manager's task touches the handler list; handles, contexts, links and timers only
+//!   push messages to the mailbox.
+//! - Messages are handled in the order they were queued. An event runs through every handler,
+//!   newest first, and each handler finishes it before any handler sees the next message
+//!   (a dedicated handler keeps the order, not the step).
+//! - What a callback asks for (operations, its own removal or swap) is applied after the
+//!   current message and before the next.
+//! - A crashed handler is removed, or restarted in place, before the manager takes its next
+//!   message; its supervising side learns why it left.
+//! - The mailbox outlives the task, so a handle is never left dangling; a supervised manager's
+//!   mailbox outlives every incarnation and loses nothing to a restart.
+//! - Nothing here names `crate::supervision`: supervision is built on this side, never the
+//!   reverse.
+
+mod builder;
+mod context;
+mod crash;
+mod dedicated;
+mod erased;
+mod event_loop;
+mod handle;
+mod install;
+mod link;
+mod mailbox;
+mod message;
+mod supervised;
+mod watch;
+
+pub use builder::Builder;
+pub use context::{Context, Deferred, InfoSender, TimerRef, WatchRef};
+pub use dedicated::{Overload, OverloadStats};
+pub use handle::{EventManager, PendingReply};
+pub use install::Install;
+pub use link::{Link, Notice, SupLink};
+pub use watch::Watchable;
+
+pub(crate) use event_loop::Ended;
+pub(crate) use supervised::{Standing, SupervisedManager};

@@ -1,0 +1,32 @@
+//! The supervision side: supervisors, their children, and guards. Built on the manager side
+//! (a manager child uses the manager's supervised mode, a guard holds a handler's link), never
+//! the reverse.
+//!
+//! - `supervisor`: the public face ([`Supervisor`], [`SupervisorBuilder`], strategies, child
+//!   references and states, errors).
+//! - `run`: a supervisor's task: its run loop, its strategies (`run/strategy`), its child
+//!   administration (`run/admin`).
+//! - `child`: child specifications, restart types, shutdowns, and what a child's start returns.
+//! - `manager_child`: event managers as children.
+//! - `guard`: lager's watcher, a child that re-installs a supervised handler.
+//!
+//! Invariants:
+//! - A supervisor's task is the only one that touches its children; handles send commands.
+//! - Children start in order and stop in reverse order; a child's end is handled before the
+//!   next command, by its restart type, the strategy and the intensity, as in OTP.
+//! - A supervisor that is dropped or killed takes its running children with it.
+//! - A handle to a nested supervisor or a supervised manager reaches every incarnation.
+
+mod child;
+mod guard;
+mod manager_child;
+mod run;
+mod supervisor;
+
+pub use child::{ChildExit, ChildKind, ChildSpec, Restart, Shutdown, Start, StopToken};
+pub use guard::{Backoff, Fatal, Guard, GuardError, InstallError};
+pub use manager_child::ManagerChild;
+pub use supervisor::{
+    AutoShutdown, ChildCount, ChildInfo, ChildRef, ChildState, Strategy, Supervisor,
+    SupervisorBuilder, SupervisorError,
+};

@@ -1,0 +1,444 @@
+//! A supervisor's task: it starts its children, learns when one ends, and applies its strategy
+//! (which children to restart), its restart types and its intensity; it answers the child
+//! administration its handles ask for. [`Shared`] is what every handle of one supervisor holds
+//! across its incarnations; `supervisor` is its public face.
+
+use std::any::Any;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::task::AbortHandle;
+
+use super::child::{
+    CatchUnwind, ChildExit, ChildKind, ChildSpec, Launch, Restart, Shutdown, Start, Starter,
+};
+use super::supervisor::{
+    check_spec, AutoShutdown, ChildCount, ChildInfo, ChildRef, ChildState, Strategy,
+    SupervisorBuilder, SupervisorError, Template,
+};
+use crate::callback::{self, next_uid};
+use crate::exit::Cause;
+use crate::handler::{BoxError, BoxFuture};
+use crate::intensity::RestartWindow;
+
+mod admin;
+mod strategy;
+
+pub(super) type Reply<T> = oneshot::Sender<Result<T, SupervisorError>>;
+
+pub(super) enum Cmd {
+    StartChild(ChildSpec, Reply<ChildRef>),
+    StartDynamic(Box<dyn Any + Send>, Reply<Option<ChildRef>>),
+    Terminate(ChildRef, Reply<()>),
+    Restart(ChildRef, Reply<()>),
+    Delete(ChildRef, Reply<()>),
+    Which(Reply<Vec<ChildInfo>>),
+    Count(Reply<ChildCount>),
+    Stop(Reply<()>),
+}
+
+/// What every handle to one supervisor shares, across its restarts.
+pub(super) struct Shared {
+    pub(super) uid: u64,
+    pub(super) name: Box<str>,
+    pub(super) tx: mpsc::UnboundedSender<Cmd>,
+    /// The commands, held here between incarnations; `None` once retired.
+    rx: Mutex<Option<mpsc::UnboundedReceiver<Cmd>>>,
+    /// Not running and not being restarted: requests fail at once.
+    parked: AtomicBool,
+    pub(super) done: AtomicBool,
+    pub(super) ended: Notify,
+}
+
+impl Shared {
+    pub(super) fn new(name: Option<String>) -> Arc<Self> {
+        let uid = next_uid();
+        let (tx, rx) = mpsc::unbounded_channel();
+        Arc::new(Shared {
+            uid,
+            name: name
+                .unwrap_or_else(|| format!("supervisor#{uid}"))
+                .into_boxed_str(),
+            tx,
+            rx: Mutex::new(Some(rx)),
+            parked: AtomicBool::new(false),
+            done: AtomicBool::new(false),
+            ended: Notify::new(),
+        })
+    }
+
+    fn take_rx(&self) -> Option<mpsc::UnboundedReceiver<Cmd>> {
+        self.rx.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    fn put_rx(&self, rx: mpsc::UnboundedReceiver<Cmd>) {
+        *self.rx.lock().unwrap_or_else(|e| e.into_inner()) = Some(rx);
+    }
+
+    pub(super) fn is_parked(&self) -> bool {
+        self.parked.load(Ordering::Acquire)
+    }
+
+    /// Fails what is queued, and what comes, until the next start.
+    fn park(&self) {
+        self.parked.store(true, Ordering::Release);
+        self.drain();
+    }
+
+    /// Drops the queued commands if no incarnation holds them: their callers learn that the
+    /// supervisor is gone.
+    pub(super) fn drain(&self) {
+        if let Some(rx) = self.rx.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            while rx.try_recv().is_ok() {}
+        }
+    }
+
+    fn retire(&self) {
+        drop(self.take_rx());
+        self.done.store(true, Ordering::Release);
+        self.ended.notify_waiters();
+    }
+}
+
+pub(super) struct SupStarter {
+    pub(super) shared: Arc<Shared>,
+    pub(super) config: Arc<SupervisorBuilder>,
+}
+
+impl Starter for SupStarter {
+    fn start(&self) -> BoxFuture<'static, Result<Start, BoxError>> {
+        let launch = launch(&self.shared, &self.config, false);
+        Box::pin(async move {
+            match launch {
+                Some(l) => Ok(Start(Some(l))),
+                None => Err("the supervisor has been retired".into()),
+            }
+        })
+    }
+
+    fn retire(&self) {
+        self.shared.retire();
+        for c in &self.config.children {
+            c.starter.retire();
+        }
+    }
+
+    fn park(&self) {
+        self.shared.park();
+    }
+}
+
+/// An incarnation of a supervisor, ready to be spawned.
+pub(super) fn launch(
+    shared: &Arc<Shared>,
+    config: &Arc<SupervisorBuilder>,
+    top: bool,
+) -> Option<Launch> {
+    let rx = shared.take_rx()?;
+    shared.parked.store(false, Ordering::Release);
+    let (ready_tx, ready_rx) = oneshot::channel();
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let sup = Sup {
+        shared: shared.clone(),
+        rx: Some(rx),
+        top,
+        strategy: config.strategy,
+        window: RestartWindow::new(config.intensity),
+        auto_shutdown: config.auto_shutdown,
+        template: config.template.clone(),
+        children: Vec::new(),
+        next_dynamic: 0,
+        events_tx,
+        events_rx,
+        ending: None,
+        retries: Default::default(),
+        stop_reply: None,
+    };
+    let specs = config.children.clone();
+    // The stop of this incarnation only: one that ended on its own before the stop came
+    // must not pass it on to the next.
+    let (halt_tx, halt_rx) = oneshot::channel();
+    Some(Launch {
+        run: Box::pin(sup.run(specs, ready_tx, halt_rx)),
+        ready: Some(ready_rx),
+        stop: Box::new(move |_| {
+            let _ = halt_tx.send(());
+        }),
+    })
+}
+
+/// A running child, as its supervisor holds it. Dropping it aborts the child, so a
+/// supervisor that is itself killed takes its children with it.
+struct Running {
+    uid: u64,
+    abort: AbortHandle,
+    done: oneshot::Receiver<ChildExit>,
+    stop: Option<Box<dyn FnOnce(bool) + Send + Sync>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.abort.abort();
+    }
+}
+
+enum State {
+    Running(Running),
+    Restarting,
+    NotRunning,
+}
+
+struct Child {
+    key: ChildRef,
+    spec: ChildSpec,
+    state: State,
+    /// From the supervisor's own specification, not added later.
+    fixed: bool,
+}
+
+impl Child {
+    fn running_uid(&self) -> Option<u64> {
+        match &self.state {
+            State::Running(r) => Some(r.uid),
+            _ => None,
+        }
+    }
+
+    fn info(&self) -> ChildInfo {
+        ChildInfo {
+            id: self.key.clone(),
+            state: match self.state {
+                State::Running(_) => ChildState::Running,
+                State::Restarting => ChildState::Restarting,
+                State::NotRunning => ChildState::NotRunning,
+            },
+            kind: self.spec.kind,
+            restart: self.spec.restart,
+        }
+    }
+}
+
+enum Next {
+    Exited(Exited),
+    /// Its parent asked it to stop (`true`), or dropped the means to (`false`).
+    Halt(bool),
+    Cmd(Cmd),
+    Retry(ChildRef),
+}
+
+/// A child ended on its own.
+struct Exited {
+    uid: u64,
+    exit: ChildExit,
+}
+
+struct Sup {
+    shared: Arc<Shared>,
+    rx: Option<mpsc::UnboundedReceiver<Cmd>>,
+    top: bool,
+    strategy: Strategy,
+    window: RestartWindow,
+    auto_shutdown: AutoShutdown,
+    template: Option<(Template, &'static str)>,
+    /// In start order.
+    children: Vec<Child>,
+    next_dynamic: u64,
+    events_tx: mpsc::UnboundedSender<Exited>,
+    events_rx: mpsc::UnboundedReceiver<Exited>,
+    /// Set when the supervisor is to end, with how.
+    ending: Option<ChildExit>,
+    /// Children whose restart failed, to be tried again.
+    retries: std::collections::VecDeque<ChildRef>,
+    /// The reply to a `stop`, sent once the supervisor has ended.
+    stop_reply: Option<Reply<()>>,
+}
+
+impl Drop for Sup {
+    fn drop(&mut self) {
+        // Children first: dropping their `Running` aborts whatever still runs.
+        self.children.clear();
+        if let Some(rx) = self.rx.take() {
+            if self.top {
+                drop(rx);
+                self.shared.retire();
+            } else {
+                self.shared.put_rx(rx);
+            }
+        }
+        if let Some(reply) = self.stop_reply.take() {
+            let _ = reply.send(Ok(()));
+        }
+    }
+}
+
+static NEXT_CHILD: AtomicU64 = AtomicU64::new(1);
+
+impl Sup {
+    fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    async fn run(
+        mut self,
+        specs: Vec<ChildSpec>,
+        ready: oneshot::Sender<Result<(), BoxError>>,
+        halt: oneshot::Receiver<()>,
+    ) -> ChildExit {
+        for spec in specs {
+            let key = ChildRef::Id(spec.id.clone());
+            match self.start_spec(&spec).await {
+                Ok(running) => {
+                    if running.is_none() && spec.restart == Restart::Temporary {
+                        continue;
+                    }
+                    self.children.push(Child {
+                        key,
+                        state: running.map_or(State::NotRunning, State::Running),
+                        spec,
+                        fixed: true,
+                    });
+                }
+                Err(reason) => {
+                    tracing::error!(supervisor = self.name(), child = %key, reason = %reason, "child failed to start; the supervisor does not start");
+                    self.stop_all(false).await;
+                    // A nested supervisor's start may be tried again by its parent: its own
+                    // children's handles must still reach the next try.
+                    self.retire_children(!self.top);
+                    let _ = ready.send(Err(Box::new(SupervisorError::FailedToStartChild {
+                        id: key,
+                        reason,
+                    })));
+                    return ChildExit::Shutdown;
+                }
+            }
+        }
+        let _ = ready.send(Ok(()));
+        let mut halt = Some(halt);
+        while self.ending.is_none() {
+            let Some(rx) = self.rx.as_mut() else { break };
+            let retries = &mut self.retries;
+            let halted = async {
+                match halt.as_mut() {
+                    Some(h) => h.await.is_ok(),
+                    None => std::future::pending().await,
+                }
+            };
+            let next = tokio::select! {
+                biased;
+                Some(ev) = self.events_rx.recv() => Next::Exited(ev),
+                asked = halted => Next::Halt(asked),
+                Some(cmd) = rx.recv() => Next::Cmd(cmd),
+                // A failed restart is tried again behind the requests already queued, as
+                // OTP's `try_again_restart`: meanwhile the child is seen restarting.
+                Some(key) = async { retries.pop_front() }, if !retries.is_empty() => Next::Retry(key),
+                else => break,
+            };
+            match next {
+                Next::Exited(Exited { uid, exit }) => self.exited(uid, exit).await,
+                Next::Halt(true) => self.ending = Some(ChildExit::Shutdown),
+                // The stop was dropped unused: nothing can stop this incarnation that way.
+                Next::Halt(false) => halt = None,
+                Next::Cmd(cmd) => self.command(cmd).await,
+                Next::Retry(key) => {
+                    if let Some(i) = self.find(&key) {
+                        if matches!(self.children[i].state, State::Restarting) {
+                            self.restart(i).await;
+                        }
+                    }
+                }
+            }
+        }
+        let exit = self.ending.take().unwrap_or(ChildExit::Shutdown);
+        self.stop_all(false).await;
+        self.retire_children(!self.top);
+        exit
+    }
+
+    /// Retires children that will not come back: every one if the supervisor ends for good,
+    /// else only those added after its start (a restart starts from its specification).
+    fn retire_children(&mut self, only_added: bool) {
+        for c in &self.children {
+            if !only_added || !c.fixed {
+                c.spec.starter.retire();
+            }
+        }
+    }
+
+    /// Starts one child: runs its start step inside this supervisor (a call back into it
+    /// fails with `WouldDeadlock`), spawns it, and waits for it to finish starting.
+    async fn start_spec(&self, spec: &ChildSpec) -> Result<Option<Running>, Cause> {
+        let uid = self.shared.uid;
+        let starter = spec.starter.clone();
+        let fut = callback::catching(uid, move || starter.start())?;
+        let Start(launch) = callback::guard(uid, fut).await?;
+        let Some(launch) = launch else {
+            return Ok(None);
+        };
+        let child_uid = NEXT_CHILD.fetch_add(1, Ordering::Relaxed);
+        let (done_tx, done_rx) = oneshot::channel();
+        let events = self.events_tx.clone();
+        let run = launch.run;
+        let handle = tokio::spawn(async move {
+            let exit = CatchUnwind(run).await;
+            let _ = done_tx.send(exit.clone());
+            let _ = events.send(Exited {
+                uid: child_uid,
+                exit,
+            });
+        });
+        let mut running = Running {
+            uid: child_uid,
+            abort: handle.abort_handle(),
+            done: done_rx,
+            stop: Some(launch.stop),
+        };
+        if let Some(ready) = launch.ready {
+            let failed = match ready.await {
+                Ok(Ok(())) => return Ok(Some(running)),
+                Ok(Err(e)) => Cause::from_error(e),
+                Err(_) => match (&mut running.done).await {
+                    Ok(ChildExit::Failed(c)) => c,
+                    Ok(other) => Cause::Panic(format!("ended while starting ({other})").into()),
+                    Err(_) => Cause::Panic("killed while starting".into()),
+                },
+            };
+            // The child ends itself after a failed start.
+            let _ = (&mut running.done).await;
+            return Err(failed);
+        }
+        Ok(Some(running))
+    }
+
+    async fn stop_child(running: Running, shutdown: Shutdown, restarting: bool) -> ChildExit {
+        let mut running = running;
+        let mut done = std::mem::replace(&mut running.done, oneshot::channel().1);
+        let stop = running.stop.take();
+        let killed = |r: Result<ChildExit, _>| r.unwrap_or(ChildExit::Killed);
+        match shutdown {
+            Shutdown::BrutalKill => {
+                running.abort.abort();
+                killed((&mut done).await)
+            }
+            Shutdown::Timeout(t) => {
+                if let Some(stop) = stop {
+                    stop(restarting);
+                }
+                match tokio::time::timeout(t, &mut done).await {
+                    Ok(r) => killed(r),
+                    Err(_) => {
+                        running.abort.abort();
+                        let _ = (&mut done).await;
+                        ChildExit::Killed
+                    }
+                }
+            }
+            Shutdown::Infinity => {
+                if let Some(stop) = stop {
+                    stop(restarting);
+                }
+                killed((&mut done).await)
+            }
+        }
+    }
+}
