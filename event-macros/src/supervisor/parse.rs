@@ -12,7 +12,7 @@ use syn::{
     Visibility,
 };
 
-use crate::ctxt::Errors;
+use crate::ctxt::{did_you_mean, Errors};
 
 /// A key's value: an expression for the keys that take one, tokens for the others.
 enum Raw {
@@ -953,32 +953,4 @@ fn string(tokens: &TokenStream, what: &str, errors: &mut Errors) -> Option<LitSt
             None
         }
     }
-}
-
-/// `; did you mean `x`?` when one of `candidates` is close to `word`, else nothing.
-pub fn did_you_mean<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> String {
-    let best = candidates
-        .map(|c| (distance(word, c), c))
-        .filter(|(d, c)| *d <= (c.len() / 3).max(1))
-        .min_by_key(|(d, _)| *d);
-    match best {
-        Some((_, c)) => format!(" (did you mean `{c}`?)"),
-        None => String::new(),
-    }
-}
-
-/// Levenshtein distance.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
