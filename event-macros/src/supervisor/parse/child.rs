@@ -9,7 +9,7 @@ use syn::punctuated::Punctuated;
 use syn::{braced, token, Expr, Ident, LitStr, Path, Token, Type};
 
 use super::value::{
-    backoff_value, boolean, capacity, in_place_value, shutdown_value, string, word,
+    backoff_value, boolean, capacity, in_place_value, shutdown_value, string, word, Word,
 };
 use crate::ctxt::{did_you_mean, Errors};
 
@@ -24,6 +24,15 @@ pub enum Restart {
     Permanent,
     Transient,
     Temporary,
+}
+
+impl Word for Restart {
+    const WHAT: &'static str = "restart type";
+    const WORDS: &'static [(&'static str, Self)] = &[
+        ("permanent", Restart::Permanent),
+        ("transient", Restart::Transient),
+        ("temporary", Restart::Temporary),
+    ];
 }
 
 #[derive(Clone, Copy)]
@@ -83,36 +92,14 @@ impl Kind {
     }
 }
 
-const MANAGER_KEYS: &[&str] = &[
-    "name",
-    "bounded",
-    "debug_events",
-    "restart",
-    "shutdown",
-    "significant",
-];
-const GUARD_KEYS: &[&str] = &[
-    "manager",
-    "args",
-    "key",
-    "dedicated",
-    "in_place",
-    "backoff",
-    "restart",
-    "shutdown",
-    "significant",
-];
-const TEMPLATE_KEYS: &[&str] = &[
-    "manager",
-    "dedicated",
-    "in_place",
-    "backoff",
-    "restart",
-    "shutdown",
-    "significant",
-];
-const TASK_KEYS: &[&str] = &["run", "restart", "shutdown", "significant"];
-const SUPERVISOR_KEYS: &[&str] = &["restart", "shutdown", "significant"];
+/// The keys of each kind of child besides [`EVERY_CHILD_KEYS`], which [`body`] adds after them.
+const MANAGER_KEYS: &[&str] = &["name", "bounded", "debug_events"];
+const GUARD_KEYS: &[&str] = &["manager", "args", "key", "dedicated", "in_place", "backoff"];
+const TEMPLATE_KEYS: &[&str] = &["manager", "dedicated", "in_place", "backoff"];
+const TASK_KEYS: &[&str] = &["run"];
+const SUPERVISOR_KEYS: &[&str] = &[];
+/// The keys every child takes, the template too.
+const EVERY_CHILD_KEYS: &[&str] = &["restart", "shutdown", "significant"];
 const CHILD_KINDS: &[&str] = &["manager", "guard", "task", "supervisor"];
 
 /// One child: `kind name: Type { key: value, .. }`; `None` (reported) for an unknown kind.
@@ -249,11 +236,12 @@ fn guard(
     child
 }
 
-/// A child's optional `{ key: value, .. }`.
+/// A child's optional `{ key: value, .. }`: the keys of its kind, `own`, and those every child
+/// takes.
 fn body(
     input: ParseStream,
     expr_keys: &[&str],
-    valid: &[&str],
+    own: &[&str],
     what: &str,
     errors: &mut Errors,
 ) -> syn::Result<Entries> {
@@ -265,7 +253,8 @@ fn body(
     }
     let content;
     braced!(content in input);
-    entries(&content, expr_keys, valid, what, errors)
+    let valid: Vec<&str> = own.iter().chain(EVERY_CHILD_KEYS).copied().collect();
+    entries(&content, expr_keys, &valid, what, errors)
 }
 
 /// Reads a child's keys into it; marks it bad if one of them is.
@@ -289,19 +278,7 @@ fn child_keys(name: Ident, kind: &mut Kind, body: Entries, errors: &mut Errors) 
             Raw::Tokens(t) => t,
         };
         match (k.as_str(), &mut *kind) {
-            ("restart", _) => {
-                restart = word(
-                    &tokens,
-                    "restart type",
-                    &[
-                        ("permanent", Restart::Permanent),
-                        ("transient", Restart::Transient),
-                        ("temporary", Restart::Temporary),
-                    ],
-                    errors,
-                )
-                .map(|r| (r, tokens.clone()));
-            }
+            ("restart", _) => restart = word(&tokens, errors).map(|r| (r, tokens.clone())),
             ("shutdown", _) => shutdown = shutdown_value(&tokens, errors),
             ("significant", _) => {
                 if boolean(&tokens, errors) == Some(true) {

@@ -22,7 +22,7 @@ use syn::{
 use crate::ctxt::Errors;
 use child::{child, entries, skip_to_comma, template, Raw};
 pub use child::{Child, Kind, Restart, Shutdown};
-use value::{intensity, period, string, word};
+use value::{intensity, period, string, word, Word};
 
 /// The whole declaration.
 pub struct Tree {
@@ -59,11 +59,30 @@ pub enum Strategy {
     SimpleOneForOne,
 }
 
+impl Word for Strategy {
+    const WHAT: &'static str = "strategy";
+    const WORDS: &'static [(&'static str, Self)] = &[
+        ("one_for_one", Strategy::OneForOne),
+        ("one_for_all", Strategy::OneForAll),
+        ("rest_for_one", Strategy::RestForOne),
+        ("simple_one_for_one", Strategy::SimpleOneForOne),
+    ];
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum AutoShutdown {
     Never,
     AnySignificant,
     AllSignificant,
+}
+
+impl Word for AutoShutdown {
+    const WHAT: &'static str = "auto_shutdown";
+    const WORDS: &'static [(&'static str, Self)] = &[
+        ("never", AutoShutdown::Never),
+        ("any_significant", AutoShutdown::AnySignificant),
+        ("all_significant", AutoShutdown::AllSignificant),
+    ];
 }
 
 const TREE_KEYS: &[&str] = &[
@@ -134,36 +153,12 @@ fn tree(input: ParseStream, errors: &mut Errors) -> syn::Result<Tree> {
     for (key, raw) in entries(&body, &[], TREE_KEYS, "the tree", errors)?.keys {
         let Raw::Tokens(tokens) = raw else { continue };
         match key.to_string().as_str() {
-            "strategy" => {
-                t.strategy = word(
-                    &tokens,
-                    "strategy",
-                    &[
-                        ("one_for_one", Strategy::OneForOne),
-                        ("one_for_all", Strategy::OneForAll),
-                        ("rest_for_one", Strategy::RestForOne),
-                        ("simple_one_for_one", Strategy::SimpleOneForOne),
-                    ],
-                    errors,
-                )
-                .map(|s| (s, tokens.clone()));
-            }
+            "strategy" => t.strategy = word(&tokens, errors).map(|s| (s, tokens.clone())),
             "intensity" => {
                 t.intensity = intensity(&tokens, errors);
             }
             "period" => t.period_ms = period(&tokens, errors),
-            "auto_shutdown" => {
-                t.auto_shutdown = word(
-                    &tokens,
-                    "auto_shutdown",
-                    &[
-                        ("never", AutoShutdown::Never),
-                        ("any_significant", AutoShutdown::AnySignificant),
-                        ("all_significant", AutoShutdown::AllSignificant),
-                    ],
-                    errors,
-                );
-            }
+            "auto_shutdown" => t.auto_shutdown = word(&tokens, errors),
             "name" => t.sup_name = string(&tokens, "the supervisor's name", errors),
             "crate" => match syn::parse2::<Path>(tokens.clone()) {
                 Ok(p) => t.krate = Some(p),

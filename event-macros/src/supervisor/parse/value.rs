@@ -9,12 +9,17 @@ use syn::{braced, Ident, LitStr};
 use super::child::{entries, Raw, Shutdown};
 use crate::ctxt::{did_you_mean, Errors};
 
-pub(super) fn word<T: Copy>(
-    tokens: &TokenStream,
-    what: &str,
-    words: &[(&str, T)],
-    errors: &mut Errors,
-) -> Option<T> {
+/// A value written as one of a few words, as `strategy: one_for_one`.
+pub(super) trait Word: Copy + 'static {
+    /// What the value is, in messages: "unknown {WHAT} `x`".
+    const WHAT: &'static str;
+    /// Each word, in the order messages list them, and the value it reads as.
+    const WORDS: &'static [(&'static str, Self)];
+}
+
+/// One of `T`'s words; a misspelt one is reported with the closest word, if one is close.
+pub(super) fn word<T: Word>(tokens: &TokenStream, errors: &mut Errors) -> Option<T> {
+    let (what, words) = (T::WHAT, T::WORDS);
     let names = || words.iter().map(|(w, _)| *w);
     let list = names().collect::<Vec<_>>().join(", ");
     match syn::parse2::<Ident>(tokens.clone()) {
