@@ -1,6 +1,6 @@
 //! Code generation: the `Handler` and `Call` impls that call the user's methods, and the
 //! struct's status view. Every impl is `#[automatically_derived]` and names the runtime through
-//! its `__private` module only.
+//! its hidden module only (`__private_` and the version, see `crate::private_path`).
 
 use proc_macro2::{Group, Ident, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
