@@ -36,7 +36,7 @@ pub use event_macros::supervisor;
 
 /// What the macros' expansions name. Not a public API: it may change in any release.
 #[doc(hidden)]
-pub mod __private {
+pub mod __private_0_1_0 {
     pub use crate::macro_support::{
         assert_handler, guard, guard_template, manager, start_guard, GuardArgs, NoArgs, Outcome,
         Redacted, Status, StatusProbe, ViaDefault, ViaStatus,

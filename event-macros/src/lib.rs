@@ -1,12 +1,15 @@
 //! Procedural macros for [`event-core`](https://docs.rs/event-core).
 //!
 //! Depend on `event-core` (feature `macros`, on by default) rather than on this crate: the
-//! expansions name the runtime through `::event_core::__private`, and `event_core::handler`
-//! is where the macro is documented with examples.
+//! expansions name the runtime through a hidden module named after this crate's version,
+//! `::event_core::__private_0_1_0`, which only the event-core of the same version declares (it
+//! depends on this crate at exactly its own version, `=0.1.0`); and `event_core::handler` is
+//! where the macro is documented with examples.
 #![forbid(unsafe_code)]
 
 mod ctxt;
 mod handler;
+mod private_path;
 mod supervisor;
 
 use proc_macro::TokenStream;

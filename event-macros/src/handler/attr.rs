@@ -6,6 +6,7 @@ use syn::parse::{ParseStream, Parser};
 use syn::{Ident, Path, Token, Type};
 
 use crate::ctxt::Errors;
+use crate::private_path::private_path;
 
 /// The keys, in the order a message lists them.
 pub const KEYS: &str = "`event`, `crate`";
@@ -22,12 +23,9 @@ pub struct Keys {
 }
 
 impl Keys {
-    /// The path of the runtime's hidden module.
+    /// The path of the runtime's hidden module (`::event_core::__private_0_1_0`).
     pub fn private(&self) -> TokenStream {
-        match &self.krate {
-            Some((_, path)) => quote::quote!(#path::__private),
-            None => quote::quote!(::event_core::__private),
-        }
+        private_path(self.krate.as_ref().map(|(_, path)| path))
     }
 }
 

@@ -1,6 +1,6 @@
 //! Code generation: the `Handler` and `Call` impls that call the user's methods, and the
 //! struct's status view. Every impl is `#[automatically_derived]` and names the runtime through
-//! its `__private` module only.
+//! its hidden module only (`__private_` and the version, see `crate::private_path`).
 
 use proc_macro2::{Group, Ident, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
@@ -235,11 +235,7 @@ pub fn handler(input: &HandlerImpl, plan: &Plan, event: &Type, p: &TokenStream) 
             } else {
                 quote!(_)
             };
-            let cx_pat = if cb.cx.is_some() {
-                quote!(cx)
-            } else {
-                quote!(_)
-            };
+            let cx_pat = cx_pat(cb);
             let call = invoke(cb, quote!(), "args");
             let body = finish(cb, Convert::Outcome(quote!(Self)), &call, p);
             (
@@ -265,11 +261,7 @@ pub fn handler(input: &HandlerImpl, plan: &Plan, event: &Type, p: &TokenStream) 
     };
 
     let handle_event = plan.handle_event.as_ref().map(|cb| {
-        let cx_pat = if cb.cx.is_some() {
-            quote!(cx)
-        } else {
-            quote!(_)
-        };
+        let cx_pat = cx_pat(cb);
         let call = invoke(cb, quote!(self,), "event");
         let body = finish(cb, Convert::Outcome(quote!(())), &call, p);
         quote! {
@@ -287,11 +279,7 @@ pub fn handler(input: &HandlerImpl, plan: &Plan, event: &Type, p: &TokenStream) 
         .info
         .map_or_else(|| quote!(()), ToTokens::to_token_stream);
     let handle_info = plan.handle_info.as_ref().map(|cb| {
-        let cx_pat = if cb.cx.is_some() {
-            quote!(cx)
-        } else {
-            quote!(_)
-        };
+        let cx_pat = cx_pat(cb);
         let call = invoke(cb, quote!(self,), "info");
         let body = finish(cb, Convert::Outcome(quote!(())), &call, p);
         quote! {
@@ -357,11 +345,7 @@ pub fn handler(input: &HandlerImpl, plan: &Plan, event: &Type, p: &TokenStream) 
     let calls = plan.calls.iter().map(|cb| {
         let request = cb.value.expect("checked: a call takes a request");
         let reply = cb.output.expect("checked: a call has a reply type");
-        let cx_pat = if cb.cx.is_some() {
-            quote!(cx)
-        } else {
-            quote!(_)
-        };
+        let cx_pat = cx_pat(cb);
         let call = invoke(cb, quote!(self,), "request");
         let body = finish(cb, Convert::Ok, &call, p);
         quote! {
@@ -407,6 +391,16 @@ pub fn handler(input: &HandlerImpl, plan: &Plan, event: &Type, p: &TokenStream) 
 
             #assertions
         };
+    }
+}
+
+/// The pattern of a callback's context parameter: `cx` when the method takes the context,
+/// else `_`.
+fn cx_pat(cb: &Callback) -> TokenStream {
+    if cb.cx.is_some() {
+        quote!(cx)
+    } else {
+        quote!(_)
     }
 }
 

@@ -5,8 +5,8 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::Ident;
 
-use super::parse::{did_you_mean, AutoShutdown, Child, Kind, Restart, Strategy, Tree};
-use crate::ctxt::Errors;
+use super::parse::{AutoShutdown, Child, Kind, Restart, Strategy, Tree};
+use crate::ctxt::{did_you_mean, Errors};
 
 /// Names of the generated struct's own methods, which a child's accessor cannot take.
 pub const RESERVED: &[&str] = &[

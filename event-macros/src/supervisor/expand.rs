@@ -9,12 +9,10 @@ use syn::Ident;
 
 use super::check::{Plan, RESERVED};
 use super::parse::{AutoShutdown, Child, Kind, Restart, Shutdown, Strategy, Tree};
+use crate::private_path::private_path;
 
 pub fn expand(tree: &Tree, plan: &Plan, ok: bool) -> TokenStream {
-    let p = match &tree.krate {
-        Some(path) => quote!(#path::__private),
-        None => quote!(::event_core::__private),
-    };
+    let p = private_path(tree.krate.as_ref());
     let Tree {
         attrs, vis, name, ..
     } = tree;
