@@ -35,6 +35,10 @@ pub use event_macros::handler;
 pub use event_macros::supervisor;
 
 /// What the macros' expansions name. Not a public API: it may change in any release.
+///
+/// Named after this crate's version, as the macros name it after theirs: event-core depends on
+/// event-macros at exactly its own version, and a macro crate of another version would name a
+/// module that is not here rather than items that are shaped otherwise.
 #[doc(hidden)]
 pub mod __private_0_1_0 {
     pub use crate::macro_support::{
@@ -55,3 +59,24 @@ pub mod __private_0_1_0 {
     pub use ::core::unreachable;
     pub use ::std::sync::Arc;
 }
+
+/// Whether two byte strings are equal, at compile time.
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+// A version bump renames the hidden module; this says so at the build that forgets it.
+const _: () = assert!(
+    same(env!("CARGO_PKG_VERSION").as_bytes(), b"0.1.0"),
+    "the crate's version changed: rename `__private_0_1_0` after it (the macros name it so)"
+);

@@ -1,4 +1,5 @@
-//! What `#[handler]`'s expansion names besides the public API, re-exported as `__private`.
+//! What the macros' expansions name besides the public API, re-exported in the
+//! hidden module `__private_<version>` of the crate root.
 //!
 //! Not a public API: it may change in any release.
 

@@ -5,7 +5,8 @@ use quote::quote;
 use syn::Path;
 
 /// The name of event-core's hidden module: `__private_` and this crate's version with
-/// underscores for dots (`__private_0_1_0`).
+/// underscores for dots and any other character an identifier cannot hold
+/// (`__private_0_1_0`, `__private_0_2_0_alpha_1`).
 ///
 /// The two crates share one version (the workspace's), and event-core depends on this crate
 /// at exactly that version (`=0.1.0`), so the name is the one event-core declares. The version
@@ -13,7 +14,7 @@ use syn::Path;
 /// expansions would name a module that does not exist there, rather than items of a hidden,
 /// unstable API that an older runtime lacks or shapes otherwise.
 pub fn private_module() -> Ident {
-    let version = env!("CARGO_PKG_VERSION").replace('.', "_");
+    let version = env!("CARGO_PKG_VERSION").replace(|c: char| !c.is_ascii_alphanumeric(), "_");
     Ident::new(&format!("__private_{version}"), Span::call_site())
 }
 
