@@ -44,13 +44,13 @@ impl Drop for Enter {
 }
 
 /// The start of a callback: finished already (the plain case, no allocation), or a future.
-pub(crate) enum Started<'a, T> {
+enum Started<'a, T> {
     Done(Result<T, Cause>),
     Running(Guarded<'a, T>),
 }
 
 /// Calls `f` as a callback of `manager`.
-pub(crate) fn start<'a, T>(manager: u64, f: impl FnOnce() -> Step<'a, T>) -> Started<'a, T> {
+fn start<'a, T>(manager: u64, f: impl FnOnce() -> Step<'a, T>) -> Started<'a, T> {
     let step = {
         let _in = enter(manager);
         catch_unwind(AssertUnwindSafe(f))

@@ -1,4 +1,13 @@
-#![doc = include_str!("guide.md")]
+// The guide, a file per part; its examples run as doc tests.
+#![doc = include_str!("guide/0-overview.md")]
+#![doc = include_str!("guide/1-first-example.md")]
+#![doc = include_str!("guide/2-handlers.md")]
+#![doc = include_str!("guide/3-supervision.md")]
+#![doc = include_str!("guide/4-supervision-trees.md")]
+#![doc = include_str!("guide/5-crashes.md")]
+#![doc = include_str!("guide/6-sharp-edges.md")]
+#![doc = include_str!("guide/7-otp-to-event-core.md")]
+#![doc = include_str!("guide/8-runtime-notes.md")]
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 

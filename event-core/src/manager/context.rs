@@ -41,8 +41,8 @@ pub struct Context<E: 'static, H> {
 struct Extra<E: 'static> {
     deferred: Vec<Op<E>>,
     action: Option<SelfAction<E>>,
-    timers: Vec<(u64, AbortHandle)>,
-    watches: Vec<(u64, AbortHandle)>,
+    timers: Spawned,
+    watches: Spawned,
     next_ref: u64,
 }
 
@@ -51,9 +51,48 @@ impl<E: 'static> Default for Extra<E> {
         Extra {
             deferred: Vec::new(),
             action: None,
-            timers: Vec::new(),
-            watches: Vec::new(),
+            timers: Spawned::default(),
+            watches: Spawned::default(),
             next_ref: 0,
+        }
+    }
+}
+
+impl<E: 'static> Extra<E> {
+    /// A reference for a new timer or watch, unique within the handler.
+    fn next_ref(&mut self) -> u64 {
+        self.next_ref += 1;
+        self.next_ref
+    }
+}
+
+/// The tasks a context spawned for its handler (its timers, or its watches), by reference:
+/// each is aborted when cancelled or when the handler leaves, and forgotten when it fires.
+#[derive(Default)]
+struct Spawned(Vec<(u64, AbortHandle)>);
+
+impl Spawned {
+    fn spawn(&mut self, id: u64, task: impl Future<Output = ()> + Send + 'static) {
+        self.0.push((id, tokio::spawn(task).abort_handle()));
+    }
+
+    /// Forgets task `id`, aborting it unless it has fired; returns whether it was there.
+    fn forget(&mut self, id: u64, fired: bool) -> bool {
+        match self.0.iter().position(|(i, _)| *i == id) {
+            Some(i) => {
+                let (_, task) = self.0.swap_remove(i);
+                if !fired {
+                    task.abort();
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn abort_all(&mut self) {
+        for (_, task) in self.0.drain(..) {
+            task.abort();
         }
     }
 }
@@ -61,7 +100,6 @@ impl<E: 'static> Default for Extra<E> {
 /// What a callback asked for: operations on the manager, and an action on itself.
 pub(super) type Requests<E> = (Vec<Op<E>>, Option<SelfAction<E>>);
 
-/// What a handler asked for itself from a callback: to leave, or to be replaced.
 /// How a callback ended, once the operations it asked for were handed on.
 pub(super) enum Settled<E: 'static> {
     /// It returned and asked for nothing about itself.
@@ -91,6 +129,7 @@ pub(super) fn settle<E: 'static>(
     }
 }
 
+/// What a handler asked for itself from a callback: to leave, or to be replaced.
 pub(super) enum SelfAction<E: 'static> {
     Remove,
     Swap { to: NewHandler<E>, args: Args },
@@ -174,9 +213,8 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
         let sink = self.mailbox.clone();
         let uid = self.uid;
         let extra = self.extra();
-        extra.next_ref += 1;
-        let id = extra.next_ref;
-        let task = tokio::spawn(async move {
+        let id = extra.next_ref();
+        extra.timers.spawn(id, async move {
             tokio::time::sleep(delay).await;
             let payload: Box<dyn Any + Send> = Box::new(Info::Message(message));
             let _ = sink.push(Msg::Info {
@@ -185,23 +223,15 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
                 payload,
             });
         });
-        extra.timers.push((id, task.abort_handle()));
         TimerRef(id)
     }
 
     /// Cancels a timer. Returns whether it was still pending; a timer that fired but whose
     /// message was not handled yet is cancelled too.
     pub fn cancel_timer(&mut self, timer: TimerRef) -> bool {
-        let Some(x) = self.extra.as_mut() else {
-            return false;
-        };
-        match x.timers.iter().position(|(id, _)| *id == timer.0) {
-            Some(i) => {
-                x.timers.swap_remove(i).1.abort();
-                true
-            }
-            None => false,
-        }
+        self.extra
+            .as_mut()
+            .is_some_and(|x| x.timers.forget(timer.0, false))
     }
 
     /// Watches a subscriber: when it goes away (a channel's receiver is dropped, a task ends),
@@ -212,29 +242,20 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
         let sink = self.mailbox.clone();
         let uid = self.uid;
         let extra = self.extra();
-        extra.next_ref += 1;
-        let id = extra.next_ref;
+        let id = extra.next_ref();
         let gone = subscriber.gone();
-        let task = tokio::spawn(async move {
+        extra.watches.spawn(id, async move {
             gone.await;
             let _ = sink.push(Msg::Down { uid, watch: id });
         });
-        extra.watches.push((id, task.abort_handle()));
         WatchRef(id)
     }
 
     /// Stops watching a subscriber. Returns whether the watch was active.
     pub fn unwatch(&mut self, watch: WatchRef) -> bool {
-        let Some(x) = self.extra.as_mut() else {
-            return false;
-        };
-        match x.watches.iter().position(|(id, _)| *id == watch.0) {
-            Some(i) => {
-                x.watches.swap_remove(i).1.abort();
-                true
-            }
-            None => false,
-        }
+        self.extra
+            .as_mut()
+            .is_some_and(|x| x.watches.forget(watch.0, false))
     }
 
     /// A sender that delivers messages to this handler's `handle_info`, for tasks it spawns.
@@ -282,18 +303,10 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
     ) -> Deferred<HandlerRef<N>, AddError> {
         let install = install.into();
         let href = install.handler_ref().clone();
-        let (tx, rx) = oneshot::channel();
         let new = install.new_handler(self.mailbox.clone(), args, None);
-        self.ask().deferred.push(Op::Add {
+        self.defer_install(href, |tx| Op::Add {
             new,
             reply: Reply::Plain(tx),
-        });
-        Deferred::new(self.mailbox.uid(), async move {
-            match rx.await {
-                Ok(Ok(())) => Ok(href),
-                Ok(Err(e)) => Err(e),
-                Err(_) => Err(AddError::manager_gone()),
-            }
         })
     }
 
@@ -332,19 +345,33 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
     {
         let new = new.into();
         let href = new.handler_ref().clone();
-        let (tx, rx) = oneshot::channel();
         let new = new.successor::<Old, E>(self.mailbox.clone(), make_args);
-        self.ask().deferred.push(Op::Swap {
+        self.defer_install(href, |tx| Op::Swap {
             old: old.id().clone(),
             args: Args::new(args),
             new,
             reply: Reply::Plain(tx),
-        });
+        })
+    }
+
+    /// Queues an install or a swap, made with the sender of its reply; the deferred result is
+    /// the new handler's reference once it is in.
+    fn defer_install<N, Er>(
+        &mut self,
+        href: HandlerRef<N>,
+        op: impl FnOnce(oneshot::Sender<Result<(), Er>>) -> Op<E>,
+    ) -> Deferred<HandlerRef<N>, Er>
+    where
+        N: Send + 'static,
+        Er: RequestError + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        self.ask().deferred.push(op(tx));
         Deferred::new(self.mailbox.uid(), async move {
             match rx.await {
                 Ok(Ok(())) => Ok(href),
                 Ok(Err(e)) => Err(e),
-                Err(_) => Err(SwapError::manager_gone()),
+                Err(_) => Err(Er::manager_gone()),
             }
         })
     }
@@ -367,38 +394,23 @@ impl<E: 'static, H> Context<E, H> {
 
     /// Forgets a timer that fired; returns whether it was still wanted.
     pub(super) fn timer_fired(&mut self, timer: u64) -> bool {
-        let Some(x) = self.extra.as_mut() else {
-            return false;
-        };
-        match x.timers.iter().position(|(id, _)| *id == timer) {
-            Some(i) => {
-                x.timers.swap_remove(i);
-                true
-            }
-            None => false,
-        }
+        self.extra
+            .as_mut()
+            .is_some_and(|x| x.timers.forget(timer, true))
     }
 
     /// Forgets a watch that fired; returns whether it was still wanted.
     pub(super) fn watch_fired(&mut self, watch: u64) -> bool {
-        let Some(x) = self.extra.as_mut() else {
-            return false;
-        };
-        match x.watches.iter().position(|(id, _)| *id == watch) {
-            Some(i) => {
-                x.watches.swap_remove(i);
-                true
-            }
-            None => false,
-        }
+        self.extra
+            .as_mut()
+            .is_some_and(|x| x.watches.forget(watch, true))
     }
 
     /// Cancels every timer and watch: the handler is leaving.
     pub(super) fn cancel_all(&mut self) {
         if let Some(x) = self.extra.as_mut() {
-            for (_, t) in x.timers.drain(..).chain(x.watches.drain(..)) {
-                t.abort();
-            }
+            x.timers.abort_all();
+            x.watches.abort_all();
         }
     }
 }

@@ -70,23 +70,17 @@ pub(super) fn log_crash<E: Send + 'static>(
 ) {
     let status = callback::catching(mailbox.uid(), || Status(cell).to_string())
         .unwrap_or_else(|cause| format!("(format_status {cause})"));
-    if restarting {
-        tracing::error!(
-            manager = mailbox.name(),
-            handler = %crash.handler,
-            reason = %crash,
-            status = %status,
-            "event handler crashed and is restarted in place"
-        );
-    } else {
-        tracing::error!(
-            manager = mailbox.name(),
-            handler = %crash.handler,
-            reason = %crash,
-            status = %status,
-            "event handler crashed and was removed"
-        );
-    }
+    let outcome = match restarting {
+        true => "is restarted in place",
+        false => "was removed",
+    };
+    tracing::error!(
+        manager = mailbox.name(),
+        handler = %crash.handler,
+        reason = %crash,
+        status = %status,
+        "event handler crashed and {outcome}"
+    );
 }
 
 /// Runs `init` of handler `id` in `cell` with `args` (which failed to be made if `Err`). The

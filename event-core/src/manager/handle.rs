@@ -245,9 +245,7 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         install: impl Into<Install<H>>,
         args: H::Args,
     ) -> Result<HandlerRef<H>, AddError> {
-        let install = install.into();
-        let href = install.handler_ref().clone();
-        self.add(install, args, None, Reply::Plain).await?;
+        let (href, ()) = self.add(install.into(), args, None, Reply::Plain).await?;
         Ok(href)
     }
 
@@ -266,9 +264,7 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         install: impl Into<Install<H>>,
         args: H::Args,
     ) -> Result<SupLink<H>, AddError> {
-        let install = install.into();
-        let href = install.handler_ref().clone();
-        let link = self.add(install, args, None, Reply::Linked).await?;
+        let (href, link) = self.add(install.into(), args, None, Reply::Linked).await?;
         Ok(SupLink::new(link, href))
     }
 
@@ -320,10 +316,10 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         H: Handler<E>,
         H::Args: Clone,
     {
-        let install = install.into();
-        let href = install.handler_ref().clone();
         let restart = Some(InPlace::new(intensity, args.clone()));
-        self.add(install, args, restart, Reply::Plain).await?;
+        let (href, ()) = self
+            .add(install.into(), args, restart, Reply::Plain)
+            .await?;
         Ok(href)
     }
 
@@ -340,28 +336,29 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         H: Handler<E>,
         H::Args: Clone,
     {
-        let install = install.into();
-        let href = install.handler_ref().clone();
         let restart = Some(InPlace::new(intensity, args.clone()));
-        let link = self.add(install, args, restart, Reply::Linked).await?;
+        let (href, link) = self
+            .add(install.into(), args, restart, Reply::Linked)
+            .await?;
         Ok(SupLink::new(link, href))
     }
 
     /// Every install funnels here; `reply` makes the reply's form, which says what the
-    /// install returns: nothing, or the supervising link.
+    /// install returns besides the handler's reference: nothing, or the supervising link.
     async fn add<H: Handler<E>, R>(
         &self,
         install: Install<H>,
         args: H::Args,
         restart: Option<Box<InPlace>>,
         reply: fn(oneshot::Sender<Result<R, AddError>>) -> Reply<AddError>,
-    ) -> Result<R, AddError> {
+    ) -> Result<(HandlerRef<H>, R), AddError> {
         if callback::inside(self.mailbox.uid()) {
             return Err(AddError::WouldDeadlock);
         }
         if restart.as_ref().is_some_and(|r| r.counts_nothing()) {
             return Err(AddError::ZeroPeriod(install.handler_ref().id().clone()));
         }
+        let href = install.handler_ref().clone();
         let (tx, rx) = oneshot::channel();
         let new = install.new_handler(self.mailbox.clone(), args, restart);
         self.mailbox
@@ -370,7 +367,8 @@ impl<E: Send + Sync + 'static> EventManager<E> {
                 reply: reply(tx),
             })))
             .map_err(|_| AddError::ManagerGone)?;
-        rx.await.map_err(|_| AddError::ManagerGone)?
+        let r = rx.await.map_err(|_| AddError::ManagerGone)??;
+        Ok((href, r))
     }
 
     /// Removes a handler (OTP's `delete_handler`): its `terminate` is told
@@ -414,9 +412,8 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         Old: Handler<E>,
         New: Handler<E>,
     {
-        let new = new.into();
-        let href = new.handler_ref().clone();
-        self.swap::<Old, New, ()>(old, Args::new(args), new, make_args, Reply::Plain)
+        let (href, ()) = self
+            .swap(old, Args::new(args), new.into(), make_args, Reply::Plain)
             .await?;
         Ok(href)
     }
@@ -435,10 +432,8 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         Old: Handler<E>,
         New: Handler<E>,
     {
-        let new = new.into();
-        let href = new.handler_ref().clone();
-        let link = self
-            .swap::<Old, New, _>(old, Args::new(args), new, make_args, Reply::Linked)
+        let (href, link) = self
+            .swap(old, Args::new(args), new.into(), make_args, Reply::Linked)
             .await?;
         Ok(SupLink::new(link, href))
     }
@@ -451,7 +446,7 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         new: Install<New>,
         make_args: impl FnOnce(Option<Old::Handover>) -> New::Args + Send + 'static,
         reply: fn(oneshot::Sender<Result<R, SwapError>>) -> Reply<SwapError>,
-    ) -> Result<R, SwapError>
+    ) -> Result<(HandlerRef<New>, R), SwapError>
     where
         Old: Handler<E>,
         New: Handler<E>,
@@ -459,6 +454,7 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         if callback::inside(self.mailbox.uid()) {
             return Err(SwapError::WouldDeadlock);
         }
+        let href = new.handler_ref().clone();
         let (tx, rx) = oneshot::channel();
         let op = Op::Swap {
             old: old.id().clone(),
@@ -469,7 +465,8 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         self.mailbox
             .push(Msg::Op(Box::new(op)))
             .map_err(|_| SwapError::ManagerGone)?;
-        rx.await.map_err(|_| SwapError::ManagerGone)?
+        let r = rx.await.map_err(|_| SwapError::ManagerGone)??;
+        Ok((href, r))
     }
 
     /// The installed handlers, newest first (the order events run through them).

@@ -4,6 +4,9 @@
 //! Only events count against the optional bound: requests (calls, installs, ...) are
 //! bounded by their callers waiting for replies, and the notices the runtime sends itself (a
 //! dropped link, a fired timer) must never be refused.
+//!
+//! What a supervised manager's mailbox does differently (it outlives each incarnation, is
+//! reopened, parked, retired) is in `supervised`, which also defines `is_supervised`.
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -36,7 +39,7 @@ pub(super) struct Mailbox<E: 'static> {
     name: Box<str>,
     done: AtomicBool,
     ended: Notify,
-    /// Run by a supervisor: see `supervised`, the one place that reads it.
+    /// Run by a supervisor: set and read only through `supervised`.
     pub(super) supervised: AtomicBool,
     /// A handler's context recorded a request (see [`Mailbox::take_asked`]).
     asked: AtomicBool,
@@ -85,34 +88,28 @@ impl<E: 'static> Mailbox<E> {
 
     /// Appends a message; gives it back if the manager has ended.
     pub(super) fn push(&self, msg: Msg<E>) -> Result<(), Msg<E>> {
-        let waker = {
-            let mut st = self.lock();
-            if st.closed {
-                return Err(msg);
-            }
-            st.queue.push_back(msg);
-            st.waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-        Ok(())
+        self.append(msg, false)
     }
 
     /// Queues a stop and refuses every message after it, so that nothing is accepted that
     /// would not be handled: what was queued before the stop is handled before the handlers
     /// terminate.
     pub(super) fn push_stop(&self, msg: Msg<E>) -> Result<(), Msg<E>> {
+        self.append(msg, true)
+    }
+
+    fn append(&self, msg: Msg<E>, last: bool) -> Result<(), Msg<E>> {
         let waker = {
             let mut st = self.lock();
             if st.closed {
                 return Err(msg);
             }
             st.queue.push_back(msg);
-            st.closed = true;
+            st.closed |= last;
             st.waker.take()
         };
-        if !self.is_supervised() {
+        // A supervised manager's bound stays open for its next incarnation.
+        if last && !self.is_supervised() {
             if let Some(b) = &self.bound {
                 b.close();
             }

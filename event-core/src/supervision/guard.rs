@@ -115,7 +115,10 @@ pub enum GuardError {
     },
 }
 
-type Installer = Arc<dyn Fn() -> BoxFuture<'static, Result<Link, (bool, BoxError)>> + Send + Sync>;
+/// The guard's install step, run for the first install and every re-install: the link, or
+/// the error and whether it is fatal.
+type InstallStep =
+    Arc<dyn Fn() -> BoxFuture<'static, Result<Link, (bool, BoxError)>> + Send + Sync>;
 
 /// A handler guard: a supervisor child that installs a supervised handler into a manager and
 /// watches it. When the handler leaves normally (removed, deleted) or the manager shuts down,
@@ -154,7 +157,7 @@ type Installer = Arc<dyn Fn() -> BoxFuture<'static, Result<Link, (bool, BoxError
 #[derive(Clone)]
 #[must_use = "a guard does nothing until made a child of a supervisor"]
 pub struct Guard {
-    install: Installer,
+    install: InstallStep,
     backoff: Backoff,
 }
 
@@ -226,7 +229,7 @@ impl Guard {
         Fut: Future<Output = Result<SupLink<H>, Er>> + Send + 'static,
         Er: InstallError,
     {
-        let install: Installer = Arc::new(move || {
+        let install: InstallStep = Arc::new(move || {
             let fut = install();
             Box::pin(async move {
                 fut.await

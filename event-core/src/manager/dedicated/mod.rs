@@ -68,6 +68,16 @@ pub(super) enum Job<E: 'static> {
     Terminate(Box<TerminateJob>),
 }
 
+impl<E: 'static> Job<E> {
+    /// The event's sequence number, for the overload reports; 0 for any other job.
+    fn seq(&self) -> u64 {
+        match self {
+            Job::Event { seq, .. } => *seq,
+            _ => 0,
+        }
+    }
+}
+
 pub(super) struct TerminateJob {
     reason: Terminate,
     reply: oneshot::Sender<Result<Box<dyn Any + Send>, Cause>>,
@@ -207,10 +217,7 @@ impl<E: Send + Sync + 'static> Dedicated<E> {
 impl<E: 'static> Sender<E> {
     /// Counts and reports an event the overload policy dropped.
     fn dropped(&self, job: &Job<E>) {
-        let seq = match job {
-            Job::Event { seq, .. } => *seq,
-            _ => 0,
-        };
+        let seq = job.seq();
         let dropped = self.stats.add_dropped(1);
         tracing::warn!(
             target: "event_core::overload",
@@ -227,10 +234,7 @@ impl<E: 'static> Sender<E> {
     /// Empties the queue of a handler being removed for falling behind: its events are
     /// dropped (counted), its calls answered `NotInstalled`, its messages dropped.
     fn shed(&self, job: Job<E>) -> Overloaded {
-        let seq = match &job {
-            Job::Event { seq, .. } => *seq,
-            _ => 0,
-        };
+        let seq = job.seq();
         let mut events = 1;
         drop(job);
         for queued in self.queue.drain() {
