@@ -98,6 +98,7 @@ impl<E: 'static> Mailbox<E> {
         self.append(msg, true)
     }
 
+    #[inline(always)]
     fn append(&self, msg: Msg<E>, last: bool) -> Result<(), Msg<E>> {
         let waker = {
             let mut st = self.lock();
