@@ -10,6 +10,7 @@
 #![doc = include_str!("guide/8-runtime-notes.md")]
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod callback;
 mod error;
@@ -37,11 +38,18 @@ pub use supervision::{
 };
 
 #[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 #[doc(inline)]
 pub use event_macros::handler;
 #[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 #[doc(inline)]
 pub use event_macros::supervisor;
+
+// The crate's README (its crates.io page) is checked as the guide is: its examples run.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
 
 /// What the macros' expansions name. Not a public API: it may change in any release.
 ///

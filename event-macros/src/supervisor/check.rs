@@ -47,14 +47,14 @@ pub fn check(tree: &mut Tree, errors: &mut Errors) -> Plan {
             } => match resolve(m, Some(child), before, after, tree, errors) {
                 Some((event, at)) => {
                     plan.events[i] = Some(event);
-                    sound &= at.map_or(true, |j| plan.build[j]);
+                    sound &= at.is_none_or(|j| plan.build[j]);
                 }
                 None => sound = false,
             },
             Kind::Supervisor { args, .. } => {
                 for m in args {
                     match resolve(m, Some(child), before, after, tree, errors) {
-                        Some((_, at)) => sound &= at.map_or(true, |j| plan.build[j]),
+                        Some((_, at)) => sound &= at.is_none_or(|j| plan.build[j]),
                         None => sound = false,
                     }
                 }
