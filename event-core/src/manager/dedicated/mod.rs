@@ -215,10 +215,20 @@ impl<E: Send + Sync + 'static> Dedicated<E> {
 }
 
 impl<E: 'static> Sender<E> {
-    /// Counts and reports an event the overload policy dropped.
-    fn dropped(&self, job: &Job<E>) {
-        let seq = job.seq();
-        let dropped = self.stats.add_dropped(1);
+    /// Counts `unhandled` events dropped at event `seq`, and the handler's removal if
+    /// `removed`, and reports them: every overload report carries the same fields.
+    fn report(&self, seq: u64, unhandled: u64, removing: bool) {
+        let dropped = self.stats.add_dropped(unhandled);
+        let (removed, what) = match removing {
+            true => (
+                self.stats.add_removed(),
+                "a dedicated event handler fell behind and is removed",
+            ),
+            false => (
+                self.stats.removed(),
+                "a dedicated event handler's queue is full; an event was dropped",
+            ),
+        };
         tracing::warn!(
             target: "event_core::overload",
             manager = self.mailbox.name(),
@@ -226,9 +236,16 @@ impl<E: 'static> Sender<E> {
             policy = %self.policy,
             event = seq,
             capacity = self.capacity,
+            unhandled,
             dropped,
-            "a dedicated event handler's queue is full; an event was dropped"
+            removed,
+            "{what}"
         );
+    }
+
+    /// Counts and reports an event the overload policy dropped.
+    fn dropped(&self, job: &Job<E>) {
+        self.report(job.seq(), 1, false);
     }
 
     /// Empties the queue of a handler being removed for falling behind: its events are
@@ -244,20 +261,7 @@ impl<E: 'static> Sender<E> {
                 _ => {}
             }
         }
-        let dropped = self.stats.add_dropped(events);
-        let removed = self.stats.add_removed();
-        tracing::warn!(
-            target: "event_core::overload",
-            manager = self.mailbox.name(),
-            handler = %self.id,
-            policy = %self.policy,
-            event = seq,
-            capacity = self.capacity,
-            unhandled = events,
-            dropped,
-            removed,
-            "a dedicated event handler fell behind and is removed"
-        );
+        self.report(seq, events, true);
         Overloaded {
             capacity: self.capacity,
         }
