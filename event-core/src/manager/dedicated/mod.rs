@@ -216,7 +216,7 @@ impl<E: Send + Sync + 'static> Dedicated<E> {
 
 impl<E: 'static> Sender<E> {
     /// Counts `unhandled` events dropped at event `seq`, and the handler's removal if
-    /// `removed`, and reports them: every overload report carries the same fields.
+    /// `removing`, and reports them: every overload report carries the same fields.
     fn report(&self, seq: u64, unhandled: u64, removing: bool) {
         let dropped = self.stats.add_dropped(unhandled);
         let (removed, what) = match removing {
