@@ -1,5 +1,5 @@
-//! Supervisors: OTP's strategies, restart types, intensity, shutdowns, significant children
-//! and child administration, for trees of event managers, guards, tasks and supervisors.
+//! A supervisor's public face: its handle ([`Supervisor`]) and builder, its strategies, child
+//! references and states, and its errors. Its task, which does the supervising, is in `run`.
 
 use std::any::Any;
 use std::fmt;

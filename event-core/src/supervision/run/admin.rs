@@ -1,7 +1,12 @@
 //! Child administration: the commands a supervisor's handles send (start, terminate, restart
 //! and delete a child, list and count them, stop).
 
-use super::*;
+use std::any::Any;
+
+use super::{Child, Cmd, State, Sup};
+use crate::callback;
+use crate::supervision::child::{ChildExit, ChildKind, ChildSpec, Restart};
+use crate::supervision::supervisor::{check_spec, ChildCount, ChildRef, Strategy, SupervisorError};
 
 impl Sup {
     pub(super) async fn command(&mut self, cmd: Cmd) {

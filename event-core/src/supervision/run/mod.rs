@@ -10,12 +10,10 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::AbortHandle;
 
-use super::child::{
-    CatchUnwind, ChildExit, ChildKind, ChildSpec, Launch, Restart, Shutdown, Start, Starter,
-};
+use super::child::{CatchUnwind, ChildExit, ChildSpec, Launch, Restart, Shutdown, Start, Starter};
 use super::supervisor::{
-    check_spec, AutoShutdown, ChildCount, ChildInfo, ChildRef, ChildState, Strategy,
-    SupervisorBuilder, SupervisorError, Template,
+    AutoShutdown, ChildCount, ChildInfo, ChildRef, ChildState, Strategy, SupervisorBuilder,
+    SupervisorError, Template,
 };
 use crate::callback::{self, next_uid};
 use crate::exit::Cause;

@@ -1,7 +1,9 @@
 //! A supervisor's strategies: which children a child's end stops and restarts, in which order,
 //! and when the restart intensity is spent.
 
-use super::*;
+use super::{State, Sup};
+use crate::supervision::child::{ChildExit, Restart};
+use crate::supervision::supervisor::{AutoShutdown, ChildRef, Strategy};
 
 impl Sup {
     /// Stops the running children at `range`, newest first (in parallel for dynamic ones).
