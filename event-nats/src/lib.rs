@@ -1,0 +1,100 @@
+//! [event-core](https://docs.rs/event-core) managers on several machines, through NATS
+//! JetStream: events that cross machines at least once on the wire and once in the handlers,
+//! in order per publisher, surviving a broker restart.
+//!
+//! OTP's `gen_event` reaches another node's manager with `gen_event:notify({Name, Node}, Ev)`,
+//! at most once: an event sent while the node is unreachable is gone. Here managers share a
+//! **bus**, a JetStream stream: a [`Publisher`] handler publishes every event of its manager to
+//! it, and a [`Bridge`], a supervisor child, reads it through a durable consumer and hands each
+//! event to a local manager.
+//!
+//! ```no_run
+//! use event_core::{EventManager, Supervisor};
+//! use event_nats::{publish, Bridge, Bus, Inbound, Outbound};
+//! # #[derive(Debug, serde::Serialize, serde::Deserialize)]
+//! # enum Alarm { Set(String) }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = async_nats::connect("127.0.0.1:4222").await?;
+//! let bus = Bus::new(client, "alarms")?;
+//!
+//! // On one machine: every event of this manager goes to the bus.
+//! let here = EventManager::<Alarm>::builder().name("room-1").start()?;
+//! publish(&here, Outbound::new(bus.clone())).await?;
+//! here.notify(Alarm::Set("disk full".into())).await?;
+//!
+//! // On another: the bus's events reach this manager's handlers, each once.
+//! let (there, manager) = EventManager::<Alarm>::builder().supervised("alarms").build()?;
+//! let bridge = Bridge::new(&there, Inbound::new(bus, "console"));
+//! let tree = Supervisor::builder()
+//!     .child(manager)
+//!     .child(bridge.child("bridge"))
+//!     .start()
+//!     .await?;
+//! # let _ = tree; Ok(()) }
+//! ```
+//!
+//! # The guarantees
+//!
+//! - **At least once on the wire.** The publisher sends batches of consecutive events, one at a
+//!   time, each retried until JetStream acknowledges it; while the broker is unreachable it
+//!   waits, and its dedicated queue's overload policy decides what happens to new events
+//!   (the default waits: nothing is dropped). The stream is on disk: a broker restart on the
+//!   same store keeps it.
+//! - **Once in the handlers.** A retried batch carries the same message id, which JetStream
+//!   drops within its duplicate window; past it, the bridge drops what it has applied already
+//!   (a high-water mark per publisher). The bridge acknowledges a message only after
+//!   `sync_notify` of each of its events returned, that is after every handler handled it; a
+//!   bridge restarted by its supervisor resumes from the consumer's acknowledgement floor and
+//!   keeps its marks. A whole process restarted re-applies the message it had not acknowledged
+//!   (its marks were in memory): at least once there.
+//! - **In order per publisher.** One batch in flight per publisher, and one unacknowledged
+//!   message per bridge, so neither a retry nor a redelivery overtakes.
+//! - **Bad input is reported, never stuck.** A message that does not decode as a batch of the
+//!   manager's events is logged (a `tracing` error), counted ([`BridgeStats::undecodable`]) and
+//!   terminated in JetStream, so it is not redelivered; a gap in a publisher's sequence is
+//!   logged and counted ([`BridgeStats::missing`]) and the bridge goes on.
+//!
+//! # The wire format
+//!
+//! JSON, so a service in another language can publish and read the same events with its own
+//! NATS client:
+//!
+//! - A bus named `<bus>` is the JetStream stream `<bus>`, on disk, holding `<bus>.events.>`.
+//! - A manager publishes to `<bus>.events.<manager>`, its name with every character other than
+//!   ASCII letters, digits, `-` and `_` written `_`.
+//! - A message is a batch of one publisher's consecutive events:
+//!   `{"origin":{"manager":"room-1","incarnation":"4f1c09d2a7e3b605"},"seq":17,"events":[…]}`,
+//!   each event in its serde JSON form. `seq` numbers the first event of the batch and the
+//!   others follow; a publisher's first event is 1, and its `incarnation` (16 hexadecimal
+//!   digits) is new each time a publisher is installed.
+//! - The `Nats-Msg-Id` header is `<incarnation>.<seq>`.
+//!
+//! # OTP → event-nats
+//!
+//! | OTP | here |
+//! |---|---|
+//! | `gen_event:notify({Name, Node}, Ev)` | the manager on `Node` publishes to a bus ([`publish`]); this one reads it ([`Bridge`]) |
+//! | at most once, lost while the node is down | at least once on the wire, once in the handlers, kept across broker restarts |
+//!
+//! # Running nats-server for development
+//!
+//! Debian packages it: `apt-get install nats-server`, then `nats-server -js -a 127.0.0.1
+//! -sd /tmp/nats` runs a broker with JetStream on `127.0.0.1:4222`, its store in `/tmp/nats`.
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+// The crate's README is checked as the docs are: its examples build.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
+
+mod bridge;
+mod bus;
+mod publish;
+mod wire;
+
+pub use bridge::{Bridge, BridgeStats, Inbound};
+pub use bus::{BadBusName, Bus};
+pub use publish::{publish, Outbound, Publisher};
+pub use wire::Origin;

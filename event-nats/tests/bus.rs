@@ -1,0 +1,316 @@
+//! Events across managers through a real nats-server with JetStream: each receiving handler
+//! sees every event once, in its publisher's order, whatever restarts meanwhile.
+
+mod support;
+
+use std::time::Duration;
+
+use event_core::{handler, EventManager, Install, Strategy, Supervisor};
+use event_nats::{publish, Bridge, BridgeStats, Bus, Inbound, Outbound};
+use support::NatsServer;
+use tokio::sync::mpsc;
+
+/// Passes every event it handles on to the test.
+struct Collector {
+    to: mpsc::UnboundedSender<u64>,
+}
+
+#[handler(event = u64)]
+impl Collector {
+    fn init(to: mpsc::UnboundedSender<u64>) -> Self {
+        Collector { to }
+    }
+
+    fn handle_event(&mut self, n: &u64) {
+        let _ = self.to.send(*n);
+    }
+}
+
+/// The next `n` events the collectors passed on; fails after a minute.
+async fn take(rx: &mut mpsc::UnboundedReceiver<u64>, n: usize) -> Vec<u64> {
+    let mut got = Vec::with_capacity(n);
+    let all = tokio::time::timeout(Duration::from_secs(60), async {
+        while got.len() < n {
+            match rx.recv().await {
+                Some(e) => got.push(e),
+                None => break,
+            }
+        }
+    });
+    assert!(
+        all.await.is_ok(),
+        "only {} of {n} events arrived",
+        got.len()
+    );
+    got
+}
+
+/// A receiving side: a supervised manager whose every incarnation has a collector, and a
+/// bridge from `bus` to it, in a rest-for-one tree (the bridge restarts with its manager).
+async fn receiver(
+    bus: &Bus,
+    durable: &str,
+) -> (
+    Supervisor,
+    EventManager<u64>,
+    BridgeStats,
+    mpsc::UnboundedReceiver<u64>,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (manager, child) = EventManager::<u64>::builder()
+        .name(durable)
+        .supervised("manager")
+        .handler(Install::<Collector>::new(), tx)
+        .build()
+        .unwrap();
+    let bridge = Bridge::new(&manager, Inbound::new(bus.clone(), durable));
+    let stats = bridge.stats();
+    let tree = Supervisor::builder()
+        .strategy(Strategy::RestForOne)
+        .child(child)
+        .child(bridge.child("bridge"))
+        .start()
+        .await
+        .unwrap();
+    (tree, manager, stats, rx)
+}
+
+async fn bus(server: &NatsServer, name: &str) -> Bus {
+    let client = async_nats::connect(server.url()).await.unwrap();
+    Bus::new(client, name).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_of_one_manager_reach_another_once_and_in_order() {
+    if !support::available() {
+        return;
+    }
+    let server = NatsServer::start().await;
+    let bus = bus(&server, "once").await;
+    let source = EventManager::<u64>::builder()
+        .name("source")
+        .start()
+        .unwrap();
+    publish(&source, Outbound::new(bus.clone()).batch(64))
+        .await
+        .unwrap();
+    let (tree, _manager, stats, mut rx) = receiver(&bus, "sink").await;
+
+    for n in 1..=1000 {
+        source.notify(n).await.unwrap();
+    }
+    assert_eq!(take(&mut rx, 1000).await, (1..=1000).collect::<Vec<_>>());
+    // Had anything come twice, it would come before this one.
+    source.notify(1001).await.unwrap();
+    assert_eq!(take(&mut rx, 1).await, [1001]);
+    // Counted once the bridge has ended: it counts after the manager returned.
+    tree.stop().await.unwrap();
+    assert_eq!((stats.applied(), stats.undecodable()), (1001, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_receiving_manager_sees_every_publishers_events_in_their_order() {
+    if !support::available() {
+        return;
+    }
+    let server = NatsServer::start().await;
+    let bus = bus(&server, "fanout").await;
+    let (first, _m1, _s1, mut rx1) = receiver(&bus, "one").await;
+    let (second, _m2, _s2, mut rx2) = receiver(&bus, "two").await;
+    // Two publishers, told apart by range: 1.. and 100_001..
+    let mut sources = Vec::new();
+    for (name, base) in [("left", 0u64), ("right", 100_000)] {
+        let source = EventManager::<u64>::builder().name(name).start().unwrap();
+        publish(&source, Outbound::new(bus.clone()).batch(16))
+            .await
+            .unwrap();
+        sources.push(tokio::spawn(async move {
+            for n in 1..=500 {
+                source.notify(base + n).await.unwrap();
+            }
+            source
+        }));
+    }
+    for rx in [&mut rx1, &mut rx2] {
+        let got = take(rx, 1000).await;
+        let left: Vec<u64> = got.iter().copied().filter(|n| *n <= 100_000).collect();
+        let right: Vec<u64> = got.iter().copied().filter(|n| *n > 100_000).collect();
+        assert_eq!(left, (1..=500).collect::<Vec<_>>());
+        assert_eq!(right, (100_001..=100_500).collect::<Vec<_>>());
+    }
+    for s in sources {
+        s.await.unwrap();
+    }
+    first.stop().await.unwrap();
+    second.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bridge_stopped_and_restarted_midway_loses_nothing_and_applies_nothing_twice() {
+    if !support::available() {
+        return;
+    }
+    let server = NatsServer::start().await;
+    let bus = bus(&server, "restart").await;
+    let source = EventManager::<u64>::builder()
+        .name("source")
+        .start()
+        .unwrap();
+    publish(&source, Outbound::new(bus.clone()).batch(8))
+        .await
+        .unwrap();
+    let (tree, _manager, stats, mut rx) = receiver(&bus, "sink").await;
+    let publisher = {
+        let source = source.clone();
+        tokio::spawn(async move {
+            for n in 1..=2000 {
+                source.notify(n).await.unwrap();
+            }
+        })
+    };
+    let mut got = take(&mut rx, 300).await;
+    tree.terminate_child("bridge").await.unwrap();
+    tree.restart_child("bridge").await.unwrap();
+    got.extend(take(&mut rx, 1700).await);
+    publisher.await.unwrap();
+    source.notify(2001).await.unwrap();
+    got.extend(take(&mut rx, 1).await);
+    assert_eq!(got, (1..=2001).collect::<Vec<_>>());
+    tree.stop().await.unwrap();
+    assert_eq!(stats.applied(), 2001);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiving_manager_restarted_by_its_supervisor_gets_each_event_once() {
+    if !support::available() {
+        return;
+    }
+    let server = NatsServer::start().await;
+    let bus = bus(&server, "managerrestart").await;
+    let source = EventManager::<u64>::builder()
+        .name("source")
+        .start()
+        .unwrap();
+    publish(&source, Outbound::new(bus.clone()).batch(8))
+        .await
+        .unwrap();
+    let (tree, manager, stats, mut rx) = receiver(&bus, "sink").await;
+    let publisher = {
+        let source = source.clone();
+        tokio::spawn(async move {
+            for n in 1..=2000 {
+                source.notify(n).await.unwrap();
+            }
+        })
+    };
+    let mut got = take(&mut rx, 300).await;
+    // A permanent manager stopped is restarted by its supervisor, and its bridge with it.
+    let _ = manager.stop().await;
+    got.extend(take(&mut rx, 1700).await);
+    publisher.await.unwrap();
+    source.notify(2001).await.unwrap();
+    got.extend(take(&mut rx, 1).await);
+    assert_eq!(got, (1..=2001).collect::<Vec<_>>());
+    tree.stop().await.unwrap();
+    assert_eq!(stats.applied(), 2001);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_published_while_the_broker_is_killed_and_restarted_are_handled_once() {
+    if !support::available() {
+        return;
+    }
+    let mut server = NatsServer::start().await;
+    let bus = bus(&server, "brokerrestart").await;
+    let source = EventManager::<u64>::builder()
+        .name("source")
+        .start()
+        .unwrap();
+    publish(&source, Outbound::new(bus.clone()).batch(8))
+        .await
+        .unwrap();
+    let (tree, _manager, stats, mut rx) = receiver(&bus, "sink").await;
+    let publisher = {
+        let source = source.clone();
+        tokio::spawn(async move {
+            for n in 1..=2000 {
+                source.notify(n).await.unwrap();
+            }
+        })
+    };
+    let mut got = take(&mut rx, 300).await;
+    server.kill_and_restart().await;
+    got.extend(take(&mut rx, 1700).await);
+    publisher.await.unwrap();
+    source.notify(2001).await.unwrap();
+    got.extend(take(&mut rx, 1).await);
+    assert_eq!(got, (1..=2001).collect::<Vec<_>>());
+    tree.stop().await.unwrap();
+    assert_eq!(stats.applied(), 2001);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_does_not_decode_is_reported_and_the_stream_goes_on() {
+    if !support::available() {
+        return;
+    }
+    let server = NatsServer::start().await;
+    let bus = bus(&server, "garbage").await;
+    let source = EventManager::<u64>::builder()
+        .name("source")
+        .start()
+        .unwrap();
+    // Installing the publisher makes the stream.
+    publish(&source, Outbound::new(bus.clone())).await.unwrap();
+    let client = async_nats::connect(server.url()).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let foreign = r#"{"origin":{"manager":"x","incarnation":"0"},"seq":1,"events":["text"]}"#;
+    for payload in ["not json at all", foreign, r#"{"seq":1}"#] {
+        js.publish("garbage.events.intruder", payload.into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    let (tree, _manager, stats, mut rx) = receiver(&bus, "sink").await;
+    for n in 1..=10 {
+        source.notify(n).await.unwrap();
+    }
+    assert_eq!(take(&mut rx, 10).await, (1..=10).collect::<Vec<_>>());
+    tree.stop().await.unwrap();
+    assert_eq!(stats.undecodable(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_seen_again_is_dropped_and_a_gap_is_counted() {
+    if !support::available() {
+        return;
+    }
+    let server = NatsServer::start().await;
+    let bus = bus(&server, "sequence").await;
+    let source = EventManager::<u64>::builder()
+        .name("source")
+        .start()
+        .unwrap();
+    publish(&source, Outbound::new(bus.clone())).await.unwrap();
+    let client = async_nats::connect(server.url()).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    // One publisher's batches, written by hand: 1-2, 1-2 again (a duplicate past the
+    // broker's window), then 5 (3 and 4 never came).
+    let batch = |seq: u64, events: &[u64]| {
+        format!(
+            r#"{{"origin":{{"manager":"hand","incarnation":"00000000000000aa"}},"seq":{seq},"events":{events:?}}}"#
+        )
+    };
+    for payload in [batch(1, &[1, 2]), batch(1, &[1, 2]), batch(5, &[5])] {
+        js.publish("sequence.events.hand", payload.into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    let (tree, _manager, stats, mut rx) = receiver(&bus, "sink").await;
+    assert_eq!(take(&mut rx, 3).await, [1, 2, 5]);
+    tree.stop().await.unwrap();
+    assert_eq!((stats.redelivered(), stats.missing()), (2, 2));
+}
