@@ -75,6 +75,31 @@ async fn receiver(
     (tree, manager, stats, rx)
 }
 
+/// A publishing manager (whose install makes the bus's stream), and `payloads` written to
+/// `subject` before its events, as another client would write them.
+async fn source_after(
+    server: &NatsServer,
+    bus: &Bus,
+    subject: &str,
+    payloads: &[String],
+) -> EventManager<u64> {
+    let source = EventManager::<u64>::builder()
+        .name("source")
+        .start()
+        .unwrap();
+    publish(&source, Outbound::new(bus.clone())).await.unwrap();
+    let client = async_nats::connect(server.url()).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    for payload in payloads {
+        js.publish(subject.to_string(), payload.clone().into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    source
+}
+
 async fn bus(server: &NatsServer, name: &str) -> Bus {
     let client = async_nats::connect(server.url()).await.unwrap();
     Bus::new(client, name).unwrap()
@@ -145,48 +170,24 @@ async fn every_receiving_manager_sees_every_publishers_events_in_their_order() {
     second.stop().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bridge_stopped_and_restarted_midway_loses_nothing_and_applies_nothing_twice() {
-    if !support::available() {
-        return;
-    }
-    let server = NatsServer::start().await;
-    let bus = bus(&server, "restart").await;
-    let source = EventManager::<u64>::builder()
-        .name("source")
-        .start()
-        .unwrap();
-    publish(&source, Outbound::new(bus.clone()).batch(8))
-        .await
-        .unwrap();
-    let (tree, _manager, stats, mut rx) = receiver(&bus, "sink").await;
-    let publisher = {
-        let source = source.clone();
-        tokio::spawn(async move {
-            for n in 1..=2000 {
-                source.notify(n).await.unwrap();
-            }
-        })
-    };
-    let mut got = take(&mut rx, 300).await;
-    tree.terminate_child("bridge").await.unwrap();
-    tree.restart_child("bridge").await.unwrap();
-    got.extend(take(&mut rx, 1700).await);
-    publisher.await.unwrap();
-    source.notify(2001).await.unwrap();
-    got.extend(take(&mut rx, 1).await);
-    assert_eq!(got, (1..=2001).collect::<Vec<_>>());
-    tree.stop().await.unwrap();
-    assert_eq!(stats.applied(), 2001);
+/// What is restarted midway through a stream of events.
+enum Restarted {
+    /// The bridge is stopped and started again by its supervisor.
+    Bridge,
+    /// The receiving manager is stopped; its supervisor restarts it, and its bridge with it.
+    Manager,
+    /// The broker is killed (SIGKILL) and started again on the same store.
+    Broker,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_receiving_manager_restarted_by_its_supervisor_gets_each_event_once() {
+/// Publishes 2,000 events from one manager to another and lets `fault` happen once 300 have
+/// arrived; every event must still arrive once, in order.
+async fn every_event_once_despite(fault: Restarted) {
     if !support::available() {
         return;
     }
-    let server = NatsServer::start().await;
-    let bus = bus(&server, "managerrestart").await;
+    let mut server = NatsServer::start().await;
+    let bus = bus(&server, "faults").await;
     let source = EventManager::<u64>::builder()
         .name("source")
         .start()
@@ -204,10 +205,18 @@ async fn a_receiving_manager_restarted_by_its_supervisor_gets_each_event_once() 
         })
     };
     let mut got = take(&mut rx, 300).await;
-    // A permanent manager stopped is restarted by its supervisor, and its bridge with it.
-    let _ = manager.stop().await;
+    match fault {
+        Restarted::Bridge => {
+            tree.terminate_child("bridge").await.unwrap();
+            tree.restart_child("bridge").await.unwrap();
+        }
+        // A permanent manager that stops is restarted by its supervisor.
+        Restarted::Manager => drop(manager.stop().await),
+        Restarted::Broker => server.kill_and_restart().await,
+    }
     got.extend(take(&mut rx, 1700).await);
     publisher.await.unwrap();
+    // Had anything come twice, it would come before this one.
     source.notify(2001).await.unwrap();
     got.extend(take(&mut rx, 1).await);
     assert_eq!(got, (1..=2001).collect::<Vec<_>>());
@@ -216,37 +225,18 @@ async fn a_receiving_manager_restarted_by_its_supervisor_gets_each_event_once() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bridge_stopped_and_restarted_midway_loses_nothing_and_applies_nothing_twice() {
+    every_event_once_despite(Restarted::Bridge).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiving_manager_restarted_by_its_supervisor_gets_each_event_once() {
+    every_event_once_despite(Restarted::Manager).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_published_while_the_broker_is_killed_and_restarted_are_handled_once() {
-    if !support::available() {
-        return;
-    }
-    let mut server = NatsServer::start().await;
-    let bus = bus(&server, "brokerrestart").await;
-    let source = EventManager::<u64>::builder()
-        .name("source")
-        .start()
-        .unwrap();
-    publish(&source, Outbound::new(bus.clone()).batch(8))
-        .await
-        .unwrap();
-    let (tree, _manager, stats, mut rx) = receiver(&bus, "sink").await;
-    let publisher = {
-        let source = source.clone();
-        tokio::spawn(async move {
-            for n in 1..=2000 {
-                source.notify(n).await.unwrap();
-            }
-        })
-    };
-    let mut got = take(&mut rx, 300).await;
-    server.kill_and_restart().await;
-    got.extend(take(&mut rx, 1700).await);
-    publisher.await.unwrap();
-    source.notify(2001).await.unwrap();
-    got.extend(take(&mut rx, 1).await);
-    assert_eq!(got, (1..=2001).collect::<Vec<_>>());
-    tree.stop().await.unwrap();
-    assert_eq!(stats.applied(), 2001);
+    every_event_once_despite(Restarted::Broker).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,22 +246,9 @@ async fn a_message_that_does_not_decode_is_reported_and_the_stream_goes_on() {
     }
     let server = NatsServer::start().await;
     let bus = bus(&server, "garbage").await;
-    let source = EventManager::<u64>::builder()
-        .name("source")
-        .start()
-        .unwrap();
-    // Installing the publisher makes the stream.
-    publish(&source, Outbound::new(bus.clone())).await.unwrap();
-    let client = async_nats::connect(server.url()).await.unwrap();
-    let js = async_nats::jetstream::new(client);
     let foreign = r#"{"origin":{"manager":"x","incarnation":"0"},"seq":1,"events":["text"]}"#;
-    for payload in ["not json at all", foreign, r#"{"seq":1}"#] {
-        js.publish("garbage.events.intruder", payload.into())
-            .await
-            .unwrap()
-            .await
-            .unwrap();
-    }
+    let payloads = ["not json at all", foreign, r#"{"seq":1}"#].map(String::from);
+    let source = source_after(&server, &bus, "garbage.events.intruder", &payloads).await;
     let (tree, _manager, stats, mut rx) = receiver(&bus, "sink").await;
     for n in 1..=10 {
         source.notify(n).await.unwrap();
@@ -288,13 +265,6 @@ async fn a_batch_seen_again_is_dropped_and_a_gap_is_counted() {
     }
     let server = NatsServer::start().await;
     let bus = bus(&server, "sequence").await;
-    let source = EventManager::<u64>::builder()
-        .name("source")
-        .start()
-        .unwrap();
-    publish(&source, Outbound::new(bus.clone())).await.unwrap();
-    let client = async_nats::connect(server.url()).await.unwrap();
-    let js = async_nats::jetstream::new(client);
     // One publisher's batches, written by hand: 1-2, 1-2 again (a duplicate past the
     // broker's window), then 5 (3 and 4 never came).
     let batch = |seq: u64, events: &[u64]| {
@@ -302,13 +272,8 @@ async fn a_batch_seen_again_is_dropped_and_a_gap_is_counted() {
             r#"{{"origin":{{"manager":"hand","incarnation":"00000000000000aa"}},"seq":{seq},"events":{events:?}}}"#
         )
     };
-    for payload in [batch(1, &[1, 2]), batch(1, &[1, 2]), batch(5, &[5])] {
-        js.publish("sequence.events.hand", payload.into())
-            .await
-            .unwrap()
-            .await
-            .unwrap();
-    }
+    let payloads = [batch(1, &[1, 2]), batch(1, &[1, 2]), batch(5, &[5])];
+    let _source = source_after(&server, &bus, "sequence.events.hand", &payloads).await;
     let (tree, _manager, stats, mut rx) = receiver(&bus, "sink").await;
     assert_eq!(take(&mut rx, 3).await, [1, 2, 5]);
     tree.stop().await.unwrap();
