@@ -44,8 +44,11 @@ impl Inbound {
     }
 
     /// How long JetStream waits for a message's acknowledgement before it redelivers it: the
-    /// longest a crashed bridge's last message waits to be delivered again. 10 seconds by
-    /// default; a bridge that stops normally gives its message back at once.
+    /// longest a crashed bridge's last message, or one it had fetched but not yet read when it
+    /// stopped, waits to be delivered again (the consumer holds back later messages meanwhile,
+    /// to keep their order). 10 seconds by default; it must be longer than the handlers take
+    /// on one message's events, or the message is redelivered while it is handled (and then
+    /// dropped as seen).
     pub fn ack_wait(mut self, wait: Duration) -> Self {
         self.ack_wait = wait;
         self

@@ -16,6 +16,7 @@ pub struct BadBusName(pub String);
 /// [wire format](crate#the-wire-format)). Cheap to clone.
 #[derive(Clone)]
 pub struct Bus {
+    client: async_nats::Client,
     js: jetstream::Context,
     name: String,
     duplicate_window: Duration,
@@ -29,7 +30,8 @@ impl Bus {
             return Err(BadBusName(name));
         }
         Ok(Bus {
-            js: jetstream::new(client),
+            js: jetstream::new(client.clone()),
+            client,
             name,
             duplicate_window: Duration::from_secs(120),
         })
@@ -46,6 +48,10 @@ impl Bus {
     /// The bus's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    pub(crate) fn client(&self) -> async_nats::Client {
+        self.client.clone()
     }
 
     pub(crate) fn jetstream(&self) -> &jetstream::Context {

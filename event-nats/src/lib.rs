@@ -55,6 +55,17 @@
 //!   terminated in JetStream, so it is not redelivered; a gap in a publisher's sequence is
 //!   logged and counted ([`BridgeStats::missing`]) and the bridge goes on.
 //!
+//! # Remote handles
+//!
+//! A [`Serve`] child answers for its manager on the bus's subjects `<bus>.rpc.<manager>.notify`,
+//! `.sync_notify` and `.call` (core NATS request/reply, not the stream: at most once, as
+//! OTP's, with the outcome in the reply); a [`RemoteManager`] sends to it. Calls are typed: the
+//! serving side registers each handler and request type it answers ([`Serve::call`]), and a
+//! call names them by their Rust type names (headers `Event-Handler`, `Event-Handler-Key`,
+//! `Event-Request`), so both sides are built from the same types. A reply is
+//! `{"ok":<value>}` or `{"err":{"kind":"…","message":"…"}}`, `kind` one of `manager_gone`,
+//! `not_installed`, `crashed`, `no_such_call` and `codec`.
+//!
 //! # The wire format
 //!
 //! JSON, so a service in another language can publish and read the same events with its own
@@ -74,8 +85,12 @@
 //!
 //! | OTP | here |
 //! |---|---|
-//! | `gen_event:notify({Name, Node}, Ev)` | the manager on `Node` publishes to a bus ([`publish`]); this one reads it ([`Bridge`]) |
+//! | `gen_event:notify({Name, Node}, Ev)` to every node | the manager on `Node` publishes to a bus ([`publish`]); this one reads it ([`Bridge`]) |
 //! | at most once, lost while the node is down | at least once on the wire, once in the handlers, kept across broker restarts |
+//! | `gen_event:notify({Name, Node}, Ev)` to one manager | [`RemoteManager::notify`] (returns once the manager queued it) |
+//! | `gen_event:sync_notify({Name, Node}, Ev)` | [`RemoteManager::sync_notify`] |
+//! | `gen_event:call({Name, Node}, H, Req)` | [`RemoteManager::call`], served by a [`Serve`] child with [`Serve::call`] |
+//! | `{error, bad_module}`, `{'EXIT', _}`, a `call` timeout | [`RemoteError`]: `NotInstalled`, `Crashed` (with the report), `Timeout`, `NoSuchManager`, … |
 //!
 //! # Running nats-server for development
 //!
@@ -92,9 +107,11 @@ struct ReadmeExamples;
 mod bridge;
 mod bus;
 mod publish;
+mod remote;
 mod wire;
 
 pub use bridge::{Bridge, BridgeStats, Inbound};
 pub use bus::{BadBusName, Bus};
 pub use publish::{publish, Outbound, Publisher};
+pub use remote::{RemoteError, RemoteManager, Serve};
 pub use wire::Origin;

@@ -101,14 +101,19 @@ pub(crate) fn bus_subjects(bus: &str) -> String {
 
 /// The subject a manager's events are published to.
 pub(crate) fn subject(bus: &str, manager: &str) -> String {
-    let token: String = manager
+    format!("{bus}.events.{}", token(manager))
+}
+
+/// A manager's name as one subject token: every character other than ASCII letters, digits,
+/// `-` and `_` written `_`.
+pub(crate) fn token(manager: &str) -> String {
+    manager
         .chars()
         .map(|c| match c {
             'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' => c,
             _ => '_',
         })
-        .collect();
-    format!("{bus}.events.{token}")
+        .collect()
 }
 
 /// The `Nats-Msg-Id` of the batch starting at `seq`.
