@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use event_core::{handler, EventManager, Install, Intensity, Strategy, Supervisor};
 use event_nats::{publish, Bridge, BridgeStats, Bus, Inbound, Outbound};
-use support::NatsServer;
+use support::{NatsServer, Proxy};
 use tokio::sync::mpsc;
 
 /// Passes every event it handles on to the test.
@@ -200,6 +200,8 @@ enum Restarted {
     Manager,
     /// The broker is killed (SIGKILL) and started again on the same store.
     Broker,
+    /// Every connection to the broker is cut, and new ones refused for a while.
+    Connection,
 }
 
 /// Publishes 2,000 events from one manager to another and lets `fault` happen once 300 have
@@ -209,7 +211,10 @@ async fn every_event_once_despite(fault: Restarted) {
         return;
     }
     let mut server = NatsServer::start().await;
-    let bus = bus(&server, "faults").await;
+    // Both sides reach the broker through a proxy whose connections can be cut.
+    let proxy = Proxy::start(server.url()).await;
+    let client = async_nats::connect(proxy.url()).await.unwrap();
+    let bus = Bus::new(client, "faults").unwrap();
     let source = EventManager::<u64>::builder()
         .name("source")
         .start()
@@ -235,6 +240,10 @@ async fn every_event_once_despite(fault: Restarted) {
         // A permanent manager that stops is restarted by its supervisor.
         Restarted::Manager => drop(manager.stop().await),
         Restarted::Broker => server.kill_and_restart().await,
+        Restarted::Connection => {
+            proxy.cut().await;
+            proxy.restore();
+        }
     }
     got.extend(take(&mut rx, 1700).await);
     publisher.await.unwrap();
@@ -259,6 +268,11 @@ async fn a_receiving_manager_restarted_by_its_supervisor_gets_each_event_once() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_published_while_the_broker_is_killed_and_restarted_are_handled_once() {
     every_event_once_despite(Restarted::Broker).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_published_while_the_connections_are_cut_and_restored_are_handled_once() {
+    every_event_once_despite(Restarted::Connection).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

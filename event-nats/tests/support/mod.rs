@@ -137,3 +137,70 @@ impl Drop for NatsServer {
         let _ = std::fs::remove_dir_all(&self.store);
     }
 }
+
+/// A TCP proxy between clients and the server, whose connections can be cut: the clients see
+/// the broker vanish, and reconnect once it is restored.
+pub struct Proxy {
+    port: u16,
+    cut: tokio::sync::watch::Sender<bool>,
+    refused: std::sync::Arc<tokio::sync::Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    /// A proxy on a free loopback port to `upstream`.
+    pub async fn start(upstream: String) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (cut, cut_rx) = tokio::sync::watch::channel(false);
+        let refused = std::sync::Arc::new(tokio::sync::Notify::new());
+        let refused_tx = refused.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if *cut_rx.borrow() {
+                    drop(client);
+                    refused_tx.notify_one();
+                    continue;
+                }
+                let upstream = upstream.clone();
+                let mut cut = cut_rx.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut.wait_for(|cut| *cut) => {}
+                    }
+                });
+            }
+        });
+        Proxy {
+            port,
+            cut,
+            refused,
+            task,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Drops every connection, and refuses new ones until restored; returns once a client has
+    /// tried to reconnect and been refused.
+    pub async fn cut(&self) {
+        self.cut.send_replace(true);
+        self.refused.notified().await;
+    }
+
+    pub fn restore(&self) {
+        self.cut.send_replace(false);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
