@@ -20,6 +20,7 @@ use async_nats::jetstream::{AckKind, Message};
 use event_core::{BoxError, ChildSpec, EventManager, StopToken};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 
 use crate::bus::Bus;
 use crate::wire::{self, Envelope, Origin};
@@ -246,6 +247,32 @@ where
             seq: first,
             events,
         } = envelope;
+        let traceparent = message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(wire::TRACEPARENT))
+            .map(|v| v.as_str().to_string());
+        let span = tracing::debug_span!(
+            "apply",
+            origin = %origin,
+            seq = first,
+            traceparent = traceparent.as_deref().unwrap_or("")
+        );
+        self.hand_over(message, origin, first, events, stop)
+            .instrument(span)
+            .await
+    }
+
+    /// Hands over the events of the batch starting at `first`, those not seen yet.
+    async fn hand_over(
+        &self,
+        message: &Message,
+        origin: Origin,
+        first: u64,
+        events: Vec<E>,
+        stop: &StopToken,
+    ) -> Result<bool, BoxError> {
+        let counts = &self.stats.0;
         let mark = self.mark(&origin);
         if first > mark + 1 {
             let missing = first - mark - 1;

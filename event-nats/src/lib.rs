@@ -80,6 +80,9 @@
 //!   others follow; a publisher's first event is 1, and its `incarnation` (16 hexadecimal
 //!   digits) is new each time a publisher is installed.
 //! - The `Nats-Msg-Id` header is `<incarnation>.<seq>`.
+//! - The `traceparent` header (W3C Trace Context) names the batch's trace: the publisher logs
+//!   the publish, and the bridge hands the events over, in `tracing` spans (`publish`,
+//!   `apply`, at debug level) that carry it.
 //!
 //! # OTP → event-nats
 //!

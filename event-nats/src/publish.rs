@@ -19,6 +19,7 @@ use event_core::{AddError, Context, EventManager, Handler, HandlerRef, Install, 
 use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use crate::bus::Bus;
 use crate::wire::{self, Origin};
@@ -210,7 +211,17 @@ impl Run {
         while rx.recv_many(&mut events, self.batch).await > 0 {
             let n = events.len() as u64;
             let payload = Bytes::from(wire::encode(&self.origin, next, &events));
-            self.publish(next, payload).await;
+            let traceparent = wire::traceparent();
+            let span = tracing::debug_span!(
+                "publish",
+                origin = %self.origin,
+                seq = next,
+                events = n,
+                traceparent = %traceparent
+            );
+            self.publish(next, payload, &traceparent)
+                .instrument(span)
+                .await;
             self.counts.published.fetch_add(n, Ordering::Relaxed);
             next += n;
             events.clear();
@@ -220,14 +231,15 @@ impl Run {
     /// Publishes the batch starting at `seq` until JetStream acknowledges it. A retry carries
     /// the same message id, so a batch stored before its acknowledgement was lost is not
     /// stored twice.
-    async fn publish(&self, seq: u64, payload: Bytes) {
+    async fn publish(&self, seq: u64, payload: Bytes, traceparent: &str) {
         let id = wire::message_id(&self.origin, seq);
         let mut delay = Duration::from_millis(10);
         let mut failing = false;
         loop {
             let message = PublishMessage::build()
                 .payload(payload.clone())
-                .message_id(&id);
+                .message_id(&id)
+                .header(wire::TRACEPARENT, traceparent);
             let acked = async {
                 self.js
                     .send_publish(self.subject.clone(), message)

@@ -12,6 +12,8 @@
 //!   a publisher's first event is 1.
 //! - Its `Nats-Msg-Id` header is `<incarnation>.<seq>`, so JetStream drops a batch published
 //!   twice (a retry after a lost acknowledgement) within the stream's duplicate window.
+//! - Its `traceparent` header (W3C Trace Context) names the batch's trace: the publisher logs
+//!   the publish, and the bridge hands the events over, in `tracing` spans that carry it.
 
 use std::collections::hash_map::RandomState;
 use std::fmt;
@@ -46,9 +48,14 @@ impl fmt::Display for Origin {
     }
 }
 
-/// A value no other publisher has: the process's random hash keys, mixed with the clock, the
-/// process id and a counter.
+/// A value no other publisher has: 16 hexadecimal digits.
 fn fresh_incarnation() -> String {
+    format!("{:016x}", random())
+}
+
+/// 64 random bits: the process's random hash keys, mixed with the clock, the process id and a
+/// counter. Unique, not secret.
+fn random() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNT: AtomicU64 = AtomicU64::new(0);
     let mut h = RandomState::new().build_hasher();
@@ -59,7 +66,16 @@ fn fresh_incarnation() -> String {
     h.write_u128(now);
     h.write_u32(std::process::id());
     h.write_u64(COUNT.fetch_add(1, Ordering::Relaxed));
-    format!("{:016x}", h.finish())
+    h.finish()
+}
+
+/// The trace context header of a batch (W3C Trace Context).
+pub(crate) const TRACEPARENT: &str = "traceparent";
+
+/// A new W3C `traceparent` value for a batch: version 00, a random trace id and span id,
+/// sampled.
+pub(crate) fn traceparent() -> String {
+    format!("00-{:016x}{:016x}-{:016x}-01", random(), random(), random())
 }
 
 /// A received batch, decoded.
@@ -155,6 +171,16 @@ mod tests {
         );
         assert!(valid_bus("charging-stations_1"));
         assert!(!valid_bus("a.b") && !valid_bus("") && !valid_bus("a>"));
+    }
+
+    #[test]
+    fn a_traceparent_has_the_w3c_shape() {
+        let t = traceparent();
+        let parts: Vec<&str> = t.split('-').collect();
+        assert_eq!(parts.len(), 4, "{t}");
+        assert_eq!((parts[0], parts[3]), ("00", "01"));
+        assert_eq!((parts[1].len(), parts[2].len()), (32, 16));
+        assert!(t.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
     }
 
     #[test]

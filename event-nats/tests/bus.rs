@@ -315,3 +315,32 @@ async fn a_batch_seen_again_is_dropped_and_a_gap_is_counted() {
     tree.stop().await.unwrap();
     assert_eq!((stats.redelivered(), stats.missing()), (2, 2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_published_batch_carries_its_message_id_and_trace_context() {
+    use futures_util::StreamExt;
+    if !support::available() {
+        return;
+    }
+    let server = NatsServer::start().await;
+    let bus = bus(&server, "headers").await;
+    let client = async_nats::connect(server.url()).await.unwrap();
+    let mut seen = client.subscribe("headers.events.>").await.unwrap();
+    client.flush().await.unwrap();
+    let source = EventManager::<u64>::builder()
+        .name("source")
+        .start()
+        .unwrap();
+    publish(&source, Outbound::new(bus)).await.unwrap();
+    source.notify(1).await.unwrap();
+    let message = tokio::time::timeout(Duration::from_secs(30), seen.next())
+        .await
+        .expect("the batch is published")
+        .unwrap();
+    assert_eq!(&*message.subject, "headers.events.source");
+    let headers = message.headers.expect("headers");
+    let id = headers.get("Nats-Msg-Id").unwrap().as_str();
+    assert!(id.ends_with(".1") && id.len() == 18, "{id}");
+    let trace = headers.get("traceparent").unwrap().as_str();
+    assert!(trace.starts_with("00-") && trace.len() == 55, "{trace}");
+}
