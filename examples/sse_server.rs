@@ -25,8 +25,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-/// The event: a message to publish.
-#[derive(Debug)]
+/// The event: a message to publish. Serializable, so that a cluster of servers can share it
+/// (the `sse_cluster` example).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Message(pub String);
 
 /// What a subscriber receives: a message and its number.
@@ -128,11 +129,14 @@ impl Subscribers {
 // The HTTP server
 // ---------------------------------------------------------------------------------------------
 
-/// What the HTTP handlers share: the event manager and the name of the subscribers handler.
+/// What the HTTP handlers share: the event manager whose subscribers handler streams events,
+/// and the manager a `POST` notifies (the same one here; in a cluster, one that publishes to
+/// every instance).
 #[derive(Clone)]
 struct App {
     events: EventManager<Message>,
     subscribers: HandlerRef<Subscribers>,
+    posted: EventManager<Message>,
 }
 
 /// `GET /events`: subscribe, then stream every message as a server-sent event. The subscriber
@@ -158,7 +162,7 @@ async fn stream_events(State(app): State<App>) -> Result<impl IntoResponse, Stat
 
 /// `POST /events`: publish the body to every subscriber.
 async fn publish(State(app): State<App>, text: String) -> StatusCode {
-    match app.events.notify(Message(text)).await {
+    match app.posted.notify(Message(text)).await {
         Ok(()) => StatusCode::ACCEPTED,
         Err(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
@@ -183,11 +187,22 @@ impl Server {
             .name("sse_events")
             .debug_events()
             .start()?;
+        Self::serve(addr, events.clone(), events).await
+    }
+
+    /// Serves `events`, to which it adds the subscribers handler, on `addr`; a `POST`
+    /// notifies `posted`.
+    pub async fn serve(
+        addr: SocketAddr,
+        events: EventManager<Message>,
+        posted: EventManager<Message>,
+    ) -> Result<Server, BoxError> {
         let (gauge_tx, gauge) = watch::channel(0);
         let subscribers = events.add_handler::<Subscribers>(gauge_tx).await?;
         let app = App {
             events: events.clone(),
             subscribers: subscribers.clone(),
+            posted,
         };
         let router = axum::Router::new()
             .route("/events", get(stream_events).post(publish))
