@@ -34,6 +34,15 @@
 //! # let _ = tree; Ok(()) }
 //! ```
 //!
+//! # When to use it
+//!
+//! When the managers that must see an event live in different processes or on different
+//! machines: stations connected to different nodes of a charging-station system, instances of
+//! a notification server behind a balancer, peers of a router. Within one process, handlers
+//! and managers need none of it: a handle reaches a manager directly, at a small fraction of
+//! the cost. A bus adds a broker to run (one `nats-server`, or a cluster of them) and a hop
+//! through it for each batch.
+//!
 //! # The guarantees
 //!
 //! - **At least once on the wire.** The publisher sends batches of consecutive events, one at a
