@@ -210,22 +210,47 @@ impl Run {
         let mut events = Vec::with_capacity(self.batch);
         while rx.recv_many(&mut events, self.batch).await > 0 {
             let n = events.len() as u64;
-            let payload = Bytes::from(wire::encode(&self.origin, next, &events));
-            let traceparent = wire::traceparent();
-            let span = tracing::debug_span!(
-                "publish",
-                origin = %self.origin,
-                seq = next,
-                events = n,
-                traceparent = %traceparent
-            );
-            self.publish(next, payload, &traceparent)
-                .instrument(span)
-                .await;
+            self.publish_batch(next, &events).await;
             self.counts.published.fetch_add(n, Ordering::Relaxed);
             next += n;
             events.clear();
         }
+    }
+
+    /// Publishes `events`, numbered from `first`, in as few messages as the broker's largest
+    /// payload allows. An event larger than that on its own cannot be published: it is
+    /// reported and skipped (receivers see the gap in the numbers and report it too).
+    async fn publish_batch(&self, first: u64, events: &[Vec<u8>]) {
+        let payload = wire::encode(&self.origin, first, events);
+        let max = self.js.client().server_info().max_payload;
+        // The headers (message id, trace context) take well under a kilobyte.
+        if max > 0 && payload.len() + 1024 > max {
+            if events.len() > 1 {
+                let half = events.len() / 2;
+                Box::pin(self.publish_batch(first, &events[..half])).await;
+                Box::pin(self.publish_batch(first + half as u64, &events[half..])).await;
+            } else {
+                tracing::error!(
+                    origin = %self.origin,
+                    seq = first,
+                    bytes = payload.len(),
+                    max_payload = max,
+                    "an event is larger than the broker takes in one message; it is not published"
+                );
+            }
+            return;
+        }
+        let traceparent = wire::traceparent();
+        let span = tracing::debug_span!(
+            "publish",
+            origin = %self.origin,
+            seq = first,
+            events = events.len(),
+            traceparent = %traceparent
+        );
+        self.publish(first, Bytes::from(payload), &traceparent)
+            .instrument(span)
+            .await;
     }
 
     /// Publishes the batch starting at `seq` until JetStream acknowledges it. A retry carries

@@ -344,3 +344,58 @@ async fn a_published_batch_carries_its_message_id_and_trace_context() {
     let trace = headers.get("traceparent").unwrap().as_str();
     assert!(trace.starts_with("00-") && trace.len() == 55, "{trace}");
 }
+
+/// Passes on the length of every text it handles.
+struct Lengths {
+    to: mpsc::UnboundedSender<u64>,
+}
+
+#[handler(event = String)]
+impl Lengths {
+    fn init(to: mpsc::UnboundedSender<u64>) -> Self {
+        Lengths { to }
+    }
+
+    fn handle_event(&mut self, text: &String) {
+        let _ = self.to.send(text.len() as u64);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_too_large_for_one_message_is_split_and_an_event_too_large_is_reported() {
+    if !support::available() {
+        return;
+    }
+    let server = NatsServer::start().await;
+    let bus = bus(&server, "large").await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let sink = EventManager::<String>::builder()
+        .name("sink")
+        .start()
+        .unwrap();
+    sink.add_handler::<Lengths>(tx).await.unwrap();
+    let bridge = Bridge::new(&sink, Inbound::new(bus.clone(), "sink"));
+    let stats = bridge.stats();
+    let tree = Supervisor::builder()
+        .child(bridge.child("bridge"))
+        .start()
+        .await
+        .unwrap();
+    let source = EventManager::<String>::builder()
+        .name("source")
+        .start()
+        .unwrap();
+    // The broker takes 1 MiB a message: four of 300 kB are one batch too many, and one of
+    // 1.5 MB can never go.
+    publish(&source, Outbound::new(bus).batch(8)).await.unwrap();
+    let sizes = [300_000, 300_000, 300_000, 300_000, 1_500_000, 10];
+    for size in sizes {
+        source.notify("a".repeat(size)).await.unwrap();
+    }
+    assert_eq!(
+        take(&mut rx, 5).await,
+        [300_000, 300_000, 300_000, 300_000, 10]
+    );
+    tree.stop().await.unwrap();
+    assert_eq!(stats.missing(), 1);
+}
