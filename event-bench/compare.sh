@@ -8,6 +8,10 @@
 # OTP has one way to bring a crashed handler back (a process holding add_sup_handler that
 # re-installs it on gen_event_EXIT): restart_inplace is compared with that, restart_guard.
 #
+# The dynamic_guards figures (a simple_one_for_one supervisor of guards) come from this
+# project's own OTP module, event-bench/otp/geb_children.erl: 10,000 children with --quick,
+# 10,000 and 100,000 without.
+#
 # Needs erlang-base (apt-get install erlang-base); the anchor lives in ../shared/anchors/erlang.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -16,11 +20,14 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 command -v erlc >/dev/null || { echo "erlc not found: apt-get install erlang-base" >&2; exit 1; }
-erlc -o "$work" "$anchor/geb.erl" "$anchor/geb_handler.erl"
+erlc -o "$work" "$anchor/geb.erl" "$anchor/geb_handler.erl" "$root"/event-bench/otp/*.erl
 (cd "$root" && cargo build -q --release -p event-bench)
 target="${CARGO_TARGET_DIR:-$root/target}"
 
+children=main
+for a in "$@"; do [ "$a" = --quick ] && children=quick; done
 erl -noshell -pa "$work" -s geb main > "$work/otp.txt"
+erl -noshell -pa "$work" -s geb_children "$children" >> "$work/otp.txt"
 "$target/release/event-bench" "$@" > "$work/ours.txt"
 
 awk '

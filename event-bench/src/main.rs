@@ -8,6 +8,7 @@
 //! current-thread runtime with the suffix `_ct`.
 
 mod alloc;
+mod children;
 mod peers;
 mod restart;
 
@@ -28,6 +29,8 @@ struct Sizes {
     hol_events: u64,
     memory_handlers: u64,
     memory_managers: u64,
+    /// How many dynamic guard children, for each run of the dynamic-children figures.
+    dynamic_children: &'static [u64],
 }
 
 const QUICK: Sizes = Sizes {
@@ -39,6 +42,7 @@ const QUICK: Sizes = Sizes {
     hol_events: 200,
     memory_handlers: 100_000,
     memory_managers: 10_000,
+    dynamic_children: &[10_000],
 };
 
 const FULL: Sizes = Sizes {
@@ -50,6 +54,7 @@ const FULL: Sizes = Sizes {
     hol_events: 1_000,
     memory_handlers: 100_000,
     memory_managers: 10_000,
+    dynamic_children: &[10_000, 100_000],
 };
 
 fn print(name: &str, suffix: &str, value: f64, unit: &str) {
@@ -266,6 +271,18 @@ fn run_all(rt: &Runtime, suffix: &str, s: &Sizes, only: &Only) {
     if only.wants("hol_fast_p99_dedicated") {
         let dedicated = on(rt, head_of_line(s.hol_events, true));
         print("hol_fast_p99_dedicated", suffix, dedicated as f64, "ns");
+    }
+    for &n in s.dynamic_children {
+        let name = format!("dynamic_guards_c{n}");
+        if only.wants(&name) {
+            let f = on(rt, children::dynamic_guards(n));
+            print(&format!("{name}_start"), suffix, f.start_ns, "ns");
+            print(&format!("{name}_shutdown"), suffix, f.shutdown_ns, "ns");
+            // Heap bytes are the same on either runtime: printed once, as bytes_per_* are.
+            if suffix.is_empty() {
+                print(&format!("{name}_bytes"), "", f.bytes, "B");
+            }
+        }
     }
 }
 
