@@ -29,7 +29,7 @@ use tokio::sync::mpsc::{self, error::TryRecvError, UnboundedReceiver, UnboundedS
 use tokio::sync::{oneshot, Barrier, Semaphore};
 use tokio::time::Instant;
 
-use Ev::{Exited, Gated, Killed, StartFailed, Started, Stopped};
+use Ev::{Exited, Gated, Ignored, Killed, StartFailed, Started, Stopped};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -129,6 +129,8 @@ enum Ev {
     StartFailed,
     /// Its start step waits for the test's gate.
     Gated,
+    /// Its start step returned `ignore`.
+    Ignored,
 }
 
 /// How the test tells a child to end.
@@ -844,10 +846,17 @@ async fn rest_for_one_drops_a_temporary_bystander() {
 
 fn sofo(probe: &Probe) -> SupervisorBuilder {
     let tx = probe.tx.clone();
+    sofo_of(move |n: u32| tx.worker(&format!("w{n}")))
+}
+
+/// A simple_one_for_one supervisor of `template`, allowed 5 restarts a minute.
+fn sofo_of<A: std::any::Any + Send>(
+    template: impl Fn(A) -> ChildSpec + Send + Sync + 'static,
+) -> SupervisorBuilder {
     Supervisor::builder()
         .strategy(Strategy::SimpleOneForOne)
         .intensity(Intensity::new(5, secs(60)))
-        .template(move |n: u32| tx.worker(&format!("w{n}")))
+        .template(template)
 }
 
 #[tokio::test(start_paused = true)]
@@ -1026,14 +1035,9 @@ async fn simple_one_for_one_terminate_child_is_idempotent() {
 async fn simple_one_for_one_restarts_a_failed_dynamic_child_and_drops_one_that_is_not_restarted() {
     let mut probe = Probe::new();
     let tx = probe.tx.clone();
-    let sup = start(
-        Supervisor::builder()
-            .strategy(Strategy::SimpleOneForOne)
-            .intensity(Intensity::new(5, secs(60)))
-            .template(move |(n, restart): (u32, Restart)| {
-                tx.worker(&format!("w{n}")).restart(restart)
-            }),
-    )
+    let sup = start(sofo_of(move |(n, restart): (u32, Restart)| {
+        tx.worker(&format!("w{n}")).restart(restart)
+    }))
     .await;
     within(sup.start_dynamic((1u32, Restart::Permanent)))
         .await
@@ -1047,6 +1051,45 @@ async fn simple_one_for_one_restarts_a_failed_dynamic_child_and_drops_one_that_i
     probe.exit("w2", How::Normal);
     probe.expect(&[(Exited, "w2")]).await;
     assert_eq!(children(&sup).await, kids(&[("#1", Running)]));
+    probe.quiet();
+}
+
+/// OTP removes a dynamic child whose restart returns `ignore`: it is no longer listed nor
+/// counted (a static child would be kept, not running).
+#[tokio::test(start_paused = true)]
+async fn simple_one_for_one_child_whose_restart_returns_ignore_is_removed_and_no_longer_counted() {
+    let mut probe = Probe::new();
+    let tx = probe.tx.clone();
+    let sup = start(sofo_of(move |n: u32| {
+        // Runs on its first start; each later start returns ignore.
+        let tx = tx.clone();
+        let name = format!("w{n}");
+        let starts = Arc::new(AtomicUsize::new(0));
+        ChildSpec::new(name.clone(), move || {
+            let (tx, name) = (tx.clone(), name.clone());
+            let first = starts.fetch_add(1, SeqCst) == 0;
+            async move {
+                if !first {
+                    tx.send(Ignored, &name);
+                    return Ok(Start::ignore());
+                }
+                Ok(Start::task(move |stop| tx.run(name, stop, OnStop::Return)))
+            }
+        })
+    }))
+    .await;
+    within(sup.start_dynamic(1u32)).await.unwrap();
+    within(sup.start_dynamic(2u32)).await.unwrap();
+    probe.expect(&[(Started, "w1"), (Started, "w2")]).await;
+    probe.exit("w1", How::Error);
+    probe.expect(&[(Exited, "w1"), (Ignored, "w1")]).await;
+    assert_eq!(children(&sup).await, kids(&[("#2", Running)]));
+    let n = within(sup.count_children()).await.unwrap();
+    assert_eq!(
+        (n.specs, n.active, n.workers, n.supervisors),
+        (1, 1, 1, 0),
+        "(specs, active, workers, supervisors)"
+    );
     probe.quiet();
 }
 
@@ -1426,20 +1469,25 @@ async fn the_handle_of_a_terminated_nested_supervisor_answers_that_it_is_gone() 
 // Shutdown
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test(start_paused = true)]
-async fn brutal_kill_aborts_the_child_at_once_without_asking_it() {
+/// Terminates a child with `shutdown` that would stop at once if asked: it takes no time, and
+/// the child is killed, asked to stop or not as `asked` says.
+async fn killed_at_once(shutdown: Shutdown, asked: bool) {
     let mut probe = Probe::new();
-    let sup =
-        start(Supervisor::builder().child(probe.worker("k").shutdown(Shutdown::BrutalKill))).await;
+    let sup = start(Supervisor::builder().child(probe.worker("k").shutdown(shutdown))).await;
     probe.expect(&[(Started, "k")]).await;
     let t0 = Instant::now();
     within(sup.terminate_child("k"))
         .await
         .expect("terminate_child");
     assert_eq!(t0.elapsed(), Duration::ZERO);
-    probe.expect(&[(Killed { asked: false }, "k")]).await;
+    probe.expect(&[(Killed { asked }, "k")]).await;
     assert_eq!(children(&sup).await, kids(&[("k", NotRunning)]));
     probe.quiet();
+}
+
+#[tokio::test(start_paused = true)]
+async fn brutal_kill_aborts_the_child_at_once_without_asking_it() {
+    killed_at_once(Shutdown::BrutalKill, false).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -1484,6 +1532,13 @@ async fn a_shutdown_timeout_lets_a_child_that_stops_in_time_finish() {
     assert!(took >= secs(1) && took < secs(3), "stopped after {took:?}");
     probe.expect(&[(Stopped, "slow")]).await;
     probe.quiet();
+}
+
+/// OTP's shutdown 0: the child is sent its stop, then killed without being given any time,
+/// even one that would stop at once.
+#[tokio::test(start_paused = true)]
+async fn a_zero_shutdown_timeout_asks_the_child_to_stop_and_kills_it_at_once() {
+    killed_at_once(Shutdown::Timeout(Duration::ZERO), true).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -2084,16 +2139,12 @@ async fn simple_one_for_one_with_static_children_or_a_template_elsewhere_is_refu
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_zero_shutdown_timeout_is_refused() {
+async fn simple_one_for_one_with_an_auto_shutdown_is_refused_as_a_bad_combination() {
     let probe = Probe::new();
-    refused(
-        Supervisor::builder().child(
-            probe
-                .worker("a")
-                .shutdown(Shutdown::Timeout(Duration::ZERO)),
-        ),
-    )
-    .await;
+    for auto in [AutoShutdown::AnySignificant, AutoShutdown::AllSignificant] {
+        let why = refused(sofo(&probe).auto_shutdown(auto)).await;
+        assert!(why.contains("bad_combination"), "{auto:?}: {why}");
+    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -25,7 +25,8 @@
 //! - A crashed handler is removed, or restarted in place, before the manager takes its next
 //!   message; its supervising side learns why it left.
 //! - The mailbox outlives the task, so a handle is never left dangling; a supervised manager's
-//!   mailbox outlives every incarnation and loses nothing to a restart.
+//!   mailbox outlives every incarnation and loses nothing to a restart, one after its own
+//!   `stop` included: what is sent meanwhile waits for the next incarnation.
 //! - Nothing here names `crate::supervision`: supervision is built on this side, never the
 //!   reverse.
 
@@ -52,4 +53,4 @@ pub use link::{Link, Notice, SupLink};
 pub use watch::Watchable;
 
 pub(crate) use event_loop::Ended;
-pub(crate) use supervised::{Standing, SupervisedManager};
+pub(crate) use supervised::{AfterStop, Standing, SupervisedManager};

@@ -4,7 +4,12 @@
 //! and one set of handles, so a handle reaches every incarnation. Everything that differs from a
 //! manager started on its own is here:
 //!
-//! - the flag that marks the mailbox supervised, set once when the manager is made;
+//! - the flag that marks the mailbox supervised, set when the manager is made, and whether its
+//!   supervisor restarts it after a `stop` ([`AfterStop`]), set by each incarnation;
+//! - what a `stop` does to the mailbox: a standalone manager's closes to senders at once; so
+//!   does a supervised manager's that its supervisor leaves ended after a stop; one that its
+//!   supervisor restarts after a stop stays open, and what is sent between the stop and the
+//!   next incarnation waits for it, as across any restart;
 //! - what becomes of the mailbox when a task ends ([`Taken`]): a standalone manager's closes
 //!   for good; a supervised manager's stays open, and the messages its task took out but did
 //!   not handle go back to its head, for the next incarnation;
@@ -13,8 +18,8 @@
 //!   closed), halt one (after what was queued before the halt), park the mailbox (not running,
 //!   not being restarted: senders are refused), and retire it (for good).
 //!
-//! The supervision side names only [`SupervisedManager`], [`Standing`] and [`Ended`]; this
-//! side never names the supervision side.
+//! The supervision side names only [`SupervisedManager`], [`Standing`], [`AfterStop`] and
+//! [`Ended`]; this side never names the supervision side.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -34,10 +39,34 @@ use crate::error::{AddError, StartError};
 use crate::handler::Handler;
 use crate::intensity::Intensity;
 
+/// What a supervisor does with its manager after the manager's own `stop`, which decides
+/// whether the stop closes the mailbox to senders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AfterStop {
+    /// Restarts it (a permanent child): the stop leaves the mailbox open, and what is sent
+    /// until the next incarnation waits for it.
+    Restart,
+    /// Leaves it ended (a transient or temporary child): the stop closes the mailbox, as a
+    /// standalone manager's; a later incarnation reopens it.
+    End,
+}
+
+/// `Mailbox::supervised`: not supervised, supervised and closed by a stop, or supervised and
+/// kept open through a stop.
+const STANDALONE: u8 = 0;
+const STOP_CLOSES: u8 = 1;
+const STOP_KEEPS_OPEN: u8 = 2;
+
 impl<E: 'static> Mailbox<E> {
     /// Whether a supervisor runs this manager: its mailbox outlives each task.
     pub(super) fn is_supervised(&self) -> bool {
-        self.supervised.load(Ordering::Relaxed)
+        self.supervised.load(Ordering::Relaxed) != STANDALONE
+    }
+
+    /// Whether a `stop` closes the mailbox to senders: not if a supervisor restarts the
+    /// manager after it.
+    pub(super) fn stop_closes(&self) -> bool {
+        self.supervised.load(Ordering::Relaxed) != STOP_KEEPS_OPEN
     }
 
     /// Opens the mailbox for a new incarnation, after a `stop` closed it.
@@ -172,7 +201,7 @@ impl<E: Send + Sync + 'static> SupervisedManager<E> {
         standing: Standing<E>,
     ) -> Result<(EventManager<E>, Self), StartError> {
         let (mailbox, debug_event) = builder.into_parts()?;
-        mailbox.supervised.store(true, Ordering::Relaxed);
+        mailbox.supervised.store(STOP_CLOSES, Ordering::Relaxed);
         let handle = EventManager::from_mailbox(mailbox.clone());
         let manager = SupervisedManager {
             _keep_alive: handle.clone(),
@@ -184,12 +213,19 @@ impl<E: Send + Sync + 'static> SupervisedManager<E> {
     }
 
     /// A new incarnation: the mailbox reopens, and the returned task installs the standing
-    /// handlers, tells `ready` whether they all started, and runs until it ends.
+    /// handlers, tells `ready` whether they all started, and runs until it ends. `after_stop`
+    /// says what the supervisor does if the manager is stopped.
     pub(crate) fn incarnation(
         &self,
+        after_stop: AfterStop,
         ready: impl FnOnce(Result<(), AddError>) + Send + 'static,
     ) -> impl Future<Output = Ended> + Send + 'static {
         let mailbox = self.mailbox.clone();
+        let mode = match after_stop {
+            AfterStop::Restart => STOP_KEEPS_OPEN,
+            AfterStop::End => STOP_CLOSES,
+        };
+        mailbox.supervised.store(mode, Ordering::Relaxed);
         mailbox.reopen();
         let standing: Vec<NewHandler<E>> = self.standing.0.iter().map(|m| m(&mailbox)).collect();
         let mut event_loop = EventLoop::new(mailbox, self.debug_event);

@@ -32,7 +32,8 @@ pub enum Restart {
 pub enum Shutdown {
     /// Aborted at once.
     BrutalKill,
-    /// Asked to stop, and aborted if it has not stopped after this long.
+    /// Asked to stop, and aborted if it has not stopped after this long. Zero is valid, as in
+    /// OTP: the child is asked to stop and aborted at once, given no time to finish.
     Timeout(Duration),
     /// Asked to stop, and waited for however long it takes (the default for supervisors).
     Infinity,
@@ -159,7 +160,9 @@ impl Start {
     }
 
     /// The child is not started; the supervisor keeps its specification (unless it is
-    /// temporary) and reports it as not running.
+    /// temporary) and reports it as not running. A `simple_one_for_one` supervisor keeps
+    /// none: [`start_dynamic`](crate::Supervisor::start_dynamic) returns `None`, and a dynamic
+    /// child whose restart returns `ignore` is removed, as in OTP.
     pub fn ignore() -> Self {
         Start(None)
     }
@@ -187,7 +190,8 @@ pub(super) struct Launch {
 
 /// How a kind of child starts, and what is done when its supervisor gives up on it for good.
 pub(super) trait Starter: Send + Sync {
-    fn start(&self) -> BoxFuture<'static, Result<Start, BoxError>>;
+    /// Starts the child, whose restart type is `restart`.
+    fn start(&self, restart: Restart) -> BoxFuture<'static, Result<Start, BoxError>>;
 
     /// The child will never run again: a manager's mailbox refuses senders, a supervisor's
     /// handle answers that it is gone.
@@ -277,7 +281,7 @@ impl ChildSpec {
             F: Fn() -> Fut + Send + Sync + 'static,
             Fut: Future<Output = Result<Start, BoxError>> + Send + 'static,
         {
-            fn start(&self) -> BoxFuture<'static, Result<Start, BoxError>> {
+            fn start(&self, _: Restart) -> BoxFuture<'static, Result<Start, BoxError>> {
                 Box::pin((self.0)())
             }
         }

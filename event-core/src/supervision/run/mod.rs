@@ -107,7 +107,7 @@ pub(super) struct SupStarter {
 }
 
 impl Starter for SupStarter {
-    fn start(&self) -> BoxFuture<'static, Result<Start, BoxError>> {
+    fn start(&self, _: Restart) -> BoxFuture<'static, Result<Start, BoxError>> {
         let launch = launch(&self.shared, &self.config, false);
         Box::pin(async move {
             match launch {
@@ -370,7 +370,8 @@ impl Sup {
     async fn start_spec(&self, spec: &ChildSpec) -> Result<Option<Running>, Cause> {
         let uid = self.shared.uid;
         let starter = spec.starter.clone();
-        let fut = callback::catching(uid, move || starter.start())?;
+        let restart = spec.restart;
+        let fut = callback::catching(uid, move || starter.start(restart))?;
         let Start(launch) = callback::guard(uid, fut).await?;
         let Some(launch) = launch else {
             return Ok(None);
@@ -423,6 +424,16 @@ impl Sup {
             Shutdown::Timeout(t) => {
                 if let Some(stop) = stop {
                     stop(restarting);
+                }
+                if t.is_zero() {
+                    // OTP's shutdown 0: the stop is sent, and the child is killed unless it
+                    // had ended already.
+                    if let Ok(exit) = done.try_recv() {
+                        return exit;
+                    }
+                    running.abort.abort();
+                    let _ = (&mut done).await;
+                    return ChildExit::Killed;
                 }
                 match tokio::time::timeout(t, &mut done).await {
                     Ok(r) => killed(r),

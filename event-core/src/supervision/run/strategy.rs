@@ -143,6 +143,12 @@ impl Sup {
             let spec = self.children[j].spec.clone();
             match self.start_spec(&spec).await {
                 Ok(Some(r)) => self.children[j].state = State::Running(r),
+                // OTP removes a dynamic child whose restart returns ignore; the others keep
+                // their specification, not running.
+                Ok(None) if self.strategy == Strategy::SimpleOneForOne => {
+                    self.remove(j);
+                    return;
+                }
                 Ok(None) => self.children[j].state = State::NotRunning,
                 Err(reason) => {
                     let key = self.children[j].key.clone();
