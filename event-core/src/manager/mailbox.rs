@@ -19,9 +19,11 @@ use std::task::{Poll, Waker};
 use tokio::sync::{Notify, Semaphore};
 
 use super::context::InfoSink;
+use super::event_loop::id_hash;
 use super::link::LinkOwner;
 use super::message::Msg;
 use crate::callback::next_uid;
+use crate::handler::HandlerId;
 
 pub(super) struct State<E: 'static> {
     pub(super) queue: VecDeque<Msg<E>>,
@@ -234,7 +236,8 @@ impl<E: Send + 'static> InfoSink for Mailbox<E> {
 }
 
 impl<E: Send + 'static> LinkOwner for Mailbox<E> {
-    fn link_dropped(&self, link: u64) {
-        let _ = self.push(Msg::LinkDropped(link));
+    fn link_dropped(&self, link: u64, handler: &HandlerId) {
+        let handler = id_hash(handler);
+        let _ = self.push(Msg::LinkDropped { link, handler });
     }
 }

@@ -146,16 +146,10 @@ impl Start {
     {
         let token = StopToken::new();
         let fut = run(token.clone());
-        let stop_token = token.clone();
         Start(Some(Launch {
-            run: Box::pin(async move {
-                match fut.await {
-                    Ok(()) => ChildExit::Normal,
-                    Err(e) => ChildExit::Failed(Cause::from_error(e)),
-                }
-            }),
+            run: Run::Task(Box::pin(fut)),
             ready: None,
-            stop: Box::new(move |_restarting| stop_token.stop()),
+            stop: Stop::Token(token),
         }))
     }
 
@@ -180,12 +174,54 @@ impl fmt::Debug for Start {
 /// A started child before its supervisor spawns it.
 pub(super) struct Launch {
     /// The child itself, ending with how it ended.
-    pub(super) run: BoxFuture<'static, ChildExit>,
+    pub(super) run: Run,
     /// For a child that finishes starting once running (a manager installing its standing
     /// handlers, a supervisor starting its children): the result of that start.
     pub(super) ready: Option<oneshot::Receiver<Result<(), BoxError>>>,
-    /// Asks the child to stop; `true` if it will be restarted.
-    pub(super) stop: Box<dyn FnOnce(bool) + Send + Sync>,
+    /// How the child is asked to stop.
+    pub(super) stop: Stop,
+}
+
+/// How a started child is asked to stop.
+pub(super) enum Stop {
+    /// A task: through its token.
+    Token(StopToken),
+    /// A manager or a supervisor: told whether it will be restarted.
+    Call(Box<dyn FnOnce(bool) + Send + Sync>),
+}
+
+impl Stop {
+    /// Asks the child to stop; `restarting` if it will be restarted.
+    pub(super) fn ask(self, restarting: bool) {
+        match self {
+            Stop::Token(token) => token.stop(),
+            Stop::Call(stop) => stop(restarting),
+        }
+    }
+}
+
+/// A started child's own future, ending with how the child ended.
+pub(super) enum Run {
+    /// A task: it ends normally when it returns `Ok`, and fails when it returns an error. Its
+    /// result is read here rather than by a future around it, which would hold the task's
+    /// future twice over (once to start it, once while it runs).
+    Task(BoxFuture<'static, Result<(), BoxError>>),
+    /// A manager or a supervisor, which says how it ended.
+    Child(BoxFuture<'static, ChildExit>),
+}
+
+impl Future for Run {
+    type Output = ChildExit;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ChildExit> {
+        match self.get_mut() {
+            Run::Task(run) => run.as_mut().poll(cx).map(|ended| match ended {
+                Ok(()) => ChildExit::Normal,
+                Err(e) => ChildExit::Failed(Cause::from_error(e)),
+            }),
+            Run::Child(run) => run.as_mut().poll(cx),
+        }
+    }
 }
 
 /// How a kind of child starts, and what is done when its supervisor gives up on it for good.

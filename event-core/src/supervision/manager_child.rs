@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use super::child::{ChildExit, ChildKind, ChildSpec, Launch, Restart, Start, Starter};
+use super::child::{ChildExit, ChildKind, ChildSpec, Launch, Restart, Run, Start, Starter, Stop};
 use crate::error::StartError;
 use crate::handler::{BoxError, BoxFuture, Handler};
 use crate::intensity::Intensity;
@@ -127,9 +127,9 @@ impl<E: Send + Sync + 'static> Starter for ManagerStarter<E> {
         let halt = self.0.halter();
         Box::pin(async move {
             Ok(Start(Some(Launch {
-                run,
+                run: Run::Child(run),
                 ready: Some(ready_rx),
-                stop: Box::new(move |restarting: bool| halt.halt(restarting)),
+                stop: Stop::Call(Box::new(move |restarting| halt.halt(restarting))),
             })))
         })
     }
