@@ -592,6 +592,44 @@ async fn a_stopped_transient_manager_is_not_restarted_and_refuses_what_is_sent_a
     within(sup.stop()).await.unwrap();
 }
 
+/// A temporary manager is started once: its supervisor keeps neither its start function nor
+/// the standing handlers' args while it runs, and its end, a stop here, is for good.
+#[tokio::test]
+async fn a_temporary_manager_keeps_no_start_args_while_it_runs_and_ends_for_good_by_itself() {
+    let (args, _seen) = CounterArgs::new();
+    let captured = Arc::downgrade(&args.incarnations);
+    let (events, manager) = EventManager::<Ev>::builder()
+        .supervised("events")
+        .handler(Install::<Counter>::new(), args)
+        .build()
+        .unwrap();
+    let sup = within(Supervisor::builder().start()).await.unwrap();
+    within(sup.start_child(manager.restart(Restart::Temporary)))
+        .await
+        .unwrap();
+    assert_eq!(
+        within(events.call(&counter_ref(), Incarnation))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        captured.upgrade().is_none(),
+        "the standing handler's args are kept"
+    );
+    within(events.stop()).await.unwrap();
+    within(events.stopped()).await;
+    assert!(
+        matches!(
+            events.notify(Ev::Num(1)).await,
+            Err(NotifyError::ManagerGone(_))
+        ),
+        "sent after its end"
+    );
+    assert!(within(sup.which_children()).await.unwrap().is_empty());
+    within(sup.stop()).await.unwrap();
+}
+
 #[tokio::test]
 async fn a_guarded_handler_is_back_after_a_one_for_all_restart() {
     let (args, _seen) = CounterArgs::new();

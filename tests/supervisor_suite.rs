@@ -15,7 +15,7 @@ use std::fmt::Debug;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -652,6 +652,67 @@ async fn transient_child_is_not_restarted_after_a_shutdown_exit() {
     assert_eq!(supervisor_shuts_down(Restart::Transient).await, After::Kept);
 }
 
+/// A task child whose start function captures a value, and a weak reference to that value.
+fn capturing(tx: &Tx, id: &str, restart: Restart) -> (ChildSpec, Weak<()>) {
+    let captured = Arc::new(());
+    let weak = Arc::downgrade(&captured);
+    let (tx, name) = (tx.clone(), id.to_string());
+    let spec = ChildSpec::task(id, move |stop| {
+        let _ = &captured;
+        tx.clone().run(name.clone(), stop, OnStop::Return)
+    });
+    (spec.restart(restart), weak)
+}
+
+/// OTP keeps no start arguments for a temporary child: its start function, and what that
+/// captured, are dropped once it runs; a transient child's are kept, to restart it.
+#[tokio::test(start_paused = true)]
+async fn a_temporary_childs_start_function_and_what_it_captured_are_not_kept_while_it_runs() {
+    let mut probe = Probe::new();
+    let (temporary, temporarys) = capturing(&probe.tx, "t", Restart::Temporary);
+    let (transient, transients) = capturing(&probe.tx, "p", Restart::Transient);
+    let sup = start(Supervisor::builder()).await;
+    within(sup.start_child(temporary)).await.unwrap();
+    within(sup.start_child(transient)).await.unwrap();
+    probe.expect(&[(Started, "t"), (Started, "p")]).await;
+    assert_eq!(
+        children(&sup).await,
+        kids(&[("p", Running), ("t", Running)])
+    );
+    assert!(
+        temporarys.upgrade().is_none(),
+        "the temporary child's are kept"
+    );
+    assert!(
+        transients.upgrade().is_some(),
+        "the transient child's are dropped"
+    );
+    // The same for dynamic children, each made by the template with its own start function.
+    let made = Arc::new(Mutex::new(Vec::new()));
+    let (tx, weaks) = (probe.tx.clone(), made.clone());
+    let sofo = start(sofo_of(move |(n, restart): (u32, Restart)| {
+        let (spec, weak) = capturing(&tx, &format!("d{n}"), restart);
+        weaks.lock().unwrap().push(weak);
+        spec
+    }))
+    .await;
+    within(sofo.start_dynamic((1u32, Restart::Temporary)))
+        .await
+        .unwrap();
+    within(sofo.start_dynamic((2u32, Restart::Transient)))
+        .await
+        .unwrap();
+    probe.expect(&[(Started, "d1"), (Started, "d2")]).await;
+    let alive: Vec<bool> = made
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|w| w.upgrade().is_some())
+        .collect();
+    assert_eq!(alive, [false, true], "kept: temporary, transient");
+    probe.quiet();
+}
+
 #[tokio::test(start_paused = true)]
 async fn temporary_child_is_not_restarted_after_a_normal_exit_and_is_dropped() {
     assert_eq!(
@@ -1006,6 +1067,39 @@ async fn simple_one_for_one_terminates_a_dynamic_child_by_its_ref() {
         |e| matches!(e, SupervisorError::NotFound(c) if *c == ChildRef::Dynamic(7)),
         "NotFound(#7)",
     );
+    probe.quiet();
+}
+
+/// Among many dynamic children, any one is terminated by its reference, and those left are
+/// listed newest first and counted.
+#[tokio::test(start_paused = true)]
+async fn simple_one_for_one_terminates_any_of_many_children_and_lists_and_counts_the_rest() {
+    const N: u64 = 1000;
+    let mut probe = Probe::new();
+    let sup = start(sofo(&probe)).await;
+    for n in 1..=N {
+        let child = within(sup.start_dynamic(n as u32)).await.unwrap();
+        assert_eq!(child, Some(ChildRef::Dynamic(n)));
+    }
+    probe.take(N as usize).await;
+    for n in (1..=N).filter(|n| n % 3 == 0) {
+        within(sup.terminate_child(ChildRef::Dynamic(n)))
+            .await
+            .unwrap();
+    }
+    let left: Vec<ChildRef> = (1..=N)
+        .rev()
+        .filter(|n| n % 3 != 0)
+        .map(ChildRef::Dynamic)
+        .collect();
+    let listed = within(sup.which_children()).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        left
+    );
+    let count = within(sup.count_children()).await.unwrap();
+    assert_eq!((count.active, count.workers), (left.len(), left.len()));
+    assert_eq!(probe.take((N / 3) as usize).await.len(), (N / 3) as usize);
     probe.quiet();
 }
 

@@ -57,4 +57,4 @@ pub use link::{Link, Notice, SupLink};
 pub use watch::Watchable;
 
 pub(crate) use event_loop::Ended;
-pub(crate) use supervised::{AfterStop, Standing, SupervisedManager};
+pub(crate) use supervised::{Lifespan, Standing, SupervisedManager};

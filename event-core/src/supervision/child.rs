@@ -23,7 +23,9 @@ pub enum Restart {
     Permanent,
     /// Restarted only if it failed: not after a normal end or a shutdown.
     Transient,
-    /// Never restarted; its specification is dropped when it ends.
+    /// Never restarted; its specification is dropped when it ends, and its start function,
+    /// and what that captured, as soon as it has started (OTP keeps no start arguments for a
+    /// temporary child).
     Temporary,
 }
 
@@ -226,7 +228,9 @@ impl Future for Run {
 
 /// How a kind of child starts, and what is done when its supervisor gives up on it for good.
 pub(super) trait Starter: Send + Sync {
-    /// Starts the child, whose restart type is `restart`.
+    /// Starts the child, whose restart type is `restart`. A temporary child's supervisor keeps
+    /// no starter while it runs: what it starts must end for good by itself (a manager's
+    /// mailbox retired, a supervisor's handles told it is gone).
     fn start(&self, restart: Restart) -> BoxFuture<'static, Result<Start, BoxError>>;
 
     /// The child will never run again: a manager's mailbox refuses senders, a supervisor's

@@ -12,7 +12,7 @@ use crate::error::StartError;
 use crate::handler::{BoxError, BoxFuture, Handler};
 use crate::intensity::Intensity;
 use crate::manager::{
-    AfterStop, Builder, Ended, EventManager, Install, Standing, SupervisedManager,
+    Builder, Ended, EventManager, Install, Lifespan, Standing, SupervisedManager,
 };
 
 /// An event manager to be run by a supervisor: built by [`Builder::supervised`], with the handlers
@@ -109,13 +109,15 @@ struct ManagerStarter<E: 'static>(SupervisedManager<E>);
 
 impl<E: Send + Sync + 'static> Starter for ManagerStarter<E> {
     fn start(&self, restart: Restart) -> BoxFuture<'static, Result<Start, BoxError>> {
-        // A stop ends the manager normally: only a permanent child is restarted after it.
-        let after_stop = match restart {
-            Restart::Permanent => AfterStop::Restart,
-            Restart::Transient | Restart::Temporary => AfterStop::End,
+        // A stop ends the manager normally: only a permanent child is restarted after it, and
+        // a temporary one is never restarted (its supervisor keeps nothing to retire it with).
+        let lifespan = match restart {
+            Restart::Permanent => Lifespan::Restarted,
+            Restart::Transient => Lifespan::UntilStopped,
+            Restart::Temporary => Lifespan::Once,
         };
         let (ready_tx, ready_rx) = oneshot::channel();
-        let incarnation = self.0.incarnation(after_stop, move |started| {
+        let incarnation = self.0.incarnation(lifespan, move |started| {
             let _ = ready_tx.send(started.map_err(|e| Box::new(e) as BoxError));
         });
         let run = Box::pin(async move {

@@ -71,7 +71,7 @@ impl Sup {
         if sofo || c.restart == Restart::Temporary {
             self.remove(pos);
         } else {
-            c.starter.park();
+            c.park();
         }
         Ok(())
     }

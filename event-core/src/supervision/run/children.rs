@@ -42,7 +42,9 @@ pub(super) enum State {
 pub(super) struct Child {
     /// `None` for a dynamic child, which its position names.
     id: Option<Arc<str>>,
-    pub(super) starter: Arc<dyn Starter>,
+    /// How to start it; dropped once a temporary child runs, as it is never started again
+    /// (it ends for good by itself).
+    pub(super) starter: Option<Arc<dyn Starter>>,
     pub(super) restart: Restart,
     pub(super) shutdown: Shutdown,
     pub(super) kind: ChildKind,
@@ -58,7 +60,7 @@ impl Child {
     pub(super) fn new(spec: ChildSpec, dynamic: bool, fixed: bool) -> Self {
         Child {
             id: (!dynamic).then_some(spec.id),
-            starter: spec.starter,
+            starter: Some(spec.starter),
             restart: spec.restart,
             shutdown: spec.shutdown,
             kind: spec.kind,
@@ -70,6 +72,20 @@ impl Child {
 
     pub(super) fn state(&self) -> &State {
         &self.state
+    }
+
+    /// It will never run again.
+    pub(super) fn retire(&self) {
+        if let Some(starter) = &self.starter {
+            starter.retire();
+        }
+    }
+
+    /// It is not running and not being restarted.
+    pub(super) fn park(&self) {
+        if let Some(starter) = &self.starter {
+            starter.park();
+        }
     }
 
     /// Its reference, given its position.
@@ -134,7 +150,11 @@ impl Children {
     }
 
     /// Adds `child` at `pos`, a position reserved for it, in state `state`.
-    pub(super) fn insert(&mut self, pos: u64, child: Child, state: State) {
+    pub(super) fn insert(&mut self, pos: u64, mut child: Child, state: State) {
+        if child.restart == Restart::Temporary {
+            // OTP keeps no start arguments for a temporary child: it is never started again.
+            child.starter = None;
+        }
         if let Some(id) = &child.id {
             self.ids.insert(id.clone(), pos);
         }

@@ -113,8 +113,9 @@ pub(super) struct SupStarter {
 }
 
 impl Starter for SupStarter {
-    fn start(&self, _: Restart) -> BoxFuture<'static, Result<Start, BoxError>> {
-        let launch = launch(&self.shared, &self.config, false);
+    fn start(&self, restart: Restart) -> BoxFuture<'static, Result<Start, BoxError>> {
+        // A temporary supervisor's one incarnation ends it for good, as a top supervisor's.
+        let launch = launch(&self.shared, &self.config, restart == Restart::Temporary);
         Box::pin(async move {
             match launch {
                 Some(l) => Ok(Start(Some(l))),
@@ -210,6 +211,10 @@ struct Sup {
 
 impl Drop for Sup {
     fn drop(&mut self) {
+        if self.top {
+            // Ended for good, even aborted: no child of it comes back.
+            self.retire_children(false);
+        }
         // Children first: dropping their `Running` aborts whatever still runs.
         self.children.clear();
         if let Some(rx) = self.rx.take() {
@@ -249,6 +254,10 @@ impl Sup {
             match self.start(&child, pos).await {
                 Ok(running) => {
                     if running.is_none() && child.restart == Restart::Temporary {
+                        if self.top {
+                            // Not kept, nor started again by a restart of this supervisor.
+                            child.retire();
+                        }
                         continue;
                     }
                     let state = running.map_or(State::NotRunning, State::Running);
@@ -318,7 +327,7 @@ impl Sup {
     fn retire_children(&mut self, only_added: bool) {
         for (_, c) in self.children.iter() {
             if !only_added || !c.fixed {
-                c.starter.retire();
+                c.retire();
             }
         }
     }
@@ -327,7 +336,11 @@ impl Sup {
     /// it fails with `WouldDeadlock`), spawns it, and waits for it to finish starting.
     async fn start(&self, child: &Child, pos: u64) -> Result<Option<Running>, Cause> {
         let uid = self.shared.uid;
-        let starter = child.starter.clone();
+        let Some(starter) = child.starter.clone() else {
+            return Err(Cause::Panic(
+                "internal: a temporary child is never started again".into(),
+            ));
+        };
         let restart = child.restart;
         let fut = callback::catching(uid, move || starter.start(restart))?;
         let Start(launch) = callback::guard(uid, fut).await?;

@@ -38,7 +38,7 @@ impl Sup {
 
     /// Takes out the child at `pos` for good.
     pub(super) fn remove(&mut self, pos: u64) {
-        self.children.remove(pos).starter.retire();
+        self.children.remove(pos).retire();
     }
 
     /// The child at `pos` ended on its own, unless this is an earlier incarnation's end.
@@ -72,7 +72,7 @@ impl Sup {
         if c.restart == Restart::Temporary || self.sofo() {
             self.remove(pos);
         } else {
-            c.starter.park();
+            c.park();
         }
         if significant {
             let shut = match self.auto_shutdown {
