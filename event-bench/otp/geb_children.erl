@@ -3,7 +3,6 @@
 %% The twin of event-bench's `dynamic_guards` (src/children.rs); prints the same names.
 %%
 %%   erl -noshell -pa DIR -s geb_children main            (10,000 and 100,000 children)
-%%   erl -noshell -pa DIR -s geb_children quick           (10,000)
 %%
 %% dynamic_guards_cN_start: per child, from the first supervisor:start_child to the last one's
 %% return (each returns once its guard has installed its handler).
@@ -15,14 +14,10 @@
 %% manager (their handlers) and the supervisor (its record of them) grew by.
 -module(geb_children).
 -behaviour(supervisor).
--export([main/0, quick/0, init/1]).
+-export([main/0, init/1]).
 
-main() -> run([10000, 100000]).
-
-quick() -> run([10000]).
-
-run(Sizes) ->
-    [children(N) || N <- Sizes],
+main() ->
+    [children(N) || N <- [10000, 100000]],
     halt().
 
 init(Manager) ->

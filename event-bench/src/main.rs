@@ -29,9 +29,11 @@ struct Sizes {
     hol_events: u64,
     memory_handlers: u64,
     memory_managers: u64,
-    /// How many dynamic guard children, for each run of the dynamic-children figures.
-    dynamic_children: &'static [u64],
 }
+
+/// How many dynamic guard children, for each run of the dynamic-children figures; the same
+/// with `--quick`, as the runs take a few seconds.
+const DYNAMIC_CHILDREN: [u64; 2] = [10_000, 100_000];
 
 const QUICK: Sizes = Sizes {
     events_h1: 300_000,
@@ -42,7 +44,6 @@ const QUICK: Sizes = Sizes {
     hol_events: 200,
     memory_handlers: 100_000,
     memory_managers: 10_000,
-    dynamic_children: &[10_000],
 };
 
 const FULL: Sizes = Sizes {
@@ -54,7 +55,6 @@ const FULL: Sizes = Sizes {
     hol_events: 1_000,
     memory_handlers: 100_000,
     memory_managers: 10_000,
-    dynamic_children: &[10_000, 100_000],
 };
 
 fn print(name: &str, suffix: &str, value: f64, unit: &str) {
@@ -272,7 +272,7 @@ fn run_all(rt: &Runtime, suffix: &str, s: &Sizes, only: &Only) {
         let dedicated = on(rt, head_of_line(s.hol_events, true));
         print("hol_fast_p99_dedicated", suffix, dedicated as f64, "ns");
     }
-    for &n in s.dynamic_children {
+    for n in DYNAMIC_CHILDREN {
         let name = format!("dynamic_guards_c{n}");
         if only.wants(&name) {
             let f = on(rt, children::dynamic_guards(n));

@@ -160,8 +160,9 @@ impl<E: 'static> Slots<E> {
 
     /// Drops the vacant places once they are more than half of the list. Only between
     /// messages: the handlers' places change.
+    #[inline]
     pub(super) fn tidy(&mut self) {
-        if self.vacant as usize * 2 > self.list.len() {
+        if self.vacant != 0 && self.vacant as usize * 2 > self.list.len() {
             self.list.retain(|s| !s.is_vacant());
             self.vacant = 0;
             self.reindex();
