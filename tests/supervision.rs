@@ -5,13 +5,13 @@
 //! Every wait that could hang is bounded by `within` (10 s), so a bug fails instead of hanging.
 
 use std::future::IntoFuture;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use event_core::{
     handler, BoxError, ChildSpec, EventManager, ExitReason, Fatal, Guard, GuardError, Install,
-    Intensity, Strategy, Supervisor, SupervisorError,
+    Intensity, NotifyError, Restart, Strategy, Supervisor, SupervisorError,
 };
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
@@ -77,6 +77,14 @@ impl Counter {
     fn incarnation(&self, _: Incarnation) -> u32 {
         self.incarnation
     }
+}
+
+/// A supervised manager with no standing handler, as the child `events`, and its handle.
+fn events_child() -> (EventManager<Ev>, ChildSpec) {
+    EventManager::<Ev>::builder()
+        .supervised("events")
+        .build()
+        .unwrap()
 }
 
 fn counter_ref() -> event_core::HandlerRef<Counter> {
@@ -172,10 +180,7 @@ async fn a_guard_reinstalls_its_handler_after_a_crash() {
 #[tokio::test]
 async fn a_guard_ends_normally_when_its_handler_is_deleted() {
     let (args, _seen) = CounterArgs::new();
-    let (events, manager) = EventManager::<Ev>::builder()
-        .supervised("events")
-        .build()
-        .unwrap();
+    let (events, manager) = events_child();
     let guard = Guard::new(&events, Install::<Counter>::new(), args).child("guard");
     let sup = within(Supervisor::builder().child(manager).child(guard).start())
         .await
@@ -206,10 +211,7 @@ impl Picky {
 
 #[tokio::test]
 async fn a_guard_whose_first_install_fails_fails_the_tree_start() {
-    let (events, manager) = EventManager::<Ev>::builder()
-        .supervised("events")
-        .build()
-        .unwrap();
+    let (events, manager) = events_child();
     let guard = Guard::new(&events, Install::<Picky>::new(), true).child("picky");
     let err = within(Supervisor::builder().child(manager).child(guard).start())
         .await
@@ -472,13 +474,166 @@ async fn events_sent_while_a_manager_restarts_are_handled_by_the_new_incarnation
     within(sup.stop()).await.unwrap();
 }
 
+/// A permanent manager's own `stop` is a restart like any other: the handle reaches the next
+/// incarnation, and what is sent between the stop and the restart waits for it. Senders race
+/// the stops on a multi-thread runtime; none is refused, and every event is handled once, in
+/// each sender's order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_permanent_manager_refuses_no_sender_and_its_next_incarnation_handles_what_was_sent_meanwhile(
+) {
+    const SENDERS: usize = 3;
+    const STOPS: u32 = 20;
+    const LAST: u64 = u64::MAX;
+    let (args, mut seen) = CounterArgs::new();
+    let (events, manager) = EventManager::<Ev>::builder()
+        .supervised("events")
+        .handler(Install::<Counter>::new(), args)
+        .build()
+        .unwrap();
+    let sup = within(
+        Supervisor::builder()
+            .intensity(Intensity::new(STOPS, Duration::from_secs(600)))
+            .child(manager)
+            .start(),
+    )
+    .await
+    .unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let senders: Vec<_> = (0..SENDERS as u64)
+        .map(|s| {
+            let (events, done) = (events.clone(), done.clone());
+            tokio::spawn(async move {
+                let (mut sent, mut refused) = (0u64, Vec::new());
+                while !done.load(Ordering::SeqCst) {
+                    for _ in 0..16 {
+                        match events.notify(Ev::Num(s << 32 | sent)).await {
+                            Ok(()) => sent += 1,
+                            Err(e) => refused.push(e.to_string()),
+                        }
+                    }
+                    // A call in between: answered by whichever incarnation runs.
+                    if let Err(e) = events.call(&counter_ref(), Incarnation).await {
+                        refused.push(e.to_string());
+                    }
+                    tokio::task::yield_now().await;
+                }
+                (sent, refused)
+            })
+        })
+        .collect();
+    for stop in 1..=STOPS {
+        within(events.stop()).await.expect("stop");
+        // Queued behind the stop: answered once the supervisor has restarted the manager.
+        let incarnation = within(events.call(&counter_ref(), Incarnation))
+            .await
+            .expect("the handle reaches the next incarnation");
+        assert_eq!(incarnation, stop + 1, "one restart per stop");
+    }
+    done.store(true, Ordering::SeqCst);
+    let mut sent = Vec::new();
+    for (s, sender) in senders.into_iter().enumerate() {
+        let (n, refused) = within(sender).await.unwrap();
+        assert!(
+            refused.is_empty(),
+            "sender {s} was refused {} time(s) around a stop: {:?}",
+            refused.len(),
+            &refused[..refused.len().min(3)]
+        );
+        sent.push(n);
+    }
+    events.sync_notify(Ev::Num(LAST)).await.unwrap();
+    let mut handled = vec![0u64; SENDERS];
+    // The incarnations that handled senders' events.
+    let mut by = std::collections::BTreeSet::new();
+    loop {
+        let (incarnation, n) = within(seen.recv()).await.unwrap();
+        if n == LAST {
+            break;
+        }
+        by.insert(incarnation);
+        let s = (n >> 32) as usize;
+        assert_eq!(
+            n & 0xffff_ffff,
+            handled[s],
+            "sender {s}'s events once, in order"
+        );
+        handled[s] += 1;
+    }
+    assert_eq!(handled, sent, "every event sent was handled");
+    assert!(
+        by.len() > 1,
+        "the senders' events straddle the stops: handled by incarnations {by:?}"
+    );
+    within(sup.stop()).await.unwrap();
+}
+
+/// A transient manager is not restarted after its own `stop`, which refuses what comes after,
+/// as a standalone manager's does.
+#[tokio::test]
+async fn a_stopped_transient_manager_is_not_restarted_and_refuses_what_is_sent_after_its_stop() {
+    let (events, manager) = events_child();
+    let sup = within(
+        Supervisor::builder()
+            .child(manager.restart(Restart::Transient))
+            .start(),
+    )
+    .await
+    .unwrap();
+    within(events.stop()).await.unwrap();
+    assert!(
+        matches!(
+            events.notify(Ev::Num(1)).await,
+            Err(NotifyError::ManagerGone(_))
+        ),
+        "sent after the stop"
+    );
+    let state = state_once_not_running(&sup, "events").await;
+    assert_eq!(state, event_core::ChildState::NotRunning);
+    within(sup.stop()).await.unwrap();
+}
+
+/// A temporary manager is started once: its supervisor keeps neither its start function nor
+/// the standing handlers' args while it runs, and its end, a stop here, is for good.
+#[tokio::test]
+async fn a_temporary_manager_keeps_no_start_args_while_it_runs_and_ends_for_good_by_itself() {
+    let (args, _seen) = CounterArgs::new();
+    let captured = Arc::downgrade(&args.incarnations);
+    let (events, manager) = EventManager::<Ev>::builder()
+        .supervised("events")
+        .handler(Install::<Counter>::new(), args)
+        .build()
+        .unwrap();
+    let sup = within(Supervisor::builder().start()).await.unwrap();
+    within(sup.start_child(manager.restart(Restart::Temporary)))
+        .await
+        .unwrap();
+    assert_eq!(
+        within(events.call(&counter_ref(), Incarnation))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        captured.upgrade().is_none(),
+        "the standing handler's args are kept"
+    );
+    within(events.stop()).await.unwrap();
+    within(events.stopped()).await;
+    assert!(
+        matches!(
+            events.notify(Ev::Num(1)).await,
+            Err(NotifyError::ManagerGone(_))
+        ),
+        "sent after its end"
+    );
+    assert!(within(sup.which_children()).await.unwrap().is_empty());
+    within(sup.stop()).await.unwrap();
+}
+
 #[tokio::test]
 async fn a_guarded_handler_is_back_after_a_one_for_all_restart() {
     let (args, _seen) = CounterArgs::new();
-    let (events, manager) = EventManager::<Ev>::builder()
-        .supervised("events")
-        .build()
-        .unwrap();
+    let (events, manager) = events_child();
     let guard = Guard::new(&events, Install::<Counter>::new(), args).child("guard");
     let (trigger, t) = trigger("trigger");
     let sup = within(
@@ -502,10 +657,7 @@ async fn a_guarded_handler_is_back_after_a_one_for_all_restart() {
 #[tokio::test]
 async fn a_guard_ends_with_its_manager_stopped_on_purpose() {
     let (args, _seen) = CounterArgs::new();
-    let (events, manager) = EventManager::<Ev>::builder()
-        .supervised("events")
-        .build()
-        .unwrap();
+    let (events, manager) = events_child();
     let guard = Guard::new(&events, Install::<Counter>::new(), args).child("guard");
     let sup = within(Supervisor::builder().child(manager).child(guard).start())
         .await
@@ -523,10 +675,7 @@ async fn a_guard_ends_with_its_manager_stopped_on_purpose() {
 #[tokio::test]
 async fn a_supervised_link_hears_manager_restarted_when_its_supervisor_restarts_the_manager() {
     let (args, _seen) = CounterArgs::new();
-    let (events, manager) = EventManager::<Ev>::builder()
-        .supervised("events")
-        .build()
-        .unwrap();
+    let (events, manager) = events_child();
     let (trigger, t) = trigger("fails");
     let sup = within(
         Supervisor::builder()
@@ -607,10 +756,7 @@ impl Scripted {
 async fn a_guard_retries_a_failing_reinstall_with_backoff_until_it_succeeds() {
     let (script, mut installed) = Script::new(&[Init::Ok, Init::Fails, Init::Fails, Init::Ok]);
     let tries = script.tries.clone();
-    let (events, manager) = EventManager::<Ev>::builder()
-        .supervised("events")
-        .build()
-        .unwrap();
+    let (events, manager) = events_child();
     let guard = Guard::new(&events, Install::<Scripted>::new(), script)
         .backoff(event_core::Backoff {
             first: Duration::from_millis(100),
@@ -648,10 +794,7 @@ async fn a_guard_retries_a_failing_reinstall_with_backoff_until_it_succeeds() {
 async fn a_guard_stops_with_a_fatal_reinstall_error_without_retrying() {
     let (script, _installed) = Script::new(&[Init::Ok, Init::Fatal, Init::Fatal]);
     let tries = script.tries.clone();
-    let (events, manager) = EventManager::<Ev>::builder()
-        .supervised("events")
-        .build()
-        .unwrap();
+    let (events, manager) = events_child();
     let guard = Guard::new(&events, Install::<Scripted>::new(), script).child("guard");
     // Intensity 0: the guard's failure is one restart too many, so the tree goes down.
     let sup = within(

@@ -15,7 +15,7 @@ use std::fmt::Debug;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -29,7 +29,7 @@ use tokio::sync::mpsc::{self, error::TryRecvError, UnboundedReceiver, UnboundedS
 use tokio::sync::{oneshot, Barrier, Semaphore};
 use tokio::time::Instant;
 
-use Ev::{Exited, Gated, Killed, StartFailed, Started, Stopped};
+use Ev::{Exited, Gated, Ignored, Killed, StartFailed, Started, Stopped};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -129,6 +129,8 @@ enum Ev {
     StartFailed,
     /// Its start step waits for the test's gate.
     Gated,
+    /// Its start step returned `ignore`.
+    Ignored,
 }
 
 /// How the test tells a child to end.
@@ -650,6 +652,67 @@ async fn transient_child_is_not_restarted_after_a_shutdown_exit() {
     assert_eq!(supervisor_shuts_down(Restart::Transient).await, After::Kept);
 }
 
+/// A task child whose start function captures a value, and a weak reference to that value.
+fn capturing(tx: &Tx, id: &str, restart: Restart) -> (ChildSpec, Weak<()>) {
+    let captured = Arc::new(());
+    let weak = Arc::downgrade(&captured);
+    let (tx, name) = (tx.clone(), id.to_string());
+    let spec = ChildSpec::task(id, move |stop| {
+        let _ = &captured;
+        tx.clone().run(name.clone(), stop, OnStop::Return)
+    });
+    (spec.restart(restart), weak)
+}
+
+/// OTP keeps no start arguments for a temporary child: its start function, and what that
+/// captured, are dropped once it runs; a transient child's are kept, to restart it.
+#[tokio::test(start_paused = true)]
+async fn a_temporary_childs_start_function_and_what_it_captured_are_not_kept_while_it_runs() {
+    let mut probe = Probe::new();
+    let (temporary, temporarys) = capturing(&probe.tx, "t", Restart::Temporary);
+    let (transient, transients) = capturing(&probe.tx, "p", Restart::Transient);
+    let sup = start(Supervisor::builder()).await;
+    within(sup.start_child(temporary)).await.unwrap();
+    within(sup.start_child(transient)).await.unwrap();
+    probe.expect(&[(Started, "t"), (Started, "p")]).await;
+    assert_eq!(
+        children(&sup).await,
+        kids(&[("p", Running), ("t", Running)])
+    );
+    assert!(
+        temporarys.upgrade().is_none(),
+        "the temporary child's are kept"
+    );
+    assert!(
+        transients.upgrade().is_some(),
+        "the transient child's are dropped"
+    );
+    // The same for dynamic children, each made by the template with its own start function.
+    let made = Arc::new(Mutex::new(Vec::new()));
+    let (tx, weaks) = (probe.tx.clone(), made.clone());
+    let sofo = start(sofo_of(move |(n, restart): (u32, Restart)| {
+        let (spec, weak) = capturing(&tx, &format!("d{n}"), restart);
+        weaks.lock().unwrap().push(weak);
+        spec
+    }))
+    .await;
+    within(sofo.start_dynamic((1u32, Restart::Temporary)))
+        .await
+        .unwrap();
+    within(sofo.start_dynamic((2u32, Restart::Transient)))
+        .await
+        .unwrap();
+    probe.expect(&[(Started, "d1"), (Started, "d2")]).await;
+    let alive: Vec<bool> = made
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|w| w.upgrade().is_some())
+        .collect();
+    assert_eq!(alive, [false, true], "kept: temporary, transient");
+    probe.quiet();
+}
+
 #[tokio::test(start_paused = true)]
 async fn temporary_child_is_not_restarted_after_a_normal_exit_and_is_dropped() {
     assert_eq!(
@@ -844,10 +907,17 @@ async fn rest_for_one_drops_a_temporary_bystander() {
 
 fn sofo(probe: &Probe) -> SupervisorBuilder {
     let tx = probe.tx.clone();
+    sofo_of(move |n: u32| tx.worker(&format!("w{n}")))
+}
+
+/// A simple_one_for_one supervisor of `template`, allowed 5 restarts a minute.
+fn sofo_of<A: std::any::Any + Send>(
+    template: impl Fn(A) -> ChildSpec + Send + Sync + 'static,
+) -> SupervisorBuilder {
     Supervisor::builder()
         .strategy(Strategy::SimpleOneForOne)
         .intensity(Intensity::new(5, secs(60)))
-        .template(move |n: u32| tx.worker(&format!("w{n}")))
+        .template(template)
 }
 
 #[tokio::test(start_paused = true)]
@@ -1000,6 +1070,39 @@ async fn simple_one_for_one_terminates_a_dynamic_child_by_its_ref() {
     probe.quiet();
 }
 
+/// Among many dynamic children, any one is terminated by its reference, and those left are
+/// listed newest first and counted.
+#[tokio::test(start_paused = true)]
+async fn simple_one_for_one_terminates_any_of_many_children_and_lists_and_counts_the_rest() {
+    const N: u64 = 1000;
+    let mut probe = Probe::new();
+    let sup = start(sofo(&probe)).await;
+    for n in 1..=N {
+        let child = within(sup.start_dynamic(n as u32)).await.unwrap();
+        assert_eq!(child, Some(ChildRef::Dynamic(n)));
+    }
+    probe.take(N as usize).await;
+    for n in (1..=N).filter(|n| n % 3 == 0) {
+        within(sup.terminate_child(ChildRef::Dynamic(n)))
+            .await
+            .unwrap();
+    }
+    let left: Vec<ChildRef> = (1..=N)
+        .rev()
+        .filter(|n| n % 3 != 0)
+        .map(ChildRef::Dynamic)
+        .collect();
+    let listed = within(sup.which_children()).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        left
+    );
+    let count = within(sup.count_children()).await.unwrap();
+    assert_eq!((count.active, count.workers), (left.len(), left.len()));
+    assert_eq!(probe.take((N / 3) as usize).await.len(), (N / 3) as usize);
+    probe.quiet();
+}
+
 /// OTP's terminate_child with the pid of a dynamic child that is gone answers `ok` (the
 /// child is not alive, so find_child gives the template and do_terminate does nothing).
 #[tokio::test(start_paused = true)]
@@ -1026,14 +1129,9 @@ async fn simple_one_for_one_terminate_child_is_idempotent() {
 async fn simple_one_for_one_restarts_a_failed_dynamic_child_and_drops_one_that_is_not_restarted() {
     let mut probe = Probe::new();
     let tx = probe.tx.clone();
-    let sup = start(
-        Supervisor::builder()
-            .strategy(Strategy::SimpleOneForOne)
-            .intensity(Intensity::new(5, secs(60)))
-            .template(move |(n, restart): (u32, Restart)| {
-                tx.worker(&format!("w{n}")).restart(restart)
-            }),
-    )
+    let sup = start(sofo_of(move |(n, restart): (u32, Restart)| {
+        tx.worker(&format!("w{n}")).restart(restart)
+    }))
     .await;
     within(sup.start_dynamic((1u32, Restart::Permanent)))
         .await
@@ -1047,6 +1145,45 @@ async fn simple_one_for_one_restarts_a_failed_dynamic_child_and_drops_one_that_i
     probe.exit("w2", How::Normal);
     probe.expect(&[(Exited, "w2")]).await;
     assert_eq!(children(&sup).await, kids(&[("#1", Running)]));
+    probe.quiet();
+}
+
+/// OTP removes a dynamic child whose restart returns `ignore`: it is no longer listed nor
+/// counted (a static child would be kept, not running).
+#[tokio::test(start_paused = true)]
+async fn simple_one_for_one_child_whose_restart_returns_ignore_is_removed_and_no_longer_counted() {
+    let mut probe = Probe::new();
+    let tx = probe.tx.clone();
+    let sup = start(sofo_of(move |n: u32| {
+        // Runs on its first start; each later start returns ignore.
+        let tx = tx.clone();
+        let name = format!("w{n}");
+        let starts = Arc::new(AtomicUsize::new(0));
+        ChildSpec::new(name.clone(), move || {
+            let (tx, name) = (tx.clone(), name.clone());
+            let first = starts.fetch_add(1, SeqCst) == 0;
+            async move {
+                if !first {
+                    tx.send(Ignored, &name);
+                    return Ok(Start::ignore());
+                }
+                Ok(Start::task(move |stop| tx.run(name, stop, OnStop::Return)))
+            }
+        })
+    }))
+    .await;
+    within(sup.start_dynamic(1u32)).await.unwrap();
+    within(sup.start_dynamic(2u32)).await.unwrap();
+    probe.expect(&[(Started, "w1"), (Started, "w2")]).await;
+    probe.exit("w1", How::Error);
+    probe.expect(&[(Exited, "w1"), (Ignored, "w1")]).await;
+    assert_eq!(children(&sup).await, kids(&[("#2", Running)]));
+    let n = within(sup.count_children()).await.unwrap();
+    assert_eq!(
+        (n.specs, n.active, n.workers, n.supervisors),
+        (1, 1, 1, 0),
+        "(specs, active, workers, supervisors)"
+    );
     probe.quiet();
 }
 
@@ -1426,20 +1563,25 @@ async fn the_handle_of_a_terminated_nested_supervisor_answers_that_it_is_gone() 
 // Shutdown
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test(start_paused = true)]
-async fn brutal_kill_aborts_the_child_at_once_without_asking_it() {
+/// Terminates a child with `shutdown` that would stop at once if asked: it takes no time, and
+/// the child is killed, asked to stop or not as `asked` says.
+async fn killed_at_once(shutdown: Shutdown, asked: bool) {
     let mut probe = Probe::new();
-    let sup =
-        start(Supervisor::builder().child(probe.worker("k").shutdown(Shutdown::BrutalKill))).await;
+    let sup = start(Supervisor::builder().child(probe.worker("k").shutdown(shutdown))).await;
     probe.expect(&[(Started, "k")]).await;
     let t0 = Instant::now();
     within(sup.terminate_child("k"))
         .await
         .expect("terminate_child");
     assert_eq!(t0.elapsed(), Duration::ZERO);
-    probe.expect(&[(Killed { asked: false }, "k")]).await;
+    probe.expect(&[(Killed { asked }, "k")]).await;
     assert_eq!(children(&sup).await, kids(&[("k", NotRunning)]));
     probe.quiet();
+}
+
+#[tokio::test(start_paused = true)]
+async fn brutal_kill_aborts_the_child_at_once_without_asking_it() {
+    killed_at_once(Shutdown::BrutalKill, false).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -1484,6 +1626,13 @@ async fn a_shutdown_timeout_lets_a_child_that_stops_in_time_finish() {
     assert!(took >= secs(1) && took < secs(3), "stopped after {took:?}");
     probe.expect(&[(Stopped, "slow")]).await;
     probe.quiet();
+}
+
+/// OTP's shutdown 0: the child is sent its stop, then killed without being given any time,
+/// even one that would stop at once.
+#[tokio::test(start_paused = true)]
+async fn a_zero_shutdown_timeout_asks_the_child_to_stop_and_kills_it_at_once() {
+    killed_at_once(Shutdown::Timeout(Duration::ZERO), true).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -2084,16 +2233,12 @@ async fn simple_one_for_one_with_static_children_or_a_template_elsewhere_is_refu
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_zero_shutdown_timeout_is_refused() {
+async fn simple_one_for_one_with_an_auto_shutdown_is_refused_as_a_bad_combination() {
     let probe = Probe::new();
-    refused(
-        Supervisor::builder().child(
-            probe
-                .worker("a")
-                .shutdown(Shutdown::Timeout(Duration::ZERO)),
-        ),
-    )
-    .await;
+    for auto in [AutoShutdown::AnySignificant, AutoShutdown::AllSignificant] {
+        let why = refused(sofo(&probe).auto_shutdown(auto)).await;
+        assert!(why.contains("bad_combination"), "{auto:?}: {why}");
+    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -36,7 +36,7 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn live() -> isize {
+pub(crate) fn live() -> isize {
     LIVE.load(Ordering::Relaxed)
 }
 

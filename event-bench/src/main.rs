@@ -8,6 +8,7 @@
 //! current-thread runtime with the suffix `_ct`.
 
 mod alloc;
+mod children;
 mod peers;
 mod restart;
 
@@ -29,6 +30,10 @@ struct Sizes {
     memory_handlers: u64,
     memory_managers: u64,
 }
+
+/// How many dynamic guard children, for each run of the dynamic-children figures; the same
+/// with `--quick`, as the runs take a few seconds.
+const DYNAMIC_CHILDREN: [u64; 2] = [10_000, 100_000];
 
 const QUICK: Sizes = Sizes {
     events_h1: 300_000,
@@ -266,6 +271,18 @@ fn run_all(rt: &Runtime, suffix: &str, s: &Sizes, only: &Only) {
     if only.wants("hol_fast_p99_dedicated") {
         let dedicated = on(rt, head_of_line(s.hol_events, true));
         print("hol_fast_p99_dedicated", suffix, dedicated as f64, "ns");
+    }
+    for n in DYNAMIC_CHILDREN {
+        let name = format!("dynamic_guards_c{n}");
+        if only.wants(&name) {
+            let f = on(rt, children::dynamic_guards(n));
+            print(&format!("{name}_start"), suffix, f.start_ns, "ns");
+            print(&format!("{name}_shutdown"), suffix, f.shutdown_ns, "ns");
+            // Heap bytes are the same on either runtime: printed once, as bytes_per_* are.
+            if suffix.is_empty() {
+                print(&format!("{name}_bytes"), "", f.bytes, "B");
+            }
+        }
     }
 }
 

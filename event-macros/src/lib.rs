@@ -199,7 +199,7 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 /// | `strategy` | `one_for_one`, `one_for_all`, `rest_for_one`, `simple_one_for_one` | `one_for_one` |
 /// | `intensity` | restarts allowed in a period, `0` or more | `1` |
 /// | `period` | seconds (`5`), or `5s`, `500ms`; not zero | `5` |
-/// | `auto_shutdown` | `never`, `any_significant`, `all_significant` | `never` |
+/// | `auto_shutdown` | `never`, `any_significant`, `all_significant` (not for `simple_one_for_one`) | `never` |
 /// | `name` | the supervisor's name in logs, a string | the struct's name |
 /// | `children` | `[child, ..]` in start order (not for `simple_one_for_one`) | |
 /// | `template` | `guard Handler { .. }`: the one template of a `simple_one_for_one` tree | |
@@ -216,7 +216,8 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 ///
 /// Every child also takes `restart` (`permanent`, `transient`, `temporary`; guards are
 /// `transient` by default, the others `permanent`), `shutdown` (`brutal_kill`, `infinity`, or a
-/// timeout: `5000` in milliseconds, `5s`, `500ms`) and `significant` (`true`; needs a
+/// timeout: `5000` in milliseconds, `5s`, `500ms`; `0` asks the child to stop and kills it at
+/// once, as OTP's shutdown 0) and `significant` (`true`; needs a
 /// non-permanent child and an `auto_shutdown`). A template takes a guard's keys but `args` and
 /// `key`, which `start_child` is given.
 ///
@@ -244,7 +245,8 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 /// names or names the struct's methods take; unknown keys (the valid ones are listed),
 /// duplicate keys, missing required keys; a bad strategy, restart type, shutdown, intensity or
 /// period (negative, zero where zero is invalid, not a number, an unknown unit); a
-/// `simple_one_for_one` tree with no template, several, or static children; a template in
+/// `simple_one_for_one` tree with no template, several, static children, or an
+/// `auto_shutdown` other than `never` (OTP's `bad_combination`); a template in
 /// another strategy; a significant child that is permanent or in a tree that never shuts down
 /// automatically; an empty tree. A slip of syntax in a key or a child (a missing `:` or `,`)
 /// is reported on its token and reading goes on at the next `,`, so the children around it keep

@@ -478,7 +478,10 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// Stops the manager: what was sent before is handled first, then every handler's
     /// `terminate` runs with [`Terminate::Stop`](crate::Terminate::Stop), newest first, and
     /// each supervisor is told [`ExitReason::Shutdown`](crate::ExitReason::Shutdown). Returns
-    /// when that is done. Anything sent after the stop is refused.
+    /// when that is done. Anything sent after the stop is refused, unless a supervisor
+    /// restarts the manager after it (a permanent child made with [`Builder::supervised`]):
+    /// then the handle reaches the next incarnation, and what is sent after the stop waits
+    /// for it.
     pub async fn stop(&self) -> Result<(), ManagerError> {
         if callback::inside(self.mailbox.uid()) {
             return Err(ManagerError::WouldDeadlock);

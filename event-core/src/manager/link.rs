@@ -15,15 +15,16 @@ use crate::handler::{HandlerId, HandlerRef};
 
 /// Where a dropped link is reported: the handler's manager.
 pub(super) trait LinkOwner: Send + Sync {
-    fn link_dropped(&self, link: u64);
+    fn link_dropped(&self, link: u64, handler: &HandlerId);
 }
 
 static NEXT_LINK: AtomicU64 = AtomicU64::new(1);
 
-/// The manager's end of a link.
+/// The manager's end of a link. The reason travels boxed: it is sent once, when the handler
+/// leaves, and a channel sized for it would cost every supervised handler its size.
 pub(super) struct LinkTx {
     pub(super) id: u64,
-    tx: oneshot::Sender<ExitReason>,
+    tx: oneshot::Sender<Box<ExitReason>>,
     restarts: Option<mpsc::UnboundedSender<Crash>>,
 }
 
@@ -37,7 +38,7 @@ impl LinkTx {
 
     pub(super) fn send(self, reason: ExitReason) {
         // The supervising side may be gone at this very moment; then nobody is left to tell.
-        let _ = self.tx.send(reason);
+        let _ = self.tx.send(Box::new(reason));
     }
 }
 
@@ -95,7 +96,7 @@ pub enum Notice {
 pub struct Link {
     id: u64,
     handler: HandlerId,
-    rx: Option<oneshot::Receiver<ExitReason>>,
+    rx: Option<oneshot::Receiver<Box<ExitReason>>>,
     restarts: Option<mpsc::UnboundedReceiver<Crash>>,
     owner: Option<Arc<dyn LinkOwner>>,
 }
@@ -138,7 +139,7 @@ impl Link {
         match rx.try_recv() {
             Ok(r) => {
                 self.finish();
-                Some(r)
+                Some(*r)
             }
             Err(oneshot::error::TryRecvError::Empty) => None,
             Err(oneshot::error::TryRecvError::Closed) => {
@@ -169,7 +170,7 @@ impl Future for Link {
         };
         let reason = match Pin::new(rx).poll(cx) {
             Poll::Pending => return Poll::Pending,
-            Poll::Ready(Ok(r)) => r,
+            Poll::Ready(Ok(r)) => *r,
             Poll::Ready(Err(_)) => ExitReason::ManagerGone,
         };
         self.finish();
@@ -180,7 +181,7 @@ impl Future for Link {
 impl Drop for Link {
     fn drop(&mut self) {
         if let Some(owner) = self.owner.take() {
-            owner.link_dropped(self.id);
+            owner.link_dropped(self.id, &self.handler);
         }
     }
 }

@@ -6,21 +6,24 @@
 //! dropped link, a fired timer) must never be refused.
 //!
 //! What a supervised manager's mailbox does differently (it outlives each incarnation, is
-//! reopened, parked, retired) is in `supervised`, which also defines `is_supervised`.
+//! reopened, parked, retired, and stays open through a `stop` its supervisor answers with a
+//! restart) is in `supervised`, which also defines `is_supervised` and `stop_closes`.
 
 use std::any::Any;
 use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Poll, Waker};
 
 use tokio::sync::{Notify, Semaphore};
 
 use super::context::InfoSink;
+use super::event_loop::id_hash;
 use super::link::LinkOwner;
 use super::message::Msg;
 use crate::callback::next_uid;
+use crate::handler::HandlerId;
 
 pub(super) struct State<E: 'static> {
     pub(super) queue: VecDeque<Msg<E>>,
@@ -39,8 +42,9 @@ pub(super) struct Mailbox<E: 'static> {
     name: Box<str>,
     done: AtomicBool,
     ended: Notify,
-    /// Run by a supervisor: set and read only through `supervised`.
-    pub(super) supervised: AtomicBool,
+    /// Whether a supervisor runs the manager, and whether it restarts it after a `stop`: set
+    /// and read only through `supervised`.
+    pub(super) supervised: AtomicU8,
     /// A handler's context recorded a request (see [`Mailbox::take_asked`]).
     asked: AtomicBool,
 }
@@ -63,7 +67,7 @@ impl<E: 'static> Mailbox<E> {
                 .into_boxed_str(),
             done: AtomicBool::new(false),
             ended: Notify::new(),
-            supervised: AtomicBool::new(false),
+            supervised: AtomicU8::new(0),
             asked: AtomicBool::new(false),
         }
     }
@@ -91,26 +95,27 @@ impl<E: 'static> Mailbox<E> {
         self.append(msg, false)
     }
 
-    /// Queues a stop and refuses every message after it, so that nothing is accepted that
-    /// would not be handled: what was queued before the stop is handled before the handlers
-    /// terminate.
+    /// Queues a stop. What was queued before it is handled before the handlers terminate.
+    /// Unless a supervisor restarts the manager after the stop, every message after it is
+    /// refused, so that nothing is accepted that would not be handled; if one does, the
+    /// mailbox stays open and what comes after waits for the next incarnation.
     pub(super) fn push_stop(&self, msg: Msg<E>) -> Result<(), Msg<E>> {
-        self.append(msg, true)
+        self.append(msg, self.stop_closes())
     }
 
     #[inline(always)]
-    fn append(&self, msg: Msg<E>, last: bool) -> Result<(), Msg<E>> {
+    fn append(&self, msg: Msg<E>, closes: bool) -> Result<(), Msg<E>> {
         let waker = {
             let mut st = self.lock();
             if st.closed {
                 return Err(msg);
             }
             st.queue.push_back(msg);
-            st.closed |= last;
+            st.closed |= closes;
             st.waker.take()
         };
         // A supervised manager's bound stays open for its next incarnation.
-        if last && !self.is_supervised() {
+        if closes && !self.is_supervised() {
             if let Some(b) = &self.bound {
                 b.close();
             }
@@ -232,7 +237,8 @@ impl<E: Send + 'static> InfoSink for Mailbox<E> {
 }
 
 impl<E: Send + 'static> LinkOwner for Mailbox<E> {
-    fn link_dropped(&self, link: u64) {
-        let _ = self.push(Msg::LinkDropped(link));
+    fn link_dropped(&self, link: u64, handler: &HandlerId) {
+        let handler = id_hash(handler);
+        let _ = self.push(Msg::LinkDropped { link, handler });
     }
 }

@@ -30,7 +30,12 @@ pub(super) enum Msg<E: 'static> {
         uid: u64,
         watch: u64,
     },
-    LinkDropped(u64),
+    /// A supervising link was dropped: its id, and the hash of its handler's identity (where
+    /// a long handler list's index files it).
+    LinkDropped {
+        link: u64,
+        handler: u64,
+    },
     Dedicated {
         uid: u64,
         report: Box<Report<E>>,

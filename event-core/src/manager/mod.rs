@@ -3,7 +3,8 @@
 //!
 //! - `handle`, `builder`: the public face ([`EventManager`], [`Builder`], [`PendingReply`]).
 //! - `mailbox`, `message`: the queue every sender shares, and what it carries.
-//! - `event_loop`: the task (running, dispatching, changing the handler list, the list itself).
+//! - `event_loop`: the task (running, dispatching, changing the handler list, the list itself,
+//!   and the index that finds a handler in a long list).
 //! - `erased`: the type erasure of handlers and of calls, one scheme.
 //! - `install`: how a handler is to be installed ([`Install`]) and a handler on its way in.
 //! - `context`: what a handler can do from its callbacks ([`Context`]): leave, swap itself, set
@@ -24,8 +25,12 @@
 //!   current message and before the next.
 //! - A crashed handler is removed, or restarted in place, before the manager takes its next
 //!   message; its supervising side learns why it left.
+//! - In a long handler list a handler is found by its identity (to install, call, delete or
+//!   unlink it) without looking through the others; one that leaves leaves a vacant place,
+//!   which events pass through, until the list is tidied between messages.
 //! - The mailbox outlives the task, so a handle is never left dangling; a supervised manager's
-//!   mailbox outlives every incarnation and loses nothing to a restart.
+//!   mailbox outlives every incarnation and loses nothing to a restart, one after its own
+//!   `stop` included: what is sent meanwhile waits for the next incarnation.
 //! - Nothing here names `crate::supervision`: supervision is built on this side, never the
 //!   reverse.
 
@@ -52,4 +57,4 @@ pub use link::{Link, Notice, SupLink};
 pub use watch::Watchable;
 
 pub(crate) use event_loop::Ended;
-pub(crate) use supervised::{Standing, SupervisedManager};
+pub(crate) use supervised::{Lifespan, Standing, SupervisedManager};

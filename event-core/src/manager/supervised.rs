@@ -4,17 +4,25 @@
 //! and one set of handles, so a handle reaches every incarnation. Everything that differs from a
 //! manager started on its own is here:
 //!
-//! - the flag that marks the mailbox supervised, set once when the manager is made;
+//! - the flag that marks the mailbox supervised, set when the manager is made, and how long its
+//!   supervisor keeps it going ([`Lifespan`]: restarted after a `stop` or not, or this
+//!   incarnation the last), set by each incarnation;
+//! - what a `stop` does to the mailbox: a standalone manager's closes to senders at once; so
+//!   does a supervised manager's that its supervisor leaves ended after a stop; one that its
+//!   supervisor restarts after a stop stays open, and what is sent between the stop and the
+//!   next incarnation waits for it, as across any restart;
 //! - what becomes of the mailbox when a task ends ([`Taken`]): a standalone manager's closes
 //!   for good; a supervised manager's stays open, and the messages its task took out but did
 //!   not handle go back to its head, for the next incarnation;
 //! - the standing handlers every incarnation installs before its first message;
 //! - what the supervisor does to it: start an incarnation (which reopens a mailbox a `stop`
 //!   closed), halt one (after what was queued before the halt), park the mailbox (not running,
-//!   not being restarted: senders are refused), and retire it (for good).
+//!   not being restarted: senders are refused), and retire it (for good). A last incarnation
+//!   (a temporary child's, whose supervisor keeps nothing of it to retire it with) retires the
+//!   mailbox itself when it ends, however it ends.
 //!
-//! The supervision side names only [`SupervisedManager`], [`Standing`] and [`Ended`]; this
-//! side never names the supervision side.
+//! The supervision side names only [`SupervisedManager`], [`Standing`], [`Lifespan`] and
+//! [`Ended`]; this side never names the supervision side.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -34,10 +42,37 @@ use crate::error::{AddError, StartError};
 use crate::handler::Handler;
 use crate::intensity::Intensity;
 
+/// How long a supervisor keeps its manager going, as far as the mailbox is concerned: whether
+/// the manager's own `stop` closes it to senders, and whether an incarnation is the last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lifespan {
+    /// Restarted whenever it ends, its own stop included (a permanent child): the stop leaves
+    /// the mailbox open, and what is sent until the next incarnation waits for it.
+    Restarted,
+    /// Not restarted after its stop (a transient child): the stop closes the mailbox, as a
+    /// standalone manager's; a later incarnation (a restart after a failure) reopens it.
+    UntilStopped,
+    /// This incarnation is the last (a temporary child): its stop closes the mailbox, and its
+    /// end, however it comes, retires the mailbox.
+    Once,
+}
+
+/// `Mailbox::supervised`: not supervised, supervised and closed by a stop, or supervised and
+/// kept open through a stop.
+const STANDALONE: u8 = 0;
+const STOP_CLOSES: u8 = 1;
+const STOP_KEEPS_OPEN: u8 = 2;
+
 impl<E: 'static> Mailbox<E> {
     /// Whether a supervisor runs this manager: its mailbox outlives each task.
     pub(super) fn is_supervised(&self) -> bool {
-        self.supervised.load(Ordering::Relaxed)
+        self.supervised.load(Ordering::Relaxed) != STANDALONE
+    }
+
+    /// Whether a `stop` closes the mailbox to senders: not if a supervisor restarts the
+    /// manager after it.
+    pub(super) fn stop_closes(&self) -> bool {
+        self.supervised.load(Ordering::Relaxed) != STOP_KEEPS_OPEN
     }
 
     /// Opens the mailbox for a new incarnation, after a `stop` closed it.
@@ -105,7 +140,9 @@ impl<E: 'static> Taken<E> {
 impl<E: 'static> Drop for Taken<E> {
     fn drop(&mut self) {
         let rest = std::mem::take(&mut self.queue);
-        if self.mailbox.is_supervised() {
+        // A retired mailbox takes nothing back: a last incarnation may be retired before its
+        // taken messages are dropped.
+        if self.mailbox.is_supervised() && !self.mailbox.is_done() {
             // Nothing sent to a supervised manager is lost to a restart; its supervisor parks
             // or retires the mailbox when it gives up on it.
             self.mailbox.unshift(rest);
@@ -158,7 +195,7 @@ impl<E: 'static> Standing<E> {
 /// A manager run by a supervisor: what the supervisor holds of it.
 pub(crate) struct SupervisedManager<E: 'static> {
     /// Keeps the manager from ending when its users drop their handles.
-    _keep_alive: EventManager<E>,
+    keep_alive: EventManager<E>,
     mailbox: Arc<Mailbox<E>>,
     debug_event: Option<fn(&E) -> String>,
     standing: Standing<E>,
@@ -172,10 +209,10 @@ impl<E: Send + Sync + 'static> SupervisedManager<E> {
         standing: Standing<E>,
     ) -> Result<(EventManager<E>, Self), StartError> {
         let (mailbox, debug_event) = builder.into_parts()?;
-        mailbox.supervised.store(true, Ordering::Relaxed);
+        mailbox.supervised.store(STOP_CLOSES, Ordering::Relaxed);
         let handle = EventManager::from_mailbox(mailbox.clone());
         let manager = SupervisedManager {
-            _keep_alive: handle.clone(),
+            keep_alive: handle.clone(),
             mailbox,
             debug_event,
             standing,
@@ -184,16 +221,30 @@ impl<E: Send + Sync + 'static> SupervisedManager<E> {
     }
 
     /// A new incarnation: the mailbox reopens, and the returned task installs the standing
-    /// handlers, tells `ready` whether they all started, and runs until it ends.
+    /// handlers, tells `ready` whether they all started, and runs until it ends. `lifespan`
+    /// says what the supervisor does when it ends.
     pub(crate) fn incarnation(
         &self,
+        lifespan: Lifespan,
         ready: impl FnOnce(Result<(), AddError>) + Send + 'static,
     ) -> impl Future<Output = Ended> + Send + 'static {
         let mailbox = self.mailbox.clone();
+        let mode = match lifespan {
+            Lifespan::Restarted => STOP_KEEPS_OPEN,
+            Lifespan::UntilStopped | Lifespan::Once => STOP_CLOSES,
+        };
+        mailbox.supervised.store(mode, Ordering::Relaxed);
         mailbox.reopen();
+        // Held by the incarnation, from its start: it keeps the manager from ending when its
+        // users drop their handles, as the supervisor does otherwise.
+        let last = (lifespan == Lifespan::Once).then(|| Last {
+            mailbox: self.mailbox.clone(),
+            _keep_alive: self.keep_alive.clone(),
+        });
         let standing: Vec<NewHandler<E>> = self.standing.0.iter().map(|m| m(&mailbox)).collect();
         let mut event_loop = EventLoop::new(mailbox, self.debug_event);
         async move {
+            let _last = last;
             if let Err(e) = event_loop.install_standing(standing).await {
                 ready(Err(e));
                 return Ended::NotStarted;
@@ -215,6 +266,19 @@ impl<E: Send + Sync + 'static> SupervisedManager<E> {
 
     /// Given up for good: senders are refused, waiters woken.
     pub(crate) fn retire(&self) {
+        self.mailbox.retire();
+    }
+}
+
+/// Retires the mailbox when a manager's last incarnation ends, however it ends; meanwhile, a
+/// handle that keeps the manager going.
+struct Last<E: 'static> {
+    mailbox: Arc<Mailbox<E>>,
+    _keep_alive: EventManager<E>,
+}
+
+impl<E: 'static> Drop for Last<E> {
+    fn drop(&mut self) {
         self.mailbox.retire();
     }
 }

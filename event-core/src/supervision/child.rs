@@ -23,7 +23,9 @@ pub enum Restart {
     Permanent,
     /// Restarted only if it failed: not after a normal end or a shutdown.
     Transient,
-    /// Never restarted; its specification is dropped when it ends.
+    /// Never restarted; its specification is dropped when it ends, and its start function,
+    /// and what that captured, as soon as it has started (OTP keeps no start arguments for a
+    /// temporary child).
     Temporary,
 }
 
@@ -32,7 +34,8 @@ pub enum Restart {
 pub enum Shutdown {
     /// Aborted at once.
     BrutalKill,
-    /// Asked to stop, and aborted if it has not stopped after this long.
+    /// Asked to stop, and aborted if it has not stopped after this long. Zero is valid, as in
+    /// OTP: the child is asked to stop and aborted at once, given no time to finish.
     Timeout(Duration),
     /// Asked to stop, and waited for however long it takes (the default for supervisors).
     Infinity,
@@ -145,21 +148,17 @@ impl Start {
     {
         let token = StopToken::new();
         let fut = run(token.clone());
-        let stop_token = token.clone();
         Start(Some(Launch {
-            run: Box::pin(async move {
-                match fut.await {
-                    Ok(()) => ChildExit::Normal,
-                    Err(e) => ChildExit::Failed(Cause::from_error(e)),
-                }
-            }),
+            run: Run::Task(Box::pin(fut)),
             ready: None,
-            stop: Box::new(move |_restarting| stop_token.stop()),
+            stop: Stop::Token(token),
         }))
     }
 
     /// The child is not started; the supervisor keeps its specification (unless it is
-    /// temporary) and reports it as not running.
+    /// temporary) and reports it as not running. A `simple_one_for_one` supervisor keeps
+    /// none: [`start_dynamic`](crate::Supervisor::start_dynamic) returns `None`, and a dynamic
+    /// child whose restart returns `ignore` is removed, as in OTP.
     pub fn ignore() -> Self {
         Start(None)
     }
@@ -177,17 +176,62 @@ impl fmt::Debug for Start {
 /// A started child before its supervisor spawns it.
 pub(super) struct Launch {
     /// The child itself, ending with how it ended.
-    pub(super) run: BoxFuture<'static, ChildExit>,
+    pub(super) run: Run,
     /// For a child that finishes starting once running (a manager installing its standing
     /// handlers, a supervisor starting its children): the result of that start.
     pub(super) ready: Option<oneshot::Receiver<Result<(), BoxError>>>,
-    /// Asks the child to stop; `true` if it will be restarted.
-    pub(super) stop: Box<dyn FnOnce(bool) + Send + Sync>,
+    /// How the child is asked to stop.
+    pub(super) stop: Stop,
+}
+
+/// How a started child is asked to stop.
+pub(super) enum Stop {
+    /// A task: through its token.
+    Token(StopToken),
+    /// A manager or a supervisor: told whether it will be restarted.
+    Call(Box<dyn FnOnce(bool) + Send + Sync>),
+}
+
+impl Stop {
+    /// Asks the child to stop; `restarting` if it will be restarted.
+    pub(super) fn ask(self, restarting: bool) {
+        match self {
+            Stop::Token(token) => token.stop(),
+            Stop::Call(stop) => stop(restarting),
+        }
+    }
+}
+
+/// A started child's own future, ending with how the child ended.
+pub(super) enum Run {
+    /// A task: it ends normally when it returns `Ok`, and fails when it returns an error. Its
+    /// result is read here rather than by a future around it, which would hold the task's
+    /// future twice over (once to start it, once while it runs).
+    Task(BoxFuture<'static, Result<(), BoxError>>),
+    /// A manager or a supervisor, which says how it ended.
+    Child(BoxFuture<'static, ChildExit>),
+}
+
+impl Future for Run {
+    type Output = ChildExit;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ChildExit> {
+        match self.get_mut() {
+            Run::Task(run) => run.as_mut().poll(cx).map(|ended| match ended {
+                Ok(()) => ChildExit::Normal,
+                Err(e) => ChildExit::Failed(Cause::from_error(e)),
+            }),
+            Run::Child(run) => run.as_mut().poll(cx),
+        }
+    }
 }
 
 /// How a kind of child starts, and what is done when its supervisor gives up on it for good.
 pub(super) trait Starter: Send + Sync {
-    fn start(&self) -> BoxFuture<'static, Result<Start, BoxError>>;
+    /// Starts the child, whose restart type is `restart`. A temporary child's supervisor keeps
+    /// no starter while it runs: what it starts must end for good by itself (a manager's
+    /// mailbox retired, a supervisor's handles told it is gone).
+    fn start(&self, restart: Restart) -> BoxFuture<'static, Result<Start, BoxError>>;
 
     /// The child will never run again: a manager's mailbox refuses senders, a supervisor's
     /// handle answers that it is gone.
@@ -277,7 +321,7 @@ impl ChildSpec {
             F: Fn() -> Fut + Send + Sync + 'static,
             Fut: Future<Output = Result<Start, BoxError>> + Send + 'static,
         {
-            fn start(&self) -> BoxFuture<'static, Result<Start, BoxError>> {
+            fn start(&self, _: Restart) -> BoxFuture<'static, Result<Start, BoxError>> {
                 Box::pin((self.0)())
             }
         }

@@ -285,16 +285,21 @@ impl Guard {
                 ExitReason::Normal | ExitReason::Shutdown => return Ok(()),
                 ExitReason::Swapped {
                     link: Some(next), ..
-                } => link = next,
+                } => {
+                    link = next;
+                    continue;
+                }
                 // Another supervises the new handler now.
                 ExitReason::Swapped { link: None, .. } => return Ok(()),
                 other => {
-                    tracing::warn!(guard = %name, reason = %other, "guarded handler left; re-installing it");
-                    match self.reinstall(&stop).await? {
-                        Some(next) => link = next,
-                        None => return Ok(()),
-                    }
+                    tracing::warn!(guard = %name, reason = %other, "guarded handler left; re-installing it")
                 }
+            }
+            // Boxed, and after the reason is dropped: a guard mostly waits, and its waiting
+            // should not be the size of its rare re-install.
+            match Box::pin(self.reinstall(&stop)).await? {
+                Some(next) => link = next,
+                None => return Ok(()),
             }
         }
     }

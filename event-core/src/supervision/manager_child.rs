@@ -7,18 +7,24 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use super::child::{ChildExit, ChildKind, ChildSpec, Launch, Start, Starter};
+use super::child::{ChildExit, ChildKind, ChildSpec, Launch, Restart, Run, Start, Starter, Stop};
 use crate::error::StartError;
 use crate::handler::{BoxError, BoxFuture, Handler};
 use crate::intensity::Intensity;
-use crate::manager::{Builder, Ended, EventManager, Install, Standing, SupervisedManager};
+use crate::manager::{
+    Builder, Ended, EventManager, Install, Lifespan, Standing, SupervisedManager,
+};
 
 /// An event manager to be run by a supervisor: built by [`Builder::supervised`], with the handlers
 /// every incarnation starts with.
 ///
 /// Its handle ([`EventManager`]) is made now and outlives every restart: events sent while the
 /// manager restarts wait in its mailbox and are handled by the next incarnation, after its
-/// standing handlers are installed and before anything else.
+/// standing handlers are installed and before anything else. That holds for a restart after
+/// the manager's own [`stop`](EventManager::stop) too: a permanent child's stop does not close
+/// the mailbox, and what is sent after it waits for the next incarnation. A transient or
+/// temporary child is not restarted after a stop, so its stop refuses what comes after, as a
+/// standalone manager's does.
 #[must_use = "a manager child does nothing until built and given to a supervisor"]
 pub struct ManagerChild<E: 'static> {
     id: Arc<str>,
@@ -102,9 +108,16 @@ impl<E> fmt::Debug for ManagerChild<E> {
 struct ManagerStarter<E: 'static>(SupervisedManager<E>);
 
 impl<E: Send + Sync + 'static> Starter for ManagerStarter<E> {
-    fn start(&self) -> BoxFuture<'static, Result<Start, BoxError>> {
+    fn start(&self, restart: Restart) -> BoxFuture<'static, Result<Start, BoxError>> {
+        // A stop ends the manager normally: only a permanent child is restarted after it, and
+        // a temporary one is never restarted (its supervisor keeps nothing to retire it with).
+        let lifespan = match restart {
+            Restart::Permanent => Lifespan::Restarted,
+            Restart::Transient => Lifespan::UntilStopped,
+            Restart::Temporary => Lifespan::Once,
+        };
         let (ready_tx, ready_rx) = oneshot::channel();
-        let incarnation = self.0.incarnation(move |started| {
+        let incarnation = self.0.incarnation(lifespan, move |started| {
             let _ = ready_tx.send(started.map_err(|e| Box::new(e) as BoxError));
         });
         let run = Box::pin(async move {
@@ -116,9 +129,9 @@ impl<E: Send + Sync + 'static> Starter for ManagerStarter<E> {
         let halt = self.0.halter();
         Box::pin(async move {
             Ok(Start(Some(Launch {
-                run,
+                run: Run::Child(run),
                 ready: Some(ready_rx),
-                stop: Box::new(move |restarting: bool| halt.halt(restarting)),
+                stop: Stop::Call(Box::new(move |restarting| halt.halt(restarting))),
             })))
         })
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use super::child::{CatchUnwind, ChildKind, ChildSpec, Restart, Shutdown};
+use super::child::{CatchUnwind, ChildKind, ChildSpec, Restart};
 use super::run::{launch, Cmd, Reply, Shared, SupStarter};
 use crate::callback;
 use crate::exit::Cause;
@@ -27,7 +27,10 @@ pub enum Strategy {
     /// and they are started again in order.
     RestForOne,
     /// One template, no children at start: each [`Supervisor::start_dynamic`] starts a child
-    /// from the template with its own args. Children are stopped in parallel.
+    /// from the template with its own args. Children are stopped in parallel. A child that is
+    /// not restarted, or whose restart returns [`Start::ignore`](crate::Start::ignore), is
+    /// removed. It cannot shut down on significant children (its
+    /// [`AutoShutdown`] is [`Never`](AutoShutdown::Never)).
     SimpleOneForOne,
 }
 
@@ -356,7 +359,8 @@ impl SupervisorBuilder {
         self
     }
 
-    /// When significant children shut the supervisor down (default never).
+    /// When significant children shut the supervisor down (default never). A
+    /// [`Strategy::SimpleOneForOne`] supervisor refuses any other (OTP's `bad_combination`).
     pub fn auto_shutdown(mut self, auto_shutdown: AutoShutdown) -> Self {
         self.auto_shutdown = auto_shutdown;
         self
@@ -402,6 +406,12 @@ impl SupervisorBuilder {
                 return bad("a template is only for a simple_one_for_one supervisor".into())
             }
             _ => {}
+        }
+        if self.strategy == Strategy::SimpleOneForOne && self.auto_shutdown != AutoShutdown::Never {
+            return bad(format!(
+                "a simple_one_for_one supervisor cannot shut down on its significant children (auto_shutdown {:?}; OTP's bad_combination): its children come and go by start_dynamic; leave auto_shutdown Never",
+                self.auto_shutdown
+            ));
         }
         for (i, c) in self.children.iter().enumerate() {
             check_spec(c, self.auto_shutdown)?;
@@ -492,12 +502,6 @@ pub(super) fn check_spec(
     if c.significant && c.restart == Restart::Permanent {
         return Err(SupervisorError::BadSpec(format!(
             "child {:?} is significant and permanent: a permanent child is always restarted, so it could never shut its supervisor down; make it transient or temporary",
-            &*c.id
-        )));
-    }
-    if c.shutdown == Shutdown::Timeout(std::time::Duration::ZERO) {
-        return Err(SupervisorError::BadSpec(format!(
-            "child {:?} has a shutdown timeout of zero; use Shutdown::BrutalKill to kill it at once",
             &*c.id
         )));
     }

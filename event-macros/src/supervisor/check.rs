@@ -69,6 +69,14 @@ pub fn check(tree: &mut Tree, errors: &mut Errors) -> Plan {
         .map(|(s, _)| *s)
         .unwrap_or(Strategy::OneForOne);
     if strategy == Strategy::SimpleOneForOne {
+        if let Some((auto, tokens)) = &tree.auto_shutdown {
+            if *auto != AutoShutdown::Never {
+                errors.at(
+                    tokens,
+                    "a simple_one_for_one supervisor cannot shut down on its significant children (OTP's bad_combination): its children come and go by `start_child`; remove `auto_shutdown` or make it `never`",
+                );
+            }
+        }
         if let Some((key, _)) = &tree.children_key {
             errors.at(
                 key,
@@ -128,7 +136,10 @@ pub fn check(tree: &mut Tree, errors: &mut Errors) -> Plan {
             }
         }
     }
-    let auto = tree.auto_shutdown.unwrap_or(AutoShutdown::Never);
+    let auto = tree
+        .auto_shutdown
+        .as_ref()
+        .map_or(AutoShutdown::Never, |(a, _)| *a);
     let template = tree.templates.iter().filter_map(|(_, t)| t.as_ref());
     for child in tree.children.iter().chain(template) {
         significant(child, auto, errors);

@@ -243,7 +243,7 @@ fn head(tree: &Tree, p: &TokenStream) -> TokenStream {
         Some(Strategy::RestForOne) => quote!(RestForOne),
         Some(Strategy::SimpleOneForOne) => quote!(SimpleOneForOne),
     };
-    let auto = match tree.auto_shutdown {
+    let auto = match tree.auto_shutdown.as_ref().map(|(a, _)| a) {
         None | Some(AutoShutdown::Never) => quote!(Never),
         Some(AutoShutdown::AnySignificant) => quote!(AnySignificant),
         Some(AutoShutdown::AllSignificant) => quote!(AllSignificant),

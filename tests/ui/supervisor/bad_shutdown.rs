@@ -9,7 +9,6 @@ supervisor! {
         children: [
             manager events: Log { shutdown: brutal },
             manager alarms: Alarm { shutdown: 5min },
-            manager other: Log { shutdown: 0 },
         ],
     }
 }

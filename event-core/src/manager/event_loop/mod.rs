@@ -3,19 +3,23 @@
 //!
 //! Split by what it does: here the task's run and one message's handling; `dispatch` runs
 //! events, calls and infos through the handlers; `ops` installs, removes, swaps and terminates
-//! them, and handles their crashes; `slots` is the list they are kept in.
+//! them, and handles their crashes; `slots` is the list they are kept in, and `index` finds one
+//! in a long list by its identity.
 //!
 //! Rare paths (installs, swaps, crashes, stop) are awaited as boxed futures, so the task's own
 //! state machine holds only what handling an event or a call needs: that keeps an idle manager
 //! small, at the cost of one allocation when a rare path runs.
 
 mod dispatch;
+mod index;
 mod ops;
 mod slots;
 
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
+
+pub(super) use self::index::id_hash;
 
 use self::dispatch::{sweep, Detour, Sweep};
 use self::slots::Slots;
@@ -94,6 +98,8 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         let mgr = self.mgr();
         while self.mailbox.recv_batch(taken.queue()).await {
             while let Some(msg) = taken.queue().pop_front() {
+                // Between messages, no handler's place is held.
+                self.slots.tidy();
                 // The common case first, in place: an event through inline handlers that finish
                 // at once. Anything else takes the slow path from where the sweep stopped.
                 let (event, done) = match msg {
@@ -178,8 +184,8 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 payload,
             } => Box::pin(self.info(uid, Job::Info { timer, payload })).await,
             Msg::Down { uid, watch } => Box::pin(self.info(uid, Job::Down(watch))).await,
-            Msg::LinkDropped(link) => {
-                if let Some(i) = self.slots.find_link(link) {
+            Msg::LinkDropped { link, handler } => {
+                if let Some(i) = self.slots.find_link(link, handler) {
                     let mut slot = self.slots.take(i);
                     // Nobody is left to tell.
                     drop(slot.take_link());

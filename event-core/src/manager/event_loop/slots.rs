@@ -1,6 +1,13 @@
 //! The manager's handler list. [`Slots`] owns the list and what is known of it as a whole (how
-//! many handlers are dedicated, which the fast path of an event asks); a [`Slot`] is one
-//! installed handler, laid out for the common case.
+//! many handlers are dedicated, which the fast path of an event asks, and, for a long list, the
+//! index that finds a handler by its identity); a [`Slot`] is one installed handler, laid out
+//! for the common case.
+//!
+//! A handler taken out of the list leaves its place vacant, so that the others keep their
+//! places (and the index its positions): a vacant slot is a lean one whose cell does nothing,
+//! which an event passes through. The list is tidied (its vacant places dropped, the index
+//! rebuilt) between messages, once they are more than half of it, so a removal costs O(1)
+//! amortised.
 //!
 //! Most handlers run inline, unsupervised, without an in-place restart policy, and have no key
 //! or a numeric one: their slot is the boxed handler cell and the key, 24 bytes. Their
@@ -9,28 +16,46 @@
 //! its parts behind one box, a cost paid only by those. Only this file matches the layout; the
 //! loop asks a slot for its [`Target`] or its parts.
 
-use crate::handler::{HandlerId, Key};
+use std::any::Any;
+use std::fmt;
+
+use super::index::{id_hash, Index, MAX_LEN};
+use crate::exit::Terminate;
+use crate::handler::{HandlerId, Key, Step};
+use crate::manager::context::Requests;
 use crate::manager::crash::InPlace;
 use crate::manager::dedicated::Dedicated;
 use crate::manager::erased::ErasedHandler;
 use crate::manager::link::LinkTx;
 
+/// How many handlers make a list long enough to index.
+const INDEXED_FROM: usize = 32;
+
 /// The installed handlers, in install order: events run from the back (newest first, as in
 /// OTP).
 pub(super) struct Slots<E: 'static> {
+    /// The handlers, and the vacant places of those taken out since the list was tidied.
     list: Vec<Slot<E>>,
+    // The counts are `u32` and the index boxed, so that an idle manager's task, which holds
+    // this, stays small.
+    vacant: u32,
     /// How many of them are dedicated.
-    dedicated: usize,
+    dedicated: u32,
+    /// Where each handler is, once the list is long.
+    index: Option<Box<Index>>,
 }
 
 impl<E: 'static> Slots<E> {
     pub(super) fn new() -> Self {
         Slots {
             list: Vec::new(),
+            vacant: 0,
             dedicated: 0,
+            index: None,
         }
     }
 
+    /// The length of the list, vacant places included: the index an event starts from.
     pub(super) fn len(&self) -> usize {
         self.list.len()
     }
@@ -55,7 +80,10 @@ impl<E: 'static> Slots<E> {
 
     /// The index of the handler `id` names.
     pub(super) fn find(&self, id: &HandlerId) -> Option<usize> {
-        self.list.iter().rposition(|s| s.is(id))
+        match &self.index {
+            Some(index) => index.find(id_hash(id), |i| self.list[i].is(id)),
+            None => self.list.iter().rposition(|s| s.is(id)),
+        }
     }
 
     /// The index of the handler with this uid (the address of its timers, watches and reports).
@@ -63,16 +91,20 @@ impl<E: 'static> Slots<E> {
         self.list.iter().rposition(|s| s.uid() == uid)
     }
 
-    /// The index of the handler supervised through the link `link`.
-    pub(super) fn find_link(&self, link: u64) -> Option<usize> {
-        self.list
-            .iter()
-            .rposition(|s| s.link().is_some_and(|l| l.id == link))
+    /// The index of the handler supervised through the link `link`, whose handler's identity
+    /// hashes to `hash` ([`id_hash`]).
+    pub(super) fn find_link(&self, link: u64, hash: u64) -> Option<usize> {
+        let is = |s: &Slot<E>| s.link().is_some_and(|l| l.id == link);
+        match &self.index {
+            Some(index) => index.find(hash, |i| is(&self.list[i])),
+            None => self.list.iter().rposition(is),
+        }
     }
 
     /// The identities, newest first.
     pub(super) fn ids(&self) -> Vec<HandlerId> {
-        self.list.iter().rev().map(Slot::id).collect()
+        let live = self.list.iter().rev().filter(|s| !s.is_vacant());
+        live.map(Slot::id).collect()
     }
 
     /// Installs at the head. The list grows by doubling from one, not from four as a `Vec`
@@ -82,27 +114,103 @@ impl<E: 'static> Slots<E> {
             self.list.reserve_exact(self.list.len().max(1));
         }
         self.count(&slot, true);
+        self.file(&slot, self.list.len());
         self.list.push(slot);
     }
 
-    /// Puts a handler back at index `i` (a restart in place, a swap in its place).
+    /// Puts a handler back at index `i`, where it was taken out (a restart in place, a swap in
+    /// its place).
     pub(super) fn insert(&mut self, i: usize, slot: Slot<E>) {
         self.count(&slot, true);
-        self.list.insert(i, slot);
+        if self.list.get(i).is_some_and(Slot::is_vacant) {
+            self.file(&slot, i);
+            self.list[i] = slot;
+            self.vacant -= 1;
+        } else if i == self.list.len() {
+            self.file(&slot, i);
+            self.list.push(slot);
+        } else {
+            self.list.insert(i, slot);
+            self.reindex();
+        }
     }
 
-    /// Takes the handler at `i` out of the list.
+    /// Takes the handler at `i` out of the list; its place stays vacant until the list is
+    /// tidied, so that the others, and a handler put back there, keep their places.
     pub(super) fn take(&mut self, i: usize) -> Slot<E> {
-        let slot = self.list.remove(i);
+        let slot = std::mem::replace(&mut self.list[i], Slot::vacant());
+        debug_assert!(!slot.is_vacant(), "taken from a vacant place");
+        self.vacant += 1;
         self.count(&slot, false);
+        self.unfile(&slot, i);
         slot
     }
 
     /// Takes the newest handler out of the list.
     pub(super) fn pop(&mut self) -> Option<Slot<E>> {
+        while self.list.last().is_some_and(Slot::is_vacant) {
+            self.list.pop();
+            self.vacant -= 1;
+        }
         let slot = self.list.pop()?;
         self.count(&slot, false);
+        self.unfile(&slot, self.list.len());
         Some(slot)
+    }
+
+    /// Drops the vacant places once they are more than half of the list. Only between
+    /// messages: the handlers' places change.
+    #[inline]
+    pub(super) fn tidy(&mut self) {
+        if self.vacant != 0 && self.vacant as usize * 2 > self.list.len() {
+            self.list.retain(|s| !s.is_vacant());
+            self.vacant = 0;
+            self.reindex();
+        }
+    }
+
+    /// Indexes the list afresh, if it is long enough to need it and short enough to allow it.
+    fn reindex(&mut self) {
+        let live = self.list.len() - self.vacant as usize;
+        self.index = (live >= INDEXED_FROM && self.list.len() <= MAX_LEN)
+            .then(|| Box::new(self.build_index(live * 2)));
+    }
+
+    /// An index of the list with room for `room` entries.
+    fn build_index(&self, room: usize) -> Index {
+        let mut index = Index::with_room(room);
+        for (i, s) in self.list.iter().enumerate() {
+            if !s.is_vacant() {
+                index.insert(id_hash(&s.id()), i);
+            }
+        }
+        index
+    }
+
+    /// Files the handler `slot`, about to be put at `i`, in the index: builds the index when
+    /// the list becomes long, and a larger one when it is full.
+    fn file(&mut self, slot: &Slot<E>, i: usize) {
+        if i >= MAX_LEN || self.list.len() >= MAX_LEN {
+            // Too long to index: searched through.
+            self.index = None;
+            return;
+        }
+        let live = self.list.len() - self.vacant as usize + 1;
+        match &mut self.index {
+            Some(index) if index.has_room() => index.insert(id_hash(&slot.id()), i),
+            None if live < INDEXED_FROM => {}
+            _ => {
+                let mut index = self.build_index(live * 2);
+                index.insert(id_hash(&slot.id()), i);
+                self.index = Some(Box::new(index));
+            }
+        }
+    }
+
+    fn unfile(&mut self, slot: &Slot<E>, i: usize) {
+        if let Some(index) = &mut self.index {
+            index.remove(id_hash(&slot.id()), i);
+        }
     }
 
     fn count(&mut self, slot: &Slot<E>, added: bool) {
@@ -155,18 +263,19 @@ pub(super) struct InPlaceParts<'a, E: 'static> {
     pub(super) cell: &'a mut dyn ErasedHandler<E>,
 }
 
-/// No key, or a numeric key other than `u64::MAX` (which stands for no key); any other key
-/// makes the slot a full one.
+/// No key, or a numeric key below `u64::MAX - 1` (`u64::MAX` stands for no key, and
+/// `u64::MAX - 1` marks a vacant place); any other key makes the slot a full one.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) struct LeanKey(u64);
 
 impl LeanKey {
     const NONE: u64 = u64::MAX;
+    const VACANT: u64 = u64::MAX - 1;
 
     fn new(key: Option<&Key>) -> Option<Self> {
         match key {
             None => Some(LeanKey(Self::NONE)),
-            Some(Key::Num(n)) if *n != Self::NONE => Some(LeanKey(*n)),
+            Some(Key::Num(n)) if *n < Self::VACANT => Some(LeanKey(*n)),
             Some(_) => None,
         }
     }
@@ -184,7 +293,60 @@ impl LeanKey {
     }
 }
 
+/// The cell of a vacant place: no handler, and nothing done for any message. A zero-sized
+/// value, so a vacant slot allocates nothing.
+struct Vacant;
+
+impl<E: 'static> ErasedHandler<E> for Vacant {
+    fn init(&mut self, _: Box<dyn Any + Send>) -> Step<'_> {
+        Step::err("internal: a vacant place is never initialised")
+    }
+    fn handle_event<'a>(&'a mut self, _: &'a E) -> Step<'a> {
+        Step::ok(())
+    }
+    fn handle_info(&mut self, _: Option<u64>, _: Box<dyn Any + Send>) -> Step<'_> {
+        Step::ok(())
+    }
+    fn handle_down(&mut self, _: u64) -> Step<'_> {
+        Step::ok(())
+    }
+    fn terminate(&mut self, _: Terminate) -> Step<'static, Box<dyn Any + Send>> {
+        Step::ok(Box::new(()))
+    }
+    fn take_requests(&mut self) -> Option<Requests<E>> {
+        None
+    }
+    fn format_status(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(vacant)")
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn is(&self, _: &HandlerId) -> bool {
+        false
+    }
+    fn id(&self, key: Option<Key>) -> HandlerId {
+        HandlerId::of::<Vacant>(key)
+    }
+    fn uid(&self) -> u64 {
+        // Uids start at 1.
+        0
+    }
+}
+
 impl<E: 'static> Slot<E> {
+    /// A vacant place, left by a handler taken out.
+    fn vacant() -> Self {
+        Slot::Lean {
+            cell: Box::new(Vacant),
+            key: LeanKey(LeanKey::VACANT),
+        }
+    }
+
+    pub(super) fn is_vacant(&self) -> bool {
+        matches!(self, Slot::Lean { key, .. } if key.0 == LeanKey::VACANT)
+    }
+
     /// The slot of an inline handler `id`, initialised in `cell`: lean when it has neither
     /// link nor restart policy, its key allows, and the cell's type is the identity's.
     pub(super) fn inline(
@@ -406,6 +568,8 @@ mod tests {
     #[test]
     fn keys_a_lean_slot_cannot_hold_need_a_full_one() {
         assert!(LeanKey::new(Some(&Key::Num(u64::MAX))).is_none());
+        assert!(LeanKey::new(Some(&Key::Num(u64::MAX - 1))).is_none());
+        assert!(Slot::<()>::vacant().is_vacant());
         assert!(LeanKey::new(Some(&Key::Name("log".into()))).is_none());
         let none = LeanKey::new(None).unwrap();
         assert!(!none.is(Some(&Key::Num(u64::MAX))));

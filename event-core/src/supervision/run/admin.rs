@@ -5,13 +5,14 @@ use std::any::Any;
 
 use super::{Child, Cmd, State, Sup};
 use crate::callback;
-use crate::supervision::child::{ChildExit, ChildKind, ChildSpec, Restart};
-use crate::supervision::supervisor::{check_spec, ChildCount, ChildRef, Strategy, SupervisorError};
+use crate::supervision::child::{ChildExit, ChildSpec, Restart};
+use crate::supervision::supervisor::{check_spec, ChildRef, SupervisorError};
+
+const NO_IDS: &str = "the children of a simple_one_for_one supervisor are started with start_dynamic and have no ids to restart or delete";
 
 impl Sup {
     pub(super) async fn command(&mut self, cmd: Cmd) {
-        let sofo = self.strategy == Strategy::SimpleOneForOne;
-        const NO_IDS: &str = "the children of a simple_one_for_one supervisor are started with start_dynamic and have no ids to restart or delete";
+        let sofo = self.sofo();
         match cmd {
             Cmd::StartChild(spec, reply) => {
                 let r = if sofo {
@@ -25,69 +26,31 @@ impl Sup {
                 let _ = reply.send(self.start_dynamic(args).await);
             }
             Cmd::Terminate(key, reply) => {
-                let r = match (sofo, &key, self.find(&key)) {
-                    (true, ChildRef::Id(_), _) => Err(SupervisorError::SimpleOneForOne(NO_IDS)),
-                    // A dynamic child that has ended is terminated already.
-                    (true, ChildRef::Dynamic(n), None) if *n <= self.next_dynamic => Ok(()),
-                    (_, _, None) => Err(SupervisorError::NotFound(key)),
-                    (_, _, Some(i)) => {
-                        if let State::Running(r) =
-                            std::mem::replace(&mut self.children[i].state, State::NotRunning)
-                        {
-                            Self::stop_child(r, self.children[i].spec.shutdown, false).await;
-                        }
-                        if sofo || self.children[i].spec.restart == Restart::Temporary {
-                            self.remove(i);
-                        } else {
-                            self.children[i].spec.starter.park();
-                        }
-                        Ok(())
-                    }
-                };
-                let _ = reply.send(r);
+                let _ = reply.send(self.terminate_child(key).await);
             }
             Cmd::Restart(key, reply) => {
-                let r = match self.admin_target(&key, sofo, NO_IDS) {
+                let r = match self.admin_target(&key) {
                     Err(e) => Err(e),
-                    Ok(i) => {
-                        let spec = self.children[i].spec.clone();
-                        match self.start_spec(&spec).await {
-                            Ok(Some(r)) => {
-                                self.children[i].state = State::Running(r);
-                                Ok(())
-                            }
-                            Ok(None) => Ok(()),
-                            Err(reason) => Err(SupervisorError::StartFailed { id: key, reason }),
+                    Ok(pos) => match self.start(self.children.at(pos), pos).await {
+                        Ok(Some(r)) => {
+                            self.children.set_state(pos, State::Running(r));
+                            Ok(())
                         }
-                    }
+                        Ok(None) => Ok(()),
+                        Err(reason) => Err(SupervisorError::StartFailed { id: key, reason }),
+                    },
                 };
                 let _ = reply.send(r);
             }
             Cmd::Delete(key, reply) => {
-                let r = self
-                    .admin_target(&key, sofo, NO_IDS)
-                    .map(|i| self.remove(i));
+                let r = self.admin_target(&key).map(|pos| self.remove(pos));
                 let _ = reply.send(r);
             }
             Cmd::Which(reply) => {
-                let _ = reply.send(Ok(self.children.iter().rev().map(Child::info).collect()));
+                let _ = reply.send(Ok(self.children.infos()));
             }
             Cmd::Count(reply) => {
-                let mut n = ChildCount {
-                    // A simple_one_for_one supervisor holds one specification: its template.
-                    specs: if sofo { 1 } else { self.children.len() },
-                    ..ChildCount::default()
-                };
-                for c in &self.children {
-                    if matches!(c.state, State::Running(_)) {
-                        n.active += 1;
-                    }
-                    match c.spec.kind {
-                        ChildKind::Worker => n.workers += 1,
-                        ChildKind::Supervisor => n.supervisors += 1,
-                    }
-                }
-                let _ = reply.send(Ok(n));
+                let _ = reply.send(Ok(self.children.count(sofo)));
             }
             Cmd::Stop(reply) => {
                 self.ending = Some(ChildExit::Normal);
@@ -97,90 +60,100 @@ impl Sup {
         }
     }
 
-    /// The child a restart_child or delete_child acts on: present and not running.
-    pub(super) fn admin_target(
-        &self,
-        key: &ChildRef,
-        sofo: bool,
-        no_ids: &'static str,
-    ) -> Result<usize, SupervisorError> {
-        if sofo {
-            return Err(SupervisorError::SimpleOneForOne(no_ids));
+    async fn terminate_child(&mut self, key: ChildRef) -> Result<(), SupervisorError> {
+        let sofo = self.sofo();
+        let pos = match (&key, self.children.find(&key)) {
+            (ChildRef::Id(_), _) if sofo => return Err(SupervisorError::SimpleOneForOne(NO_IDS)),
+            (_, Some(pos)) => pos,
+            // A dynamic child that has ended is terminated already.
+            (ChildRef::Dynamic(n), None) if sofo && self.children.was_given(*n) => return Ok(()),
+            (_, None) => return Err(SupervisorError::NotFound(key)),
+        };
+        if let Some(r) = self.children.take_running(pos) {
+            Self::stop_child(r, self.children.at(pos).shutdown, false).await;
         }
-        let i = self
+        let c = self.children.at(pos);
+        if sofo || c.restart == Restart::Temporary {
+            self.remove(pos);
+        } else {
+            c.park();
+        }
+        Ok(())
+    }
+
+    /// The child a restart_child or delete_child acts on: present and not running.
+    fn admin_target(&self, key: &ChildRef) -> Result<u64, SupervisorError> {
+        if self.sofo() {
+            return Err(SupervisorError::SimpleOneForOne(NO_IDS));
+        }
+        let pos = self
+            .children
             .find(key)
             .ok_or_else(|| SupervisorError::NotFound(key.clone()))?;
-        match self.children[i].state {
+        match self.children.at(pos).state() {
             State::Running(_) => Err(SupervisorError::Running(key.clone())),
             State::Restarting => Err(SupervisorError::Restarting(key.clone())),
-            State::NotRunning => Ok(i),
+            State::NotRunning => Ok(pos),
         }
     }
 
-    pub(super) async fn start_child(
-        &mut self,
-        spec: ChildSpec,
-    ) -> Result<ChildRef, SupervisorError> {
+    async fn start_child(&mut self, spec: ChildSpec) -> Result<ChildRef, SupervisorError> {
         check_spec(&spec, self.auto_shutdown)?;
         let key = ChildRef::Id(spec.id.clone());
-        if let Some(i) = self.find(&key) {
-            return Err(match self.children[i].state {
+        if let Some(pos) = self.children.find(&key) {
+            return Err(match self.children.at(pos).state() {
                 State::Running(_) => SupervisorError::AlreadyStarted(key),
                 _ => SupervisorError::AlreadyPresent(key),
             });
         }
-        match self.start_spec(&spec).await {
-            Ok(running) => {
-                if running.is_some() || spec.restart != Restart::Temporary {
-                    self.children.push(Child {
-                        key: key.clone(),
-                        state: running.map_or(State::NotRunning, State::Running),
-                        spec,
-                        fixed: false,
-                    });
-                }
-                Ok(key)
-            }
-            Err(reason) => Err(SupervisorError::StartFailed { id: key, reason }),
-        }
+        let pos = self.children.reserve();
+        self.add(Child::new(spec, false, false), pos)
+            .await
+            .map(|_| key)
     }
 
-    pub(super) async fn start_dynamic(
+    async fn start_dynamic(
         &mut self,
         args: Box<dyn Any + Send>,
     ) -> Result<Option<ChildRef>, SupervisorError> {
-        let Some((template, expected)) = self.template.clone() else {
+        let Some((template, expected)) = &self.template else {
             return Err(SupervisorError::SimpleOneForOne(
                 "start_dynamic is for simple_one_for_one supervisors; use start_child",
             ));
         };
-        let uid = self.shared.uid;
-        let spec = match callback::catching(uid, || template(args)) {
+        let expected = *expected;
+        let spec = match callback::catching(self.shared.uid, || template(args)) {
             Ok(Some(spec)) => spec,
             Ok(None) => return Err(SupervisorError::WrongArgs { expected }),
             Err(reason) => {
-                return Err(SupervisorError::StartFailed {
-                    id: ChildRef::Dynamic(self.next_dynamic + 1),
-                    reason,
-                })
+                let id = ChildRef::Dynamic(self.children.reserve());
+                return Err(SupervisorError::StartFailed { id, reason });
             }
         };
         check_spec(&spec, self.auto_shutdown)?;
-        self.next_dynamic += 1;
-        let key = ChildRef::Dynamic(self.next_dynamic);
-        match self.start_spec(&spec).await {
+        let pos = self.children.reserve();
+        let added = self.add(Child::new(spec, true, false), pos).await?;
+        Ok(added.then_some(ChildRef::Dynamic(pos)))
+    }
+
+    /// Starts a child added by a handle, at its reserved position `pos`, and keeps it unless
+    /// its start was ignored and nothing would be left of it (a temporary or dynamic child).
+    /// Whether it was kept.
+    async fn add(&mut self, child: Child, pos: u64) -> Result<bool, SupervisorError> {
+        match self.start(&child, pos).await {
             Ok(Some(r)) => {
-                self.children.push(Child {
-                    key: key.clone(),
-                    spec,
-                    state: State::Running(r),
-                    fixed: false,
-                });
-                Ok(Some(key))
+                self.children.insert(pos, child, State::Running(r));
+                Ok(true)
             }
-            // An ignored dynamic child is not kept: there is nothing to name.
-            Ok(None) => Ok(None),
-            Err(reason) => Err(SupervisorError::StartFailed { id: key, reason }),
+            Ok(None) if child.restart == Restart::Temporary || self.sofo() => Ok(false),
+            Ok(None) => {
+                self.children.insert(pos, child, State::NotRunning);
+                Ok(true)
+            }
+            Err(reason) => Err(SupervisorError::StartFailed {
+                id: child.key(pos),
+                reason,
+            }),
         }
     }
 }

@@ -2,18 +2,25 @@
 //! (which children to restart), its restart types and its intensity; it answers the child
 //! administration its handles ask for. [`Shared`] is what every handle of one supervisor holds
 //! across its incarnations; `supervisor` is its public face.
+//!
+//! - `children`: the record of the children, found by reference in O(log N);
+//! - `strategy`: what a child's end stops and restarts;
+//! - `admin`: the commands of its handles.
 
 use std::any::Any;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot, Notify};
-use tokio::task::AbortHandle;
 
-use super::child::{CatchUnwind, ChildExit, ChildSpec, Launch, Restart, Shutdown, Start, Starter};
+use self::children::{Child, Children, Running, State};
+use super::child::{
+    CatchUnwind, ChildExit, ChildSpec, Launch, Restart, Run, Shutdown, Start, Starter, Stop,
+};
 use super::supervisor::{
-    AutoShutdown, ChildCount, ChildInfo, ChildRef, ChildState, Strategy, SupervisorBuilder,
-    SupervisorError, Template,
+    AutoShutdown, ChildCount, ChildInfo, ChildRef, Strategy, SupervisorBuilder, SupervisorError,
+    Template,
 };
 use crate::callback::{self, next_uid};
 use crate::exit::Cause;
@@ -21,6 +28,7 @@ use crate::handler::{BoxError, BoxFuture};
 use crate::intensity::RestartWindow;
 
 mod admin;
+mod children;
 mod strategy;
 
 pub(super) type Reply<T> = oneshot::Sender<Result<T, SupervisorError>>;
@@ -105,8 +113,9 @@ pub(super) struct SupStarter {
 }
 
 impl Starter for SupStarter {
-    fn start(&self) -> BoxFuture<'static, Result<Start, BoxError>> {
-        let launch = launch(&self.shared, &self.config, false);
+    fn start(&self, restart: Restart) -> BoxFuture<'static, Result<Start, BoxError>> {
+        // A temporary supervisor's one incarnation ends it for good, as a top supervisor's.
+        let launch = launch(&self.shared, &self.config, restart == Restart::Temporary);
         Box::pin(async move {
             match launch {
                 Some(l) => Ok(Start(Some(l))),
@@ -145,12 +154,11 @@ pub(super) fn launch(
         window: RestartWindow::new(config.intensity),
         auto_shutdown: config.auto_shutdown,
         template: config.template.clone(),
-        children: Vec::new(),
-        next_dynamic: 0,
+        children: Children::new(),
         events_tx,
         events_rx,
         ending: None,
-        retries: Default::default(),
+        retries: VecDeque::new(),
         stop_reply: None,
     };
     let specs = config.children.clone();
@@ -158,63 +166,12 @@ pub(super) fn launch(
     // must not pass it on to the next.
     let (halt_tx, halt_rx) = oneshot::channel();
     Some(Launch {
-        run: Box::pin(sup.run(specs, ready_tx, halt_rx)),
+        run: Run::Child(Box::pin(sup.run(specs, ready_tx, halt_rx))),
         ready: Some(ready_rx),
-        stop: Box::new(move |_| {
+        stop: Stop::Call(Box::new(move |_| {
             let _ = halt_tx.send(());
-        }),
+        })),
     })
-}
-
-/// A running child, as its supervisor holds it. Dropping it aborts the child, so a
-/// supervisor that is itself killed takes its children with it.
-struct Running {
-    uid: u64,
-    abort: AbortHandle,
-    done: oneshot::Receiver<ChildExit>,
-    stop: Option<Box<dyn FnOnce(bool) + Send + Sync>>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.abort.abort();
-    }
-}
-
-enum State {
-    Running(Running),
-    Restarting,
-    NotRunning,
-}
-
-struct Child {
-    key: ChildRef,
-    spec: ChildSpec,
-    state: State,
-    /// From the supervisor's own specification, not added later.
-    fixed: bool,
-}
-
-impl Child {
-    fn running_uid(&self) -> Option<u64> {
-        match &self.state {
-            State::Running(r) => Some(r.uid),
-            _ => None,
-        }
-    }
-
-    fn info(&self) -> ChildInfo {
-        ChildInfo {
-            id: self.key.clone(),
-            state: match self.state {
-                State::Running(_) => ChildState::Running,
-                State::Restarting => ChildState::Restarting,
-                State::NotRunning => ChildState::NotRunning,
-            },
-            kind: self.spec.kind,
-            restart: self.spec.restart,
-        }
-    }
 }
 
 enum Next {
@@ -222,11 +179,13 @@ enum Next {
     /// Its parent asked it to stop (`true`), or dropped the means to (`false`).
     Halt(bool),
     Cmd(Cmd),
-    Retry(ChildRef),
+    /// The position of a child whose restart failed, to try again.
+    Retry(u64),
 }
 
 /// A child ended on its own.
 struct Exited {
+    pos: u64,
     uid: u64,
     exit: ChildExit,
 }
@@ -239,21 +198,23 @@ struct Sup {
     window: RestartWindow,
     auto_shutdown: AutoShutdown,
     template: Option<(Template, &'static str)>,
-    /// In start order.
-    children: Vec<Child>,
-    next_dynamic: u64,
+    children: Children,
     events_tx: mpsc::UnboundedSender<Exited>,
     events_rx: mpsc::UnboundedReceiver<Exited>,
     /// Set when the supervisor is to end, with how.
     ending: Option<ChildExit>,
-    /// Children whose restart failed, to be tried again.
-    retries: std::collections::VecDeque<ChildRef>,
+    /// The positions of children whose restart failed, to be tried again.
+    retries: VecDeque<u64>,
     /// The reply to a `stop`, sent once the supervisor has ended.
     stop_reply: Option<Reply<()>>,
 }
 
 impl Drop for Sup {
     fn drop(&mut self) {
+        if self.top {
+            // Ended for good, even aborted: no child of it comes back.
+            self.retire_children(false);
+        }
         // Children first: dropping their `Running` aborts whatever still runs.
         self.children.clear();
         if let Some(rx) = self.rx.take() {
@@ -277,6 +238,10 @@ impl Sup {
         &self.shared.name
     }
 
+    fn sofo(&self) -> bool {
+        self.strategy == Strategy::SimpleOneForOne
+    }
+
     async fn run(
         mut self,
         specs: Vec<ChildSpec>,
@@ -284,20 +249,22 @@ impl Sup {
         halt: oneshot::Receiver<()>,
     ) -> ChildExit {
         for spec in specs {
-            let key = ChildRef::Id(spec.id.clone());
-            match self.start_spec(&spec).await {
+            let pos = self.children.reserve();
+            let child = Child::new(spec, false, true);
+            match self.start(&child, pos).await {
                 Ok(running) => {
-                    if running.is_none() && spec.restart == Restart::Temporary {
+                    if running.is_none() && child.restart == Restart::Temporary {
+                        if self.top {
+                            // Not kept, nor started again by a restart of this supervisor.
+                            child.retire();
+                        }
                         continue;
                     }
-                    self.children.push(Child {
-                        key,
-                        state: running.map_or(State::NotRunning, State::Running),
-                        spec,
-                        fixed: true,
-                    });
+                    let state = running.map_or(State::NotRunning, State::Running);
+                    self.children.insert(pos, child, state);
                 }
                 Err(reason) => {
+                    let key = child.key(pos);
                     tracing::error!(supervisor = self.name(), child = %key, reason = %reason, "child failed to start; the supervisor does not start");
                     self.stop_all(false).await;
                     // A nested supervisor's start may be tried again by its parent: its own
@@ -329,20 +296,22 @@ impl Sup {
                 Some(cmd) = rx.recv() => Next::Cmd(cmd),
                 // A failed restart is tried again behind the requests already queued, as
                 // OTP's `try_again_restart`: meanwhile the child is seen restarting.
-                Some(key) = async { retries.pop_front() }, if !retries.is_empty() => Next::Retry(key),
+                Some(pos) = async { retries.pop_front() }, if !retries.is_empty() => Next::Retry(pos),
                 else => break,
             };
             match next {
-                Next::Exited(Exited { uid, exit }) => self.exited(uid, exit).await,
+                Next::Exited(Exited { pos, uid, exit }) => self.exited(pos, uid, exit).await,
                 Next::Halt(true) => self.ending = Some(ChildExit::Shutdown),
                 // The stop was dropped unused: nothing can stop this incarnation that way.
                 Next::Halt(false) => halt = None,
                 Next::Cmd(cmd) => self.command(cmd).await,
-                Next::Retry(key) => {
-                    if let Some(i) = self.find(&key) {
-                        if matches!(self.children[i].state, State::Restarting) {
-                            self.restart(i).await;
-                        }
+                Next::Retry(pos) => {
+                    let restarting = self
+                        .children
+                        .get(pos)
+                        .is_some_and(|c| matches!(c.state(), State::Restarting));
+                    if restarting {
+                        self.restart(pos).await;
                     }
                 }
             }
@@ -356,87 +325,120 @@ impl Sup {
     /// Retires children that will not come back: every one if the supervisor ends for good,
     /// else only those added after its start (a restart starts from its specification).
     fn retire_children(&mut self, only_added: bool) {
-        for c in &self.children {
+        for (_, c) in self.children.iter() {
             if !only_added || !c.fixed {
-                c.spec.starter.retire();
+                c.retire();
             }
         }
     }
 
-    /// Starts one child: runs its start step inside this supervisor (a call back into it
-    /// fails with `WouldDeadlock`), spawns it, and waits for it to finish starting.
-    async fn start_spec(&self, spec: &ChildSpec) -> Result<Option<Running>, Cause> {
+    /// Starts `child`, at `pos`: runs its start step inside this supervisor (a call back into
+    /// it fails with `WouldDeadlock`), spawns it, and waits for it to finish starting.
+    async fn start(&self, child: &Child, pos: u64) -> Result<Option<Running>, Cause> {
         let uid = self.shared.uid;
-        let starter = spec.starter.clone();
-        let fut = callback::catching(uid, move || starter.start())?;
+        let Some(starter) = child.starter.clone() else {
+            return Err(Cause::Panic(
+                "internal: a temporary child is never started again".into(),
+            ));
+        };
+        let restart = child.restart;
+        let fut = callback::catching(uid, move || starter.start(restart))?;
         let Start(launch) = callback::guard(uid, fut).await?;
         let Some(launch) = launch else {
             return Ok(None);
         };
         let child_uid = NEXT_CHILD.fetch_add(1, Ordering::Relaxed);
-        let (done_tx, done_rx) = oneshot::channel();
         let events = self.events_tx.clone();
         let run = launch.run;
-        let handle = tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let exit = CatchUnwind(run).await;
-            let _ = done_tx.send(exit.clone());
             let _ = events.send(Exited {
+                pos,
                 uid: child_uid,
-                exit,
+                exit: exit.clone(),
             });
+            exit
         });
         let mut running = Running {
             uid: child_uid,
-            abort: handle.abort_handle(),
-            done: done_rx,
+            task,
             stop: Some(launch.stop),
         };
         if let Some(ready) = launch.ready {
             let failed = match ready.await {
                 Ok(Ok(())) => return Ok(Some(running)),
                 Ok(Err(e)) => Cause::from_error(e),
-                Err(_) => match (&mut running.done).await {
+                Err(_) => match (&mut running.task).await {
                     Ok(ChildExit::Failed(c)) => c,
                     Ok(other) => Cause::Panic(format!("ended while starting ({other})").into()),
                     Err(_) => Cause::Panic("killed while starting".into()),
                 },
             };
             // The child ends itself after a failed start.
-            let _ = (&mut running.done).await;
+            let _ = (&mut running.task).await;
             return Err(failed);
         }
         Ok(Some(running))
     }
 
+    /// Stops a child and waits for its end.
     async fn stop_child(running: Running, shutdown: Shutdown, restarting: bool) -> ChildExit {
-        let mut running = running;
-        let mut done = std::mem::replace(&mut running.done, oneshot::channel().1);
+        let mut stopping = Stopping::new(running, shutdown, restarting);
+        stopping.wait().await
+    }
+}
+
+/// A child asked to stop (or aborted), and the deadline of its shutdown: the stops of several
+/// children are all sent first, then waited for, so they run in parallel.
+struct Stopping {
+    running: Running,
+    /// `None`: wait however long it takes.
+    deadline: Option<tokio::time::Instant>,
+}
+
+impl Stopping {
+    fn new(mut running: Running, shutdown: Shutdown, restarting: bool) -> Self {
         let stop = running.stop.take();
-        let killed = |r: Result<ChildExit, _>| r.unwrap_or(ChildExit::Killed);
-        match shutdown {
+        let deadline = match shutdown {
             Shutdown::BrutalKill => {
-                running.abort.abort();
-                killed((&mut done).await)
+                running.task.abort();
+                None
             }
             Shutdown::Timeout(t) => {
                 if let Some(stop) = stop {
-                    stop(restarting);
+                    stop.ask(restarting);
                 }
-                match tokio::time::timeout(t, &mut done).await {
-                    Ok(r) => killed(r),
-                    Err(_) => {
-                        running.abort.abort();
-                        let _ = (&mut done).await;
-                        ChildExit::Killed
-                    }
+                if t.is_zero() && !running.task.is_finished() {
+                    // OTP's shutdown 0: the stop is sent, and the child is killed unless it
+                    // had ended already.
+                    running.task.abort();
                 }
+                Some(tokio::time::Instant::now() + t)
             }
             Shutdown::Infinity => {
                 if let Some(stop) = stop {
-                    stop(restarting);
+                    stop.ask(restarting);
                 }
-                killed((&mut done).await)
+                None
             }
-        }
+        };
+        Stopping { running, deadline }
+    }
+
+    /// Waits for the child's end; kills it if its deadline passes first.
+    async fn wait(&mut self) -> ChildExit {
+        let task = &mut self.running.task;
+        let ended = match self.deadline {
+            None => task.await,
+            Some(deadline) => match tokio::time::timeout_at(deadline, &mut *task).await {
+                Ok(ended) => ended,
+                Err(_) => {
+                    task.abort();
+                    let _ = task.await;
+                    return ChildExit::Killed;
+                }
+            },
+        };
+        ended.unwrap_or(ChildExit::Killed)
     }
 }

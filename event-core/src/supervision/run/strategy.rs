@@ -1,41 +1,35 @@
 //! A supervisor's strategies: which children a child's end stops and restarts, in which order,
 //! and when the restart intensity is spent.
 
-use super::{State, Sup};
+use super::{State, Stopping, Sup};
 use crate::supervision::child::{ChildExit, Restart};
-use crate::supervision::supervisor::{AutoShutdown, ChildRef, Strategy};
+use crate::supervision::supervisor::{AutoShutdown, Strategy};
 
 impl Sup {
-    /// Stops the running children at `range`, newest first (in parallel for dynamic ones).
-    pub(super) async fn stop_range(
-        &mut self,
-        from: usize,
-        except: Option<usize>,
-        restarting: bool,
-    ) {
-        if self.strategy == Strategy::SimpleOneForOne {
-            let mut stops = Vec::new();
-            for (i, c) in self.children.iter_mut().enumerate().skip(from) {
-                if Some(i) == except {
-                    continue;
-                }
-                if let State::Running(r) = std::mem::replace(&mut c.state, State::NotRunning) {
-                    stops.push(tokio::spawn(Self::stop_child(r, c.spec.shutdown, false)));
+    /// Stops the running children from position `from` on, but `except`: newest first, one
+    /// after another, or all at once for dynamic ones (each is sent its stop, then each is
+    /// waited for).
+    pub(super) async fn stop_range(&mut self, from: u64, except: Option<u64>, restarting: bool) {
+        let positions = self.children.positions(from..);
+        let positions = positions.into_iter().filter(|p| Some(*p) != except);
+        if self.sofo() {
+            let mut stopping = Vec::new();
+            for pos in positions {
+                if let Some(r) = self.children.take_running(pos) {
+                    let shutdown = self.children.at(pos).shutdown;
+                    stopping.push(Stopping::new(r, shutdown, false));
                 }
             }
-            for s in stops {
-                let _ = s.await;
+            for mut s in stopping {
+                s.wait().await;
             }
             return;
         }
-        for i in (from..self.children.len()).rev() {
-            if Some(i) == except {
-                continue;
-            }
-            let c = &mut self.children[i];
-            if let State::Running(r) = std::mem::replace(&mut c.state, State::NotRunning) {
-                let restarting = restarting && c.spec.restart != Restart::Temporary;
-                Self::stop_child(r, c.spec.shutdown, restarting).await;
+        for pos in positions.rev() {
+            if let Some(r) = self.children.take_running(pos) {
+                let c = self.children.at(pos);
+                let restarting = restarting && c.restart != Restart::Temporary;
+                Self::stop_child(r, c.shutdown, restarting).await;
             }
         }
     }
@@ -44,55 +38,49 @@ impl Sup {
         self.stop_range(0, None, restarting).await;
     }
 
-    pub(super) fn find(&self, key: &ChildRef) -> Option<usize> {
-        self.children.iter().position(|c| c.key == *key)
+    /// Takes out the child at `pos` for good.
+    pub(super) fn remove(&mut self, pos: u64) {
+        self.children.remove(pos).retire();
     }
 
-    pub(super) fn remove(&mut self, i: usize) {
-        let c = self.children.remove(i);
-        c.spec.starter.retire();
-    }
-
-    pub(super) async fn exited(&mut self, uid: u64, exit: ChildExit) {
-        let Some(i) = self
+    /// The child at `pos` ended on its own, unless this is an earlier incarnation's end.
+    pub(super) async fn exited(&mut self, pos: u64, uid: u64, exit: ChildExit) {
+        let current = self
             .children
-            .iter()
-            .position(|c| c.running_uid() == Some(uid))
-        else {
+            .get(pos)
+            .is_some_and(|c| matches!(c.state(), State::Running(r) if r.uid == uid));
+        if !current {
             return; // stopped by this supervisor already
-        };
-        self.children[i].state = State::NotRunning;
-        self.child_exited(i, exit).await;
+        }
+        self.children.set_state(pos, State::NotRunning);
+        self.child_exited(pos, exit).await;
     }
 
-    pub(super) async fn child_exited(&mut self, i: usize, exit: ChildExit) {
-        let c = &self.children[i];
-        let restart = match c.spec.restart {
+    pub(super) async fn child_exited(&mut self, pos: u64, exit: ChildExit) {
+        let c = self.children.at(pos);
+        let restart = match c.restart {
             Restart::Permanent => true,
             Restart::Transient => !exit.is_normal_or_shutdown(),
             Restart::Temporary => false,
         };
         if matches!(exit, ChildExit::Failed(_) | ChildExit::Killed) {
-            tracing::error!(supervisor = self.name(), child = %c.key, reason = %exit, "child terminated");
+            tracing::error!(supervisor = self.name(), child = %c.key(pos), reason = %exit, "child terminated");
         }
         if restart {
-            self.restart(i).await;
+            self.restart(pos).await;
             return;
         }
-        let significant = c.spec.significant;
-        if c.spec.restart == Restart::Temporary || self.strategy == Strategy::SimpleOneForOne {
-            self.remove(i);
+        let significant = c.significant;
+        if c.restart == Restart::Temporary || self.sofo() {
+            self.remove(pos);
         } else {
-            c.spec.starter.park();
+            c.park();
         }
         if significant {
             let shut = match self.auto_shutdown {
                 AutoShutdown::Never => false,
                 AutoShutdown::AnySignificant => true,
-                AutoShutdown::AllSignificant => !self
-                    .children
-                    .iter()
-                    .any(|c| c.spec.significant && !matches!(c.state, State::NotRunning)),
+                AutoShutdown::AllSignificant => !self.children.any_significant_alive(),
             };
             if shut {
                 tracing::info!(
@@ -104,53 +92,58 @@ impl Sup {
         }
     }
 
-    /// Restarts the child at `i` as the strategy says, counting the restart.
-    pub(super) async fn restart(&mut self, i: usize) {
+    /// Restarts the child at `pos` as the strategy says, counting the restart.
+    pub(super) async fn restart(&mut self, pos: u64) {
         if !self.window.allow() {
-            tracing::error!(supervisor = self.name(), child = %self.children[i].key, "reached its restart intensity; shutting down");
+            tracing::error!(supervisor = self.name(), child = %self.children.at(pos).key(pos), "reached its restart intensity; shutting down");
             self.ending = Some(ChildExit::Shutdown);
             return;
         }
         let from = match self.strategy {
             Strategy::OneForOne | Strategy::SimpleOneForOne => {
-                self.start_group(i, i + 1).await;
+                self.start_group(&[pos]).await;
                 return;
             }
             Strategy::OneForAll => 0,
-            Strategy::RestForOne => i,
+            Strategy::RestForOne => pos,
         };
-        self.stop_range(from, Some(i), true).await;
+        self.stop_range(from, Some(pos), true).await;
         // Temporary children stopped as bystanders are not restarted: they are dropped.
-        let key = self.children[i].key.clone();
-        let mut j = from;
-        while j < self.children.len() {
-            if self.children[j].spec.restart == Restart::Temporary && self.children[j].key != key {
-                self.remove(j);
+        let mut group = Vec::new();
+        for p in self.children.positions(from..) {
+            if p != pos && self.children.at(p).restart == Restart::Temporary {
+                self.remove(p);
             } else {
-                j += 1;
+                group.push(p);
             }
         }
-        let end = self.children.len();
-        self.start_group(from, end).await;
+        self.start_group(&group).await;
     }
 
-    /// Starts the children in `from..to` that are not running, in order. A failure marks the
+    /// Starts the children at `group` that are not running, in order. A failure marks the
     /// child restarting and tries again later (each try counts), the ones after it not
     /// running.
-    pub(super) async fn start_group(&mut self, from: usize, to: usize) {
-        for j in from..to.min(self.children.len()) {
-            if matches!(self.children[j].state, State::Running(_)) {
+    pub(super) async fn start_group(&mut self, group: &[u64]) {
+        for &pos in group {
+            let child = self.children.at(pos);
+            if matches!(child.state(), State::Running(_)) {
                 continue;
             }
-            let spec = self.children[j].spec.clone();
-            match self.start_spec(&spec).await {
-                Ok(Some(r)) => self.children[j].state = State::Running(r),
-                Ok(None) => self.children[j].state = State::NotRunning,
+            match self.start(child, pos).await {
+                Ok(Some(r)) => {
+                    self.children.set_state(pos, State::Running(r));
+                }
+                // OTP removes a dynamic child whose restart returns ignore; the others keep
+                // their specification, not running.
+                Ok(None) if self.sofo() => self.remove(pos),
+                Ok(None) => {
+                    self.children.set_state(pos, State::NotRunning);
+                }
                 Err(reason) => {
-                    let key = self.children[j].key.clone();
+                    let key = self.children.at(pos).key(pos);
                     tracing::error!(supervisor = self.name(), child = %key, reason = %reason, "child failed to restart; trying again");
-                    self.children[j].state = State::Restarting;
-                    self.retries.push_back(key);
+                    self.children.set_state(pos, State::Restarting);
+                    self.retries.push_back(pos);
                     return;
                 }
             }

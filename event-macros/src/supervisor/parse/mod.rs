@@ -35,7 +35,7 @@ pub struct Tree {
     pub strategy: Option<(Strategy, TokenStream)>,
     pub intensity: Option<u32>,
     pub period_ms: Option<u64>,
-    pub auto_shutdown: Option<AutoShutdown>,
+    pub auto_shutdown: Option<(AutoShutdown, TokenStream)>,
     /// The `children` key and its bracket, when given.
     pub children_key: Option<(Ident, token::Bracket)>,
     pub children: Vec<Child>,
@@ -158,7 +158,7 @@ fn tree(input: ParseStream, errors: &mut Errors) -> syn::Result<Tree> {
                 t.intensity = intensity(&tokens, errors);
             }
             "period" => t.period_ms = period(&tokens, errors),
-            "auto_shutdown" => t.auto_shutdown = word(&tokens, errors),
+            "auto_shutdown" => t.auto_shutdown = word(&tokens, errors).map(|a| (a, tokens.clone())),
             "name" => t.sup_name = string(&tokens, "the supervisor's name", errors),
             "crate" => match syn::parse2::<Path>(tokens.clone()) {
                 Ok(p) => t.krate = Some(p),

@@ -230,14 +230,8 @@ pub(super) fn shutdown_value(tokens: &TokenStream, errors: &mut Errors) -> Optio
             }
         };
     }
+    // Zero is valid, as in OTP: the child is asked to stop and killed at once.
     let ms = duration(tokens, "the shutdown timeout", "ms", errors)?;
-    if ms == 0 {
-        errors.at(
-            tokens,
-            "a shutdown timeout of zero: use `brutal_kill` to stop the child at once",
-        );
-        return None;
-    }
     Some(Shutdown::Millis(ms))
 }
 

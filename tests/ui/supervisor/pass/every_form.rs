@@ -97,6 +97,7 @@ supervisor! {
                     stop.stopped().await;
                     Ok::<(), BoxError>(())
                 },
+                shutdown: 0,
             },
             supervisor guards: Guards(events) { restart: permanent, shutdown: infinity },
         ],
