@@ -69,3 +69,40 @@ awk '
     }
   }
 ' "$work/otp.txt" "$work/ours.txt"
+
+# Across two processes: OTP's two nodes (the anchor's gebd.sh) beside two managers in two
+# processes through a local nats-server (event-bench-dist), and the broker's own floor measured
+# in the same run. Skipped, with a line saying so, where nats-server is not installed.
+if ! command -v nats-server >/dev/null; then
+  echo
+  echo "distributed figures skipped: nats-server not found (apt-get install nats-server)"
+  exit 0
+fi
+(cd "$root" && cargo build -q --release -p event-bench --bin event-bench-dist)
+quick=""; for a in "$@"; do [ "$a" = --quick ] && quick=--quick; done
+bash "$anchor/gebd.sh" > "$work/otp_dist.txt"
+"$target/release/event-bench-dist" $quick > "$work/ours_dist.txt"
+awk '
+  NR == FNR { otp[$1] = $2; next }
+  { ours[$1] = $2; unit[$1] = $3; order[++n] = $1 }
+  END {
+    printf "\n%-36s %16s %16s %8s\n", "across two processes", "event-core", "OTP", "ratio"
+    for (i = 1; i <= n; i++) {
+      f = order[i]
+      if (!(f in otp)) continue
+      r = (unit[f] ~ /\/s$/) ? ours[f] / otp[f] : otp[f] / ours[f]
+      printf "%-36s %16s %16s %7.2fx  %s\n", f, ours[f], otp[f], r, unit[f]
+    }
+    printf "\n%-36s %16s %16s %8s\n", "against the broker floor", "event-core", "floor", "ratio"
+    split("dist_call_p50:floor_nats_request_p50 dist_call_p99:floor_nats_request_p99 dist_sync_notify_p50:floor_nats_request_p50 dist_notify_throughput:floor_js_throughput", pairs, " ")
+    for (j = 1; j <= 4; j++) {
+      split(pairs[j], fp, ":")
+      f = fp[1]; p = fp[2]
+      if (!((f in ours) && (p in ours))) continue
+      r = (unit[f] ~ /\/s$/) ? ours[f] / ours[p] : ours[p] / ours[f]
+      printf "%-36s %16s %16s %7.2fx  %s\n", f, ours[f], ours[p], r, unit[f]
+    }
+    printf "\nOTP: at most once, node to node. event-core: through the broker, events at least once\n"
+    printf "on the wire and once in the handlers (acked, deduplicated); calls at most once, as OTP.\n"
+  }
+' "$work/otp_dist.txt" "$work/ours_dist.txt"
