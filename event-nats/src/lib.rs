@@ -70,8 +70,9 @@
 //! `.sync_notify` and `.call` (core NATS request/reply, not the stream: at most once, as
 //! OTP's, with the outcome in the reply); a [`RemoteManager`] sends to it. Calls are typed: the
 //! serving side registers each handler and request type it answers ([`Serve::call`]), and a
-//! call names them by their Rust type names (headers `Event-Handler`, `Event-Handler-Key`,
-//! `Event-Request`), so both sides are built from the same types. A reply is
+//! call names them by their Rust type names in its body
+//! (`{"handler":"…","key":…,"request":"…","body":<request>}`), so both sides are built from the
+//! same types. A reply is
 //! `{"ok":<value>}` or `{"err":{"kind":"…","message":"…"}}`, `kind` one of `manager_gone`,
 //! `not_installed`, `crashed`, `no_such_call` and `codec`.
 //!

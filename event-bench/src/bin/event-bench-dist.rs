@@ -11,7 +11,7 @@
 //!   bridge there (acked after `sync_notify`), and counted by the handler there; timed until
 //!   the last one was handled.
 //! - `dist_call_p50/_p99`, `dist_sync_notify_p50/_p99`: a remote handle's `call` and
-//!   `sync_notify` round trips to the manager there.
+//!   `sync_notify` round trips to the manager there, interleaved with the floor's requests.
 //! - `floor_nats_request_p50/_p99`: a bare core NATS request to a responder there that
 //!   answers at once (no manager, no codec): what a round trip through the broker costs.
 //! - `floor_js_throughput`: bare JetStream publishes, one message per event, acks awaited with
@@ -227,35 +227,30 @@ async fn measure(s: &Sizes) -> Result<(), BoxError> {
     let remote = RemoteManager::<u64>::new(&bus, THERE);
     let tally = HandlerRef::<Tally>::new();
 
-    // The floor first: a bare request/reply round trip.
+    // The floor (a bare request/reply round trip), a remote handle's call and its
+    // sync_notify, interleaved one of each at a time, so that the machine's moods reach all
+    // three alike.
     let mut floor = Vec::with_capacity(s.latency_iters);
-    for i in 0..s.latency_iters + 1_000 {
-        let t = Instant::now();
-        client.request(ECHO, "x".into()).await?;
-        if i >= 1_000 {
-            floor.push(t.elapsed().as_nanos() as u64);
-        }
-    }
-    print_percentiles("floor_nats_request", &mut floor);
-
-    // A remote handle's call and sync_notify, one at a time.
     let mut calls = Vec::with_capacity(s.latency_iters);
-    for i in 0..s.latency_iters + 1_000 {
-        let t = Instant::now();
-        remote.call(&tally, Ping).await?;
-        if i >= 1_000 {
-            calls.push(t.elapsed().as_nanos() as u64);
-        }
-    }
-    print_percentiles("dist_call", &mut calls);
     let mut syncs = Vec::with_capacity(s.latency_iters);
     for i in 0..s.latency_iters + 1_000 {
         let t = Instant::now();
+        client.request(ECHO, "x".into()).await?;
+        let floor_took = t.elapsed();
+        let t = Instant::now();
         remote.sync_notify(0).await?;
+        let sync_took = t.elapsed();
+        let t = Instant::now();
+        remote.call(&tally, Ping).await?;
+        let call_took = t.elapsed();
         if i >= 1_000 {
-            syncs.push(t.elapsed().as_nanos() as u64);
+            floor.push(floor_took.as_nanos() as u64);
+            calls.push(call_took.as_nanos() as u64);
+            syncs.push(sync_took.as_nanos() as u64);
         }
     }
+    print_percentiles("floor_nats_request", &mut floor);
+    print_percentiles("dist_call", &mut calls);
     print_percentiles("dist_sync_notify", &mut syncs);
 
     // A remote handle's notify, one at a time (at most once, as OTP's).
