@@ -28,8 +28,8 @@ pub use exit::{Args, Cause, Crash, During, ExitReason, Terminate};
 pub use handler::{BoxError, BoxFuture, Call, Handler, HandlerId, HandlerRef, Info, Key, Step};
 pub use intensity::Intensity;
 pub use manager::{
-    Builder, Context, Deferred, EventManager, InfoSender, Install, Link, Notice, Overload,
-    OverloadStats, PendingReply, SupLink, TimerRef, WatchRef, Watchable,
+    Builder, Context, Deferred, EventManager, InfoGone, InfoSender, Install, Link, Notice,
+    NotifyPermit, Overload, OverloadStats, PendingReply, SupLink, TimerRef, WatchRef, Watchable,
 };
 pub use supervision::{
     AutoShutdown, Backoff, ChildCount, ChildExit, ChildInfo, ChildKind, ChildRef, ChildSpec,

@@ -6,7 +6,7 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
@@ -44,6 +44,8 @@ struct Extra<E: 'static> {
     timers: Spawned,
     watches: Spawned,
     next_ref: u64,
+    /// Alive while the handler is installed: its [`InfoSender`]s hold it weakly.
+    alive: Option<Arc<()>>,
 }
 
 impl<E: 'static> Default for Extra<E> {
@@ -54,6 +56,7 @@ impl<E: 'static> Default for Extra<E> {
             timers: Spawned::default(),
             watches: Spawned::default(),
             next_ref: 0,
+            alive: None,
         }
     }
 }
@@ -259,11 +262,14 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
     }
 
     /// A sender that delivers messages to this handler's `handle_info`, for tasks it spawns.
-    pub fn info_sender(&self) -> InfoSender<H::Info>
+    /// Its [`send`](InfoSender::send) fails once the handler has left.
+    pub fn info_sender(&mut self) -> InfoSender<H::Info>
     where
         H: Handler<E>,
     {
+        let alive = self.extra().alive.get_or_insert_with(Arc::default);
         InfoSender {
+            alive: Arc::downgrade(alive),
             sink: self.mailbox.clone(),
             uid: self.uid,
             _message: PhantomData,
@@ -432,29 +438,74 @@ impl<E: 'static, H> fmt::Debug for Context<E, H> {
 /// Sends messages to one handler's [`handle_info`](Handler::handle_info) from anywhere, e.g.
 /// from a task the handler spawned. Made by [`Context::info_sender`].
 pub struct InfoSender<M> {
+    /// Gone once the handler has left (its context is dropped with it).
+    alive: Weak<()>,
     sink: Arc<dyn InfoSink>,
     uid: u64,
     _message: PhantomData<fn(M)>,
 }
 
 impl<M: Send + 'static> InfoSender<M> {
-    /// Sends a message. It is dropped if the handler has left by the time it arrives; the
-    /// message comes back if the manager has stopped.
-    pub fn send(&self, message: M) -> Result<(), M> {
+    /// Sends a message to the handler.
+    ///
+    /// `Ok` means the message is in the manager's mailbox, behind what was sent before it,
+    /// while the handler is installed; a handler that leaves before the message's turn does
+    /// not get it. A handler restarted in place gets it, as the same installation.
+    ///
+    /// # Errors
+    /// [`InfoGone`] with the message if the handler has left, or its manager has stopped.
+    #[doc(alias = "tell")]
+    pub fn send(&self, message: M) -> Result<(), InfoGone<M>> {
+        if self.alive.strong_count() == 0 {
+            return Err(InfoGone(message));
+        }
         let payload: Box<dyn Any + Send> = Box::new(Info::Message(message));
         self.sink.send_info(self.uid, payload).map_err(|back| {
             match back.downcast::<Info<M>>().map(|b| *b) {
-                Ok(Info::Message(m)) => m,
+                Ok(Info::Message(m)) => InfoGone(m),
                 // The payload is the one built above.
                 _ => unreachable!("an info payload comes back as it was sent"),
             }
         })
     }
+
+    /// Whether the handler has left (a handler leaves when its manager stops): a
+    /// [`send`](InfoSender::send) now would fail.
+    pub fn is_gone(&self) -> bool {
+        self.alive.strong_count() == 0
+    }
 }
+
+/// A message [`InfoSender::send`] could not deliver, given back: the handler has left, or its
+/// manager has stopped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct InfoGone<M>(pub M);
+
+impl<M> InfoGone<M> {
+    /// The message that was not sent.
+    pub fn into_inner(self) -> M {
+        self.0
+    }
+}
+
+impl<M> fmt::Debug for InfoGone<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InfoGone(..)")
+    }
+}
+
+impl<M> fmt::Display for InfoGone<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the handler has left, or its event manager has stopped")
+    }
+}
+
+impl<M> std::error::Error for InfoGone<M> {}
 
 impl<M> Clone for InfoSender<M> {
     fn clone(&self) -> Self {
         InfoSender {
+            alive: self.alive.clone(),
             sink: self.sink.clone(),
             uid: self.uid,
             _message: PhantomData,

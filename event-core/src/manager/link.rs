@@ -63,6 +63,7 @@ pub(super) fn link(
             id,
             handler,
             rx: Some(rx),
+            exit: None,
             restarts: rrx,
             owner: Some(owner),
         },
@@ -97,6 +98,8 @@ pub struct Link {
     id: u64,
     handler: HandlerId,
     rx: Option<oneshot::Receiver<Box<ExitReason>>>,
+    /// The reason [`try_exit`](Link::try_exit) received, kept until the link is awaited.
+    exit: Option<Box<ExitReason>>,
     restarts: Option<mpsc::UnboundedReceiver<Crash>>,
     owner: Option<Arc<dyn LinkOwner>>,
 }
@@ -133,20 +136,20 @@ impl Link {
         }
     }
 
-    /// The exit reason if the handler has left already, without waiting.
-    pub fn try_exit(&mut self) -> Option<ExitReason> {
-        let rx = self.rx.as_mut()?;
-        match rx.try_recv() {
-            Ok(r) => {
-                self.finish();
-                Some(*r)
-            }
-            Err(oneshot::error::TryRecvError::Empty) => None,
-            Err(oneshot::error::TryRecvError::Closed) => {
-                self.finish();
-                Some(ExitReason::ManagerGone)
-            }
+    /// The exit reason if the handler has left already, without waiting. The link keeps the
+    /// reason: awaiting it (or [`notice`](Link::notice)) afterwards yields it.
+    pub fn try_exit(&mut self) -> Option<&ExitReason> {
+        if self.exit.is_none() {
+            let rx = self.rx.as_mut()?;
+            let reason = match rx.try_recv() {
+                Ok(r) => r,
+                Err(oneshot::error::TryRecvError::Empty) => return None,
+                Err(oneshot::error::TryRecvError::Closed) => Box::new(ExitReason::ManagerGone),
+            };
+            self.finish();
+            self.exit = Some(reason);
         }
+        self.exit.as_deref()
     }
 
     fn finish(&mut self) {
@@ -164,6 +167,10 @@ impl Future for Link {
     type Output = ExitReason;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
+        if let Some(reason) = self.exit.take() {
+            // Seen by `try_exit` already.
+            return Poll::Ready(*reason);
+        }
         let Some(rx) = self.rx.as_mut() else {
             // Polled again after it finished: the handler is long gone.
             return Poll::Ready(ExitReason::ManagerGone);
@@ -183,6 +190,13 @@ impl Drop for Link {
         if let Some(owner) = self.owner.take() {
             owner.link_dropped(self.id, &self.handler);
         }
+    }
+}
+
+/// A link is equal only to itself: each supervises one installation of a handler.
+impl PartialEq for Link {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
     }
 }
 
@@ -239,8 +253,9 @@ impl<H> SupLink<H> {
         self.link
     }
 
-    /// The exit reason if the handler has left already, without waiting.
-    pub fn try_exit(&mut self) -> Option<ExitReason> {
+    /// The exit reason if the handler has left already, without waiting. The link keeps the
+    /// reason: awaiting it (or [`notice`](SupLink::notice)) afterwards yields it.
+    pub fn try_exit(&mut self) -> Option<&ExitReason> {
         self.link.try_exit()
     }
 

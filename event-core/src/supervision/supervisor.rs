@@ -123,7 +123,7 @@ pub struct ChildCount {
 }
 
 /// What went wrong with a supervisor's start or one of its administration functions.
-#[derive(Clone, Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SupervisorError {
     /// A child failed to start while the supervisor started; the children already started
