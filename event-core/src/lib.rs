@@ -37,6 +37,8 @@ pub use supervision::{
     StopToken, Strategy, Supervisor, SupervisorBuilder, SupervisorError,
 };
 
+pub use macro_support::Outcome;
+
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 #[doc(inline)]

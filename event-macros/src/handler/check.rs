@@ -6,7 +6,7 @@ use quote::ToTokens;
 use syn::{FnArg, GenericArgument, GenericParam, Ident, PathArguments, ReturnType, Type};
 
 use super::ast::{HandlerImpl, Kind, Method};
-use crate::ctxt::Errors;
+use crate::ctxt::{did_you_mean, Errors};
 
 /// A callback that passed the checks, reduced to what the expansion needs.
 pub struct Callback<'a> {
@@ -81,14 +81,75 @@ pub fn check<'a>(input: &HandlerImpl<'a>, errors: &mut Errors) -> Plan<'a> {
             }
         }
     }
-    if !input.is_trait_impl && !input.methods.iter().any(|m| m.kind == Kind::HandleEvent) {
-        errors.at(
-            &input.item.self_ty,
+    let misspelt = misspelt_callbacks(input, errors);
+    if !input.is_trait_impl
+        && !input.methods.iter().any(|m| m.kind == Kind::HandleEvent)
+        && !misspelt.contains(&Kind::HandleEvent)
+    {
+        let message = if input.methods.iter().all(|m| m.kind == Kind::Call) {
             "a handler needs a `handle_event` method: \
-             `fn handle_event(&mut self, event: &Event)`",
-        );
+             `fn handle_event(&mut self, event: &Event)`. If it is in another `#[handler]` \
+             impl block of this type, move these methods there: one impl block per handler"
+        } else {
+            "a handler needs a `handle_event` method: \
+             `fn handle_event(&mut self, event: &Event)`"
+        };
+        errors.at(&input.item.self_ty, message);
     }
     plan
+}
+
+/// The callbacks whose name a method of the block misspells, each reported on the method:
+/// a method named close to a callback the block does not have, taking the receiver that
+/// callback takes (so `fn terminated(&self) -> bool` is the handler's own). `init` is left
+/// out: its name is too short to tell a slip from a word.
+fn misspelt_callbacks(input: &HandlerImpl, errors: &mut Errors) -> Vec<Kind> {
+    const NAMES: &[(&str, Kind, Receiver)] = &[
+        ("handle_event", Kind::HandleEvent, Receiver::RefMut),
+        ("handle_info", Kind::HandleInfo, Receiver::RefMut),
+        ("terminate", Kind::Terminate, Receiver::Value),
+        ("format_status", Kind::FormatStatus, Receiver::Ref),
+    ];
+    let mut found = Vec::new();
+    if input.is_trait_impl {
+        return found;
+    }
+    for member in &input.item.items {
+        let syn::ImplItem::Fn(func) = member else {
+            continue;
+        };
+        let name = func.sig.ident.to_string();
+        if Kind::by_name(&name).is_some() || func.attrs.iter().any(super::ast::is_call) {
+            continue;
+        }
+        let receiver = match func.sig.inputs.first() {
+            Some(FnArg::Receiver(r)) => receiver_kind(r),
+            _ => Receiver::None,
+        };
+        let absent = NAMES.iter().filter(|(_, kind, wants)| {
+            !input.methods.iter().any(|m| m.kind == *kind)
+                && (*wants == receiver || (*wants == Receiver::RefMut && receiver == Receiver::Ref))
+        });
+        let suggestion = did_you_mean(&name, absent.clone().map(|(n, _, _)| *n));
+        if suggestion.is_empty() {
+            continue;
+        }
+        if let Some((callback, kind, _)) = absent
+            .into_iter()
+            .find(|(n, _, _)| suggestion.contains(&format!("`{n}`")))
+        {
+            errors.at(
+                &func.sig.ident,
+                format_args!(
+                    "`{name}` is not a callback of a handler{suggestion}: the runtime calls only \
+                     the methods named as its callbacks. Rename it `{callback}`, or, if it is \
+                     the handler's own method, give it a name further from `{callback}`"
+                ),
+            );
+            found.push(*kind);
+        }
+    }
+    found
 }
 
 /// Checks one method against its callback kind; `None` if it cannot be expanded.

@@ -1,0 +1,22 @@
+use event_core::handler;
+
+struct Log;
+
+#[handler(event = u32)]
+impl Log {
+    fn init() -> Self {
+        Log
+    }
+
+    fn handle_event(&mut self, _: &u32) {}
+
+    // Misspelt lifecycle callbacks: the runtime would never call them.
+    fn handle_ifno(&mut self, _: event_core::Info<()>) {}
+
+    fn termniate(self) {}
+
+    // A method whose name is not close to a callback's is the handler's own.
+    fn flush(&mut self) {}
+}
+
+fn main() {}
