@@ -13,21 +13,24 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
+use super::erased::CallCell;
 use super::handle::{typed_handover, EventManager};
 use super::install::{Install, NewHandler};
 use super::mailbox::Mailbox;
 use super::message::{Msg, Op, Reply};
 use super::watch::Watchable;
 use crate::callback;
-use crate::error::{AddError, DeleteError, RequestError, SwapError};
+use crate::error::{AddError, CallError, DeleteError, RequestError, SwapError};
 use crate::exit::{Args, Cause};
-use crate::handler::{Handler, HandlerRef, Info};
+use crate::handler::{Call, Handler, HandlerRef, Info};
 
 /// The handle a handler's callbacks get to their surroundings.
 ///
 /// Everything here is non-blocking: operations on the handler's own manager are *deferred*,
 /// applied right after the current message, so a handler can never deadlock on its manager
-/// (say, a router that installs the dialer handler it needs). The blocking operations of
+/// (say, a router that installs the dialer handler it needs), and a request to another handler
+/// is answered later, to [`handle_info`](Handler::handle_info)
+/// ([`call_later`](Context::call_later)). The blocking operations of
 /// [`EventManager`] called from inside a callback of the same manager return a `WouldDeadlock`
 /// error instead of hanging.
 pub struct Context<E: 'static, H> {
@@ -274,6 +277,84 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
             uid: self.uid,
             _message: PhantomData,
         }
+    }
+
+    /// Asks a handler of this manager a request without waiting for it (a sibling, or this
+    /// handler itself): the reply comes back later to this handler's
+    /// [`handle_info`](Handler::handle_info), as the message `reply` makes of it.
+    ///
+    /// The request is queued in the manager's mailbox now, behind what was sent before it, and
+    /// is answered in its turn like any [`call`](EventManager::call); the reply (or the
+    /// [`CallError`] the call met: not installed, crashed) is then queued as an info message
+    /// for this handler. Neither step waits inside a callback, so this cannot deadlock, even
+    /// when two handlers ask each other: each callback returns at once, and each answer is a
+    /// message of its own. The reply is dropped if this handler has left by then.
+    ///
+    /// ```
+    /// use event_core::{handler, Context, EventManager, Info};
+    ///
+    /// struct Rates { eur: u32 }
+    /// struct Rate;
+    ///
+    /// #[handler(event = u32)]
+    /// impl Rates {
+    ///     fn init() -> Self { Rates { eur: 90 } }
+    ///     fn handle_event(&mut self, _: &u32) {}
+    ///     #[call]
+    ///     fn rate(&mut self, _: Rate) -> u32 { self.eur }
+    /// }
+    ///
+    /// struct Pricer { rates: event_core::HandlerRef<Rates>, done: tokio::sync::mpsc::UnboundedSender<u32> }
+    ///
+    /// #[handler(event = u32)]
+    /// impl Pricer {
+    ///     fn init(args: (event_core::HandlerRef<Rates>, tokio::sync::mpsc::UnboundedSender<u32>)) -> Self {
+    ///         Pricer { rates: args.0, done: args.1 }
+    ///     }
+    ///     fn handle_event(&mut self, dollars: &u32, cx: &mut Context<u32, Self>) {
+    ///         let dollars = *dollars;
+    ///         // Ask the sibling; the answer comes back to handle_info.
+    ///         cx.call_later(&self.rates, Rate, move |rate| (dollars, rate.ok()));
+    ///     }
+    ///     fn handle_info(&mut self, info: Info<(u32, Option<u32>)>) {
+    ///         if let Info::Message((dollars, Some(rate))) = info {
+    ///             let _ = self.done.send(dollars * rate / 100);
+    ///         }
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let manager = EventManager::<u32>::start()?;
+    /// let rates = manager.add_handler::<Rates>(()).await?;
+    /// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    /// manager.add_handler::<Pricer>((rates, tx)).await?;
+    /// manager.notify(200).await?;
+    /// assert_eq!(rx.recv().await, Some(180));
+    /// # Ok(()) }
+    /// ```
+    #[doc(alias = "ask")]
+    pub fn call_later<S, R>(
+        &mut self,
+        handler: &HandlerRef<S>,
+        request: R,
+        reply: impl FnOnce(Result<S::Reply, CallError>) -> H::Info + Send + 'static,
+    ) where
+        H: Handler<E>,
+        S: Call<E, R>,
+        R: Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let cell = CallCell::<E, S, R>::new(handler.id().clone(), request, tx);
+        if self.mailbox.push(Msg::Call(Box::new(cell))).is_err() {
+            // The manager is stopping: this handler gets no more messages either.
+            return;
+        }
+        let info = self.info_sender();
+        tokio::spawn(async move {
+            let result = rx.await.unwrap_or(Err(CallError::ManagerGone));
+            // Dropped if the handler has left meanwhile.
+            let _ = info.send(reply(result));
+        });
     }
 
     /// Replaces this handler, once the current callback returns, by the one `to` names: this
