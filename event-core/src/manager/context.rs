@@ -613,6 +613,10 @@ pub(super) trait InfoSink: Send + Sync {
 /// cannot be waited for there: the operation itself is still applied. Await it in a task the
 /// handler spawns, or drop it. (From a dedicated handler the operation travels to the manager
 /// as a message of its own, so even in a later callback it may not be applied yet.)
+///
+/// # Cancel safety
+/// Cancel safe: the operation is applied whether or not the `Deferred` is awaited; dropping
+/// it drops only the result.
 #[must_use = "dropping a Deferred is fine, but then the operation's result is not seen"]
 pub struct Deferred<T, Er> {
     manager: u64,

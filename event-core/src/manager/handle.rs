@@ -718,6 +718,11 @@ impl<E: 'static> fmt::Debug for EventManager<E> {
 
 /// The reply to a request sent with [`send_request`](EventManager::send_request): a future of
 /// the handler's reply, or why there is none.
+///
+/// # Cancel safety
+/// Awaited through a reference (`&mut pending`), it is cancel safe: dropped before it
+/// completes, the reply is still to come. Dropping the `PendingReply` itself drops the reply;
+/// the handler still runs the request.
 #[must_use = "the reply arrives through this future; dropping it drops the reply"]
 pub struct PendingReply<T> {
     rx: oneshot::Receiver<Result<T, CallError>>,

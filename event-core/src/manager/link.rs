@@ -93,6 +93,11 @@ pub enum Notice {
 /// [`SupLink`] is the typed form returned by
 /// [`add_sup_handler`](crate::EventManager::add_sup_handler); a `Link` arrives inside
 /// [`ExitReason::Swapped`] when supervision passes to a swapped-in handler.
+///
+/// # Cancel safety
+/// Awaited through a reference (`&mut link`, in a `tokio::select!` loop), it is cancel safe:
+/// the reason stays in the link until an await returns it. Awaited by value, dropping the
+/// future drops the link, which removes the handler.
 #[must_use = "dropping a link removes the handler it supervises"]
 pub struct Link {
     id: u64,
@@ -109,6 +114,10 @@ impl Link {
     /// come in the order they happened, and all of them before the exit.
     ///
     /// Awaiting the link itself skips the restarts and yields only the exit.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: a notice is taken from the link only when it is returned, so a `notice`
+    /// dropped before it completes loses nothing.
     pub async fn notice(&mut self) -> Notice {
         std::future::poll_fn(|cx| {
             if let Some(restarts) = &mut self.restarts {
@@ -229,9 +238,13 @@ impl fmt::Debug for Link {
 /// let manager = EventManager::<u8>::start()?;
 /// let link = manager.add_sup_handler::<Audit>(()).await?;
 /// manager.delete_handler(link.handler(), ()).await?;
-/// assert!(matches!(link.await, ExitReason::Normal));
+/// assert_eq!(link.await, ExitReason::Normal);
 /// # Ok(()) }
 /// ```
+///
+/// # Cancel safety
+/// As for [`Link`]: cancel safe awaited through a reference (`&mut link`); awaited by value,
+/// dropping the future drops the link, which removes the handler.
 #[must_use = "dropping a SupLink removes the handler it supervises"]
 pub struct SupLink<H> {
     link: Link,
@@ -261,6 +274,9 @@ impl<H> SupLink<H> {
 
     /// The next thing to hear of the handler: a restart in place, or why it left (see
     /// [`Link::notice`]).
+    ///
+    /// # Cancel safety
+    /// Cancel safe, as [`Link::notice`].
     pub async fn notice(&mut self) -> Notice {
         self.link.notice().await
     }

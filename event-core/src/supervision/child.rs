@@ -116,6 +116,9 @@ impl StopToken {
     }
 
     /// Waits until the stop is asked for.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: it only waits.
     pub async fn stopped(&self) {
         let notified = self.inner.notify.notified();
         tokio::pin!(notified);

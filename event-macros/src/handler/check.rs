@@ -306,7 +306,7 @@ fn check_method<'a>(method: &Method<'a>, errors: &mut Errors) -> Option<Callback
                     errors,
                     &quote::quote!(#(#extra),*),
                     "`init` takes its args as one parameter, and optionally the context last: \
-                     several values make a tuple, `(a, b): (A, B)`"
+                     several values are one tuple parameter, `fn init((a, b): (A, B))`"
                         .into(),
                 );
             }

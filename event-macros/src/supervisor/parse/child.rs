@@ -435,7 +435,7 @@ fn value_tokens(input: ParseStream, valid: &[&str]) -> syn::Result<TokenStream> 
     let mut tokens = TokenStream::new();
     while !input.is_empty()
         && !input.peek(Token![,])
-        && !(!tokens.is_empty() && next_is_key(input, valid))
+        && (tokens.is_empty() || !next_is_key(input, valid))
     {
         let tt: TokenTree = input.parse()?;
         tokens.extend([tt]);
