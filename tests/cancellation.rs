@@ -236,8 +236,8 @@ async fn sends_dropped_while_waiting_for_room_take_no_room_and_send_nothing() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn a_reserve_dropped_while_waiting_keeps_the_event_and_a_dropped_permit_gives_its_room_back(
-) {
+async fn a_reserve_dropped_while_waiting_keeps_the_event_and_a_dropped_permit_gives_its_room_back()
+{
     let log = Log::default();
     let (manager, gate) = full_bounded(&log).await;
     let event = 20;
@@ -259,7 +259,13 @@ async fn a_reserve_dropped_while_waiting_keeps_the_event_and_a_dropped_permit_gi
     within(manager.sync_notify(21)).await.unwrap();
     assert_eq!(
         lines(&log),
-        ["g init", "g event 0", "g event 1", "g event 20", "g event 21"]
+        [
+            "g init",
+            "g event 0",
+            "g event 1",
+            "g event 20",
+            "g event 21"
+        ]
     );
 }
 

@@ -6,7 +6,7 @@ use quote::ToTokens;
 use syn::{FnArg, GenericArgument, GenericParam, Ident, PathArguments, ReturnType, Type};
 
 use super::ast::{HandlerImpl, Kind, Method};
-use crate::ctxt::{did_you_mean, Errors};
+use crate::ctxt::{distance, Errors};
 
 /// A callback that passed the checks, reduced to what the expansion needs.
 pub struct Callback<'a> {
@@ -130,20 +130,20 @@ fn misspelt_callbacks(input: &HandlerImpl, errors: &mut Errors) -> Vec<Kind> {
             !input.methods.iter().any(|m| m.kind == *kind)
                 && (*wants == receiver || (*wants == Receiver::RefMut && receiver == Receiver::Ref))
         });
-        let suggestion = did_you_mean(&name, absent.clone().map(|(n, _, _)| *n));
-        if suggestion.is_empty() {
-            continue;
-        }
-        if let Some((callback, kind, _)) = absent
-            .into_iter()
-            .find(|(n, _, _)| suggestion.contains(&format!("`{n}`")))
-        {
+        // At most two edits (a slip, a swap of two letters): `handle_error` or `handle_item`
+        // are the handler's own.
+        let closest = absent
+            .map(|entry| (distance(&name, entry.0), entry))
+            .filter(|(d, _)| *d <= 2)
+            .min_by_key(|(d, _)| *d);
+        if let Some((_, (callback, kind, _))) = closest {
             errors.at(
                 &func.sig.ident,
                 format_args!(
-                    "`{name}` is not a callback of a handler{suggestion}: the runtime calls only \
-                     the methods named as its callbacks. Rename it `{callback}`, or, if it is \
-                     the handler's own method, give it a name further from `{callback}`"
+                    "`{name}` is not a callback of a handler (did you mean `{callback}`?): the \
+                     runtime calls only the methods named as its callbacks. Rename it \
+                     `{callback}`, or, if it is the handler's own method, give it a name \
+                     further from `{callback}`"
                 ),
             );
             found.push(*kind);
