@@ -245,7 +245,7 @@ impl std::error::Error for Crash {
 /// (their `Display`), as the error is a `dyn Error` whose type may not be comparable and which
 /// cannot be downcast to compare without knowing it. Two errors of different types that read
 /// the same are therefore equal; to tell them apart, downcast the error
-/// ([`std::error::Error::downcast_ref`]) and compare the values.
+/// (`downcast_ref` on `dyn Error`) and compare the values.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Cause {
