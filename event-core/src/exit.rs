@@ -44,6 +44,16 @@ impl Args {
     }
 }
 
+/// Two `Args` are equal when both are `()` (no arguments given), and never otherwise: the
+/// value inside is any type, which may not be comparable. So `Terminate::Deleted(Args::new(()))`
+/// compares equal to itself, and one holding a value compares equal to nothing, as a NaN does.
+/// To compare the value, [`downcast_ref`](Args::downcast_ref) it.
+impl PartialEq for Args {
+    fn eq(&self, other: &Self) -> bool {
+        self.is_empty() && other.is_empty()
+    }
+}
+
 impl fmt::Debug for Args {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_empty() {
@@ -65,7 +75,10 @@ impl fmt::Debug for Args {
 /// | its supervising link was dropped | [`SupervisorGone`](Terminate::SupervisorGone) | nobody: nobody is left to tell |
 /// | the manager stops | [`Stop`](Terminate::Stop) | [`Shutdown`](ExitReason::Shutdown) |
 /// | a dedicated handler fell behind ([`Overload::Remove`](crate::Overload::Remove)) | [`Overloaded`](Terminate::Overloaded) | [`Overloaded`](ExitReason::Overloaded) |
-#[derive(Debug)]
+///
+/// `Terminate` is `PartialEq` for tests: the [`Args`] of `Deleted` and `Swapped` compare equal
+/// only when both are `()` (see [`Args`]), a crash as [`Crash`] does.
+#[derive(Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Terminate {
     /// Deleted with [`delete_handler`](crate::EventManager::delete_handler); the args given.
@@ -111,7 +124,11 @@ impl fmt::Display for Terminate {
 
 /// Why a supervised handler left, as its [`SupLink`](crate::SupLink) reports it (OTP's
 /// `{gen_event_EXIT, Handler, Reason}`).
-#[derive(Debug)]
+///
+/// `ExitReason` is `PartialEq` for tests, `assert_eq!(link.await, ExitReason::Normal)`: a crash
+/// compares as [`Crash`] does, and the `link` of `Swapped` is equal only to itself (a link is
+/// unique), so `Swapped { to, link: None }` compares by `to`.
+#[derive(Debug, PartialEq)]
 #[non_exhaustive]
 pub enum ExitReason {
     /// Deleted through the API, or removed itself.
@@ -180,7 +197,10 @@ impl fmt::Display for ExitReason {
 }
 
 /// A crash report: which handler failed, how, and while doing what.
-#[derive(Clone, Debug)]
+///
+/// Two reports are equal when they name the same handler, cause and what it was doing (see
+/// [`Cause`] for how causes compare).
+#[derive(Clone, Debug, PartialEq)]
 pub struct Crash {
     pub(crate) handler: HandlerId,
     pub(crate) cause: Cause,
@@ -220,6 +240,12 @@ impl std::error::Error for Crash {
 }
 
 /// How a callback failed.
+///
+/// Causes compare for tests: two panics by their messages; two errors by their messages too
+/// (their `Display`), as the error is a `dyn Error` whose type may not be comparable and which
+/// cannot be downcast to compare without knowing it. Two errors of different types that read
+/// the same are therefore equal; to tell them apart, downcast the error
+/// (`downcast_ref` on `dyn Error`) and compare the values.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Cause {
@@ -227,6 +253,18 @@ pub enum Cause {
     Panic(Arc<str>),
     /// It returned this error.
     Error(Arc<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Cause::Panic(a), Cause::Panic(b)) => a == b,
+            (Cause::Error(a), Cause::Error(b)) => {
+                Arc::ptr_eq(a, b) || a.to_string() == b.to_string()
+            }
+            _ => false,
+        }
+    }
 }
 
 impl Cause {

@@ -28,14 +28,16 @@ pub use exit::{Args, Cause, Crash, During, ExitReason, Terminate};
 pub use handler::{BoxError, BoxFuture, Call, Handler, HandlerId, HandlerRef, Info, Key, Step};
 pub use intensity::Intensity;
 pub use manager::{
-    Builder, Context, Deferred, EventManager, InfoSender, Install, Link, Notice, Overload,
-    OverloadStats, PendingReply, SupLink, TimerRef, WatchRef, Watchable,
+    Builder, Context, Deferred, EventManager, InfoGone, InfoSender, Install, Link, Notice,
+    NotifyPermit, Overload, OverloadStats, PendingReply, SupLink, TimerRef, WatchRef, Watchable,
 };
 pub use supervision::{
     AutoShutdown, Backoff, ChildCount, ChildExit, ChildInfo, ChildKind, ChildRef, ChildSpec,
     ChildState, Fatal, Guard, GuardError, InstallError, ManagerChild, Restart, Shutdown, Start,
     StopToken, Strategy, Supervisor, SupervisorBuilder, SupervisorError,
 };
+
+pub use macro_support::Outcome;
 
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]

@@ -8,9 +8,12 @@ use std::fmt;
 use crate::handler::BoxError;
 
 /// What a plain or `async` callback written under `#[handler]` may return where the runtime
-/// expects a `Result<T, BoxError>`: `T` itself (the callback cannot fail) or `Result<T, E>`.
+/// expects a `Result<T, BoxError>`: `T` itself (the callback cannot fail) or `Result<T, E>`
+/// where `E: Into<BoxError>`. An `init` returns the handler, `Self` or `Result<Self, E>`;
+/// `handle_event` and `handle_info` return `()` or `Result<(), E>`.
 ///
-/// The two impls cannot overlap: `T` would have to be `Result<T, E>`.
+/// Public so that a wrong return type is reported under this name; there is nothing to
+/// implement (the two impls cannot overlap: `T` would have to be `Result<T, E>`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a valid return type for this `#[handler]` callback",
     label = "expected `{T}` or `Result<{T}, E>`",
@@ -24,12 +27,14 @@ pub trait Outcome<T> {
     fn into_result(self) -> Result<T, BoxError>;
 }
 
+#[diagnostic::do_not_recommend]
 impl<T> Outcome<T> for T {
     fn into_result(self) -> Result<T, BoxError> {
         Ok(self)
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T, E: Into<BoxError>> Outcome<T> for Result<T, E> {
     fn into_result(self) -> Result<T, BoxError> {
         self.map_err(Into::into)

@@ -75,7 +75,7 @@ use proc_macro::TokenStream;
 ///
 /// | method | shape | generates |
 /// |---|---|---|
-/// | `init` | `fn init(args: A) -> Self` or `-> Result<Self, Er>`; several values make a tuple; no parameter: `A = ()` | `type Args = A`. No `init`: `Args = ()`, built with `Default`. |
+/// | `init` | `fn init(args: A) -> Self` or `-> Result<Self, Er>`; several values are one tuple parameter, `fn init((a, b): (A, B))` given `(a, b)` (not `fn init(a: A, b: B)`); no parameter: `A = ()` | `type Args = A`. No `init`: `Args = ()`, built with `Default`. |
 /// | `handle_event` | `fn handle_event(&mut self, event: &E)` returning `()` or `Result<(), Er>` | required |
 /// | `handle_info` | `fn handle_info(&mut self, info: Info<M>)`, returning as `handle_event` | `type Info = M`. None: `Info = ()`, messages ignored. |
 /// | `#[call]` | `fn name(&mut self, request: R) -> Reply` | `impl Call<E, R>` with `type Reply = Reply`, one per request type |
@@ -99,6 +99,11 @@ use proc_macro::TokenStream;
 /// `#[handler]` on the struct makes crash reports show its fields with `Debug`, `#[redact]`
 /// ones as `<redacted>`. Without it crash reports show `(state not shown)`. For a generic
 /// struct, the fields are shown when the impl block's bounds make its type parameters `Debug`.
+///
+/// `#[redact]` is read by `#[handler]` on the struct, and only there: rustc reports a
+/// `#[redact]` on a struct without it as ``cannot find attribute `redact` in this scope``
+/// (an attribute on a field cannot be a macro of its own, so no other message can be given).
+/// That error means: add `#[handler]` to the struct.
 ///
 /// # Errors
 ///

@@ -6,28 +6,31 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
+use super::erased::CallCell;
 use super::handle::{typed_handover, EventManager};
 use super::install::{Install, NewHandler};
 use super::mailbox::Mailbox;
 use super::message::{Msg, Op, Reply};
 use super::watch::Watchable;
 use crate::callback;
-use crate::error::{AddError, DeleteError, RequestError, SwapError};
+use crate::error::{AddError, CallError, DeleteError, RequestError, SwapError};
 use crate::exit::{Args, Cause};
-use crate::handler::{Handler, HandlerRef, Info};
+use crate::handler::{Call, Handler, HandlerRef, Info};
 
 /// The handle a handler's callbacks get to their surroundings.
 ///
 /// Everything here is non-blocking: operations on the handler's own manager are *deferred*,
 /// applied right after the current message, so a handler can never deadlock on its manager
-/// (say, a router that installs the dialer handler it needs). The blocking operations of
+/// (say, a router that installs the dialer handler it needs), and a request to another handler
+/// is answered later, to [`handle_info`](Handler::handle_info)
+/// ([`call_later`](Context::call_later)). The blocking operations of
 /// [`EventManager`] called from inside a callback of the same manager return a `WouldDeadlock`
 /// error instead of hanging.
 pub struct Context<E: 'static, H> {
@@ -44,6 +47,8 @@ struct Extra<E: 'static> {
     timers: Spawned,
     watches: Spawned,
     next_ref: u64,
+    /// Alive while the handler is installed: its [`InfoSender`]s hold it weakly.
+    alive: Option<Arc<()>>,
 }
 
 impl<E: 'static> Default for Extra<E> {
@@ -54,6 +59,7 @@ impl<E: 'static> Default for Extra<E> {
             timers: Spawned::default(),
             watches: Spawned::default(),
             next_ref: 0,
+            alive: None,
         }
     }
 }
@@ -259,15 +265,96 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
     }
 
     /// A sender that delivers messages to this handler's `handle_info`, for tasks it spawns.
-    pub fn info_sender(&self) -> InfoSender<H::Info>
+    /// Its [`send`](InfoSender::send) fails once the handler has left.
+    pub fn info_sender(&mut self) -> InfoSender<H::Info>
     where
         H: Handler<E>,
     {
+        let alive = self.extra().alive.get_or_insert_with(Arc::default);
         InfoSender {
+            alive: Arc::downgrade(alive),
             sink: self.mailbox.clone(),
             uid: self.uid,
             _message: PhantomData,
         }
+    }
+
+    /// Asks a handler of this manager a request without waiting for it (a sibling, or this
+    /// handler itself): the reply comes back later to this handler's
+    /// [`handle_info`](Handler::handle_info), as the message `reply` makes of it.
+    ///
+    /// The request is queued in the manager's mailbox now, behind what was sent before it, and
+    /// is answered in its turn like any [`call`](EventManager::call); the reply (or the
+    /// [`CallError`] the call met: not installed, crashed) is then queued as an info message
+    /// for this handler. Neither step waits inside a callback, so this cannot deadlock, even
+    /// when two handlers ask each other: each callback returns at once, and each answer is a
+    /// message of its own. The reply is dropped if this handler has left by then.
+    ///
+    /// ```
+    /// use event_core::{handler, Context, EventManager, Info};
+    ///
+    /// struct Rates { eur: u32 }
+    /// struct Rate;
+    ///
+    /// #[handler(event = u32)]
+    /// impl Rates {
+    ///     fn init() -> Self { Rates { eur: 90 } }
+    ///     fn handle_event(&mut self, _: &u32) {}
+    ///     #[call]
+    ///     fn rate(&mut self, _: Rate) -> u32 { self.eur }
+    /// }
+    ///
+    /// struct Pricer { rates: event_core::HandlerRef<Rates>, done: tokio::sync::mpsc::UnboundedSender<u32> }
+    ///
+    /// #[handler(event = u32)]
+    /// impl Pricer {
+    ///     fn init(args: (event_core::HandlerRef<Rates>, tokio::sync::mpsc::UnboundedSender<u32>)) -> Self {
+    ///         Pricer { rates: args.0, done: args.1 }
+    ///     }
+    ///     fn handle_event(&mut self, dollars: &u32, cx: &mut Context<u32, Self>) {
+    ///         let dollars = *dollars;
+    ///         // Ask the sibling; the answer comes back to handle_info.
+    ///         cx.call_later(&self.rates, Rate, move |rate| (dollars, rate.ok()));
+    ///     }
+    ///     fn handle_info(&mut self, info: Info<(u32, Option<u32>)>) {
+    ///         if let Info::Message((dollars, Some(rate))) = info {
+    ///             let _ = self.done.send(dollars * rate / 100);
+    ///         }
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let manager = EventManager::<u32>::start()?;
+    /// let rates = manager.add_handler::<Rates>(()).await?;
+    /// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    /// manager.add_handler::<Pricer>((rates, tx)).await?;
+    /// manager.notify(200).await?;
+    /// assert_eq!(rx.recv().await, Some(180));
+    /// # Ok(()) }
+    /// ```
+    #[doc(alias = "ask")]
+    pub fn call_later<S, R>(
+        &mut self,
+        handler: &HandlerRef<S>,
+        request: R,
+        reply: impl FnOnce(Result<S::Reply, CallError>) -> H::Info + Send + 'static,
+    ) where
+        H: Handler<E>,
+        S: Call<E, R>,
+        R: Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let cell = CallCell::<E, S, R>::new(handler.id().clone(), request, tx);
+        if self.mailbox.push(Msg::Call(Box::new(cell))).is_err() {
+            // The manager is stopping: this handler gets no more messages either.
+            return;
+        }
+        let info = self.info_sender();
+        tokio::spawn(async move {
+            let result = rx.await.unwrap_or(Err(CallError::ManagerGone));
+            // Dropped if the handler has left meanwhile.
+            let _ = info.send(reply(result));
+        });
     }
 
     /// Replaces this handler, once the current callback returns, by the one `to` names: this
@@ -432,29 +519,74 @@ impl<E: 'static, H> fmt::Debug for Context<E, H> {
 /// Sends messages to one handler's [`handle_info`](Handler::handle_info) from anywhere, e.g.
 /// from a task the handler spawned. Made by [`Context::info_sender`].
 pub struct InfoSender<M> {
+    /// Gone once the handler has left (its context is dropped with it).
+    alive: Weak<()>,
     sink: Arc<dyn InfoSink>,
     uid: u64,
     _message: PhantomData<fn(M)>,
 }
 
 impl<M: Send + 'static> InfoSender<M> {
-    /// Sends a message. It is dropped if the handler has left by the time it arrives; the
-    /// message comes back if the manager has stopped.
-    pub fn send(&self, message: M) -> Result<(), M> {
+    /// Sends a message to the handler.
+    ///
+    /// `Ok` means the message is in the manager's mailbox, behind what was sent before it,
+    /// while the handler is installed; a handler that leaves before the message's turn does
+    /// not get it. A handler restarted in place gets it, as the same installation.
+    ///
+    /// # Errors
+    /// [`InfoGone`] with the message if the handler has left, or its manager has stopped.
+    #[doc(alias = "tell")]
+    pub fn send(&self, message: M) -> Result<(), InfoGone<M>> {
+        if self.alive.strong_count() == 0 {
+            return Err(InfoGone(message));
+        }
         let payload: Box<dyn Any + Send> = Box::new(Info::Message(message));
         self.sink.send_info(self.uid, payload).map_err(|back| {
             match back.downcast::<Info<M>>().map(|b| *b) {
-                Ok(Info::Message(m)) => m,
+                Ok(Info::Message(m)) => InfoGone(m),
                 // The payload is the one built above.
                 _ => unreachable!("an info payload comes back as it was sent"),
             }
         })
     }
+
+    /// Whether the handler has left (a handler leaves when its manager stops): a
+    /// [`send`](InfoSender::send) now would fail.
+    pub fn is_gone(&self) -> bool {
+        self.alive.strong_count() == 0
+    }
 }
+
+/// A message [`InfoSender::send`] could not deliver, given back: the handler has left, or its
+/// manager has stopped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct InfoGone<M>(pub M);
+
+impl<M> InfoGone<M> {
+    /// The message that was not sent.
+    pub fn into_inner(self) -> M {
+        self.0
+    }
+}
+
+impl<M> fmt::Debug for InfoGone<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InfoGone(..)")
+    }
+}
+
+impl<M> fmt::Display for InfoGone<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the handler has left, or its event manager has stopped")
+    }
+}
+
+impl<M> std::error::Error for InfoGone<M> {}
 
 impl<M> Clone for InfoSender<M> {
     fn clone(&self) -> Self {
         InfoSender {
+            alive: self.alive.clone(),
             sink: self.sink.clone(),
             uid: self.uid,
             _message: PhantomData,
@@ -481,6 +613,10 @@ pub(super) trait InfoSink: Send + Sync {
 /// cannot be waited for there: the operation itself is still applied. Await it in a task the
 /// handler spawns, or drop it. (From a dedicated handler the operation travels to the manager
 /// as a message of its own, so even in a later callback it may not be applied yet.)
+///
+/// # Cancel safety
+/// Cancel safe: the operation is applied whether or not the `Deferred` is awaited; dropping
+/// it drops only the result.
 #[must_use = "dropping a Deferred is fine, but then the operation's result is not seen"]
 pub struct Deferred<T, Er> {
     manager: u64,

@@ -49,9 +49,9 @@ mod supervised;
 mod watch;
 
 pub use builder::Builder;
-pub use context::{Context, Deferred, InfoSender, TimerRef, WatchRef};
+pub use context::{Context, Deferred, InfoGone, InfoSender, TimerRef, WatchRef};
 pub use dedicated::{Overload, OverloadStats};
-pub use handle::{EventManager, PendingReply};
+pub use handle::{EventManager, NotifyPermit, PendingReply};
 pub use install::Install;
 pub use link::{Link, Notice, SupLink};
 pub use watch::Watchable;

@@ -51,7 +51,7 @@ pub enum ChildKind {
 }
 
 /// How a child ended.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum ChildExit {
     /// It ended on its own, normally (a task returned `Ok`, a manager was stopped, a guard's
@@ -116,6 +116,9 @@ impl StopToken {
     }
 
     /// Waits until the stop is asked for.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: it only waits.
     pub async fn stopped(&self) {
         let notified = self.inner.notify.notified();
         tokio::pin!(notified);

@@ -77,8 +77,22 @@ impl InstallError for SwapError {
 }
 
 /// How a guard retries a failed re-install: the first try at once, then after `first`,
-/// doubling up to `max`, `attempts` tries in all.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// doubling up to `max`, `attempts` tries in all; each wait shortened by a random part of up
+/// to `jitter` of it, so that guards that failed together do not all retry together.
+///
+/// Made with [`Backoff::new`] or [`Backoff::default`] and the builder methods (the struct is
+/// `#[non_exhaustive]`: a literal would break when a setting is added):
+///
+/// ```
+/// use event_core::Backoff;
+/// use std::time::Duration;
+///
+/// let backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(2), 8).jitter(0.5);
+/// assert_eq!(backoff.first, Duration::from_millis(50));
+/// assert_eq!(Backoff::default().attempts(3).attempts, 3);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Backoff {
     /// The wait before the second try.
     pub first: Duration,
@@ -86,19 +100,86 @@ pub struct Backoff {
     pub max: Duration,
     /// Tries in all before the guard gives up and fails (at least 1).
     pub attempts: u32,
+    /// The largest part of each wait taken off at random, from 0.0 (none, the default) to
+    /// 1.0 (a wait anywhere from nothing to the whole of it).
+    pub jitter: f64,
+}
+
+impl Backoff {
+    /// Waits of `first`, doubling up to `max`, for `attempts` tries in all; no jitter.
+    pub fn new(first: Duration, max: Duration, attempts: u32) -> Self {
+        Backoff {
+            first,
+            max,
+            attempts,
+            jitter: 0.0,
+        }
+    }
+
+    /// The wait before the second try.
+    #[must_use]
+    pub fn first(mut self, first: Duration) -> Self {
+        self.first = first;
+        self
+    }
+
+    /// The longest wait between tries.
+    #[must_use]
+    pub fn max(mut self, max: Duration) -> Self {
+        self.max = max;
+        self
+    }
+
+    /// Tries in all before the guard gives up (at least 1).
+    #[must_use]
+    pub fn attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// The largest part of each wait taken off at random: 0.0 for none, up to 1.0; a value
+    /// outside is taken as the nearest of these (`NaN` as 0.0).
+    #[must_use]
+    pub fn jitter(mut self, jitter: f64) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// `delay` with its jitter taken off: uniformly from `delay * (1 - jitter)` to `delay`.
+    fn jittered(&self, delay: Duration) -> Duration {
+        let jitter = if self.jitter.is_nan() {
+            0.0
+        } else {
+            self.jitter.clamp(0.0, 1.0)
+        };
+        if jitter == 0.0 {
+            return delay;
+        }
+        delay.mul_f64(1.0 - jitter * random_unit())
+    }
+}
+
+/// A number in `[0, 1)`, different at each call: std's randomly keyed hasher, over a counter.
+fn random_unit() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    // The top 53 bits, as a fraction.
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff {
-            first: Duration::from_millis(10),
-            max: Duration::from_secs(1),
-            attempts: 5,
-        }
+        Backoff::new(Duration::from_millis(10), Duration::from_secs(1), 5)
     }
 }
 
 /// Why a guard failed.
+///
+/// `PartialEq` for tests: the errors inside are boxed `dyn Error`s, which compare by their
+/// messages (`Display`), as [`Cause`](crate::Cause) does.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GuardError {
@@ -113,6 +194,22 @@ pub enum GuardError {
         /// The last try's error.
         last: BoxError,
     },
+}
+
+impl PartialEq for GuardError {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (GuardError::Fatal(a), GuardError::Fatal(b)) => a.to_string() == b.to_string(),
+            (
+                GuardError::ReinstallFailed { attempts, last },
+                GuardError::ReinstallFailed {
+                    attempts: a2,
+                    last: l2,
+                },
+            ) => attempts == a2 && last.to_string() == l2.to_string(),
+            _ => false,
+        }
+    }
 }
 
 /// The guard's install step, run for the first install and every re-install: the link, or
@@ -325,7 +422,7 @@ impl Guard {
             attempt += 1;
             tokio::select! {
                 _ = stop.stopped() => return Ok(None),
-                _ = tokio::time::sleep(delay) => {}
+                _ = tokio::time::sleep(self.backoff.jittered(delay)) => {}
             }
             delay = (delay * 2).min(self.backoff.max);
         }
@@ -337,5 +434,42 @@ impl fmt::Debug for Guard {
         f.debug_struct("Guard")
             .field("backoff", &self.backoff)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn jitter_takes_a_random_part_of_up_to_its_share_off_each_wait() {
+        let delay = Duration::from_millis(1000);
+        assert_eq!(Backoff::default().jittered(delay), delay);
+        assert_eq!(Backoff::default().jitter(f64::NAN).jittered(delay), delay);
+        let half = Backoff::default().jitter(0.5);
+        let waits: Vec<Duration> = (0..200).map(|_| half.jittered(delay)).collect();
+        assert!(waits
+            .iter()
+            .all(|w| *w >= Duration::from_millis(500) && *w <= delay));
+        // Spread over the range, not one value: both halves of it are drawn.
+        assert!(waits.iter().any(|w| *w < Duration::from_millis(750)));
+        assert!(waits.iter().any(|w| *w > Duration::from_millis(750)));
+        // Beyond 1.0 it is taken as 1.0: anywhere from nothing to the whole wait.
+        let all = Backoff::default().jitter(7.0);
+        assert!((0..50).all(|_| all.jittered(delay) <= delay));
+    }
+
+    #[test]
+    fn the_builder_methods_set_what_they_name() {
+        let b = Backoff::new(Duration::from_millis(1), Duration::from_millis(2), 3)
+            .first(Duration::from_millis(4))
+            .max(Duration::from_millis(5))
+            .attempts(6)
+            .jitter(0.25);
+        assert_eq!(b.first, Duration::from_millis(4));
+        assert_eq!(b.max, Duration::from_millis(5));
+        assert_eq!(b.attempts, 6);
+        assert_eq!(b.jitter, 0.25);
     }
 }

@@ -123,7 +123,7 @@ pub struct ChildCount {
 }
 
 /// What went wrong with a supervisor's start or one of its administration functions.
-#[derive(Clone, Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SupervisorError {
     /// A child failed to start while the supervisor started; the children already started
@@ -231,6 +231,11 @@ impl Supervisor {
     /// Adds and starts a child (OTP's `start_child`). An id in use gives
     /// [`AlreadyStarted`](SupervisorError::AlreadyStarted) or
     /// [`AlreadyPresent`](SupervisorError::AlreadyPresent).
+    ///
+    /// # Cancel safety
+    /// Once first polled, the command is sent and the supervisor carries it out; dropping the
+    /// future only gives up its result.
+    #[doc(alias = "spawn")]
     pub async fn start_child(&self, spec: ChildSpec) -> Result<ChildRef, SupervisorError> {
         self.request(|r| Cmd::StartChild(spec, r)).await
     }
@@ -239,6 +244,11 @@ impl Supervisor {
     /// `args` (OTP's `start_child(Sup, ExtraArgs)`). Returns the child's reference, or `None`
     /// when its start returned [`Start::ignore`](crate::Start::ignore): such a child is not
     /// kept (OTP's `{ok, undefined}`).
+    ///
+    /// # Cancel safety
+    /// Once first polled, the command is sent and the supervisor carries it out; dropping the
+    /// future only gives up its result.
+    #[doc(alias = "spawn")]
     pub async fn start_dynamic<A: Any + Send>(
         &self,
         args: A,
@@ -249,39 +259,64 @@ impl Supervisor {
     /// Stops a child and keeps its specification (OTP's `terminate_child`); a temporary or
     /// dynamic child is also deleted. Terminating a child that is not running is not an
     /// error.
+    ///
+    /// # Cancel safety
+    /// Once first polled, the command is sent and the supervisor carries it out; dropping the
+    /// future only gives up its result.
     pub async fn terminate_child(&self, child: impl Into<ChildRef>) -> Result<(), SupervisorError> {
         let child = child.into();
         self.request(|r| Cmd::Terminate(child, r)).await
     }
 
     /// Starts a terminated child again (OTP's `restart_child`).
+    ///
+    /// # Cancel safety
+    /// Once first polled, the command is sent and the supervisor carries it out; dropping the
+    /// future only gives up its result.
     pub async fn restart_child(&self, child: impl Into<ChildRef>) -> Result<(), SupervisorError> {
         let child = child.into();
         self.request(|r| Cmd::Restart(child, r)).await
     }
 
     /// Deletes the specification of a terminated child (OTP's `delete_child`).
+    ///
+    /// # Cancel safety
+    /// Once first polled, the command is sent and the supervisor carries it out; dropping the
+    /// future only gives up its result.
     pub async fn delete_child(&self, child: impl Into<ChildRef>) -> Result<(), SupervisorError> {
         let child = child.into();
         self.request(|r| Cmd::Delete(child, r)).await
     }
 
     /// The children, newest first (OTP's `which_children`).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: it changes nothing.
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, SupervisorError> {
         self.request(Cmd::Which).await
     }
 
     /// How many children, by kind and state (OTP's `count_children`).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: it changes nothing.
     pub async fn count_children(&self) -> Result<ChildCount, SupervisorError> {
         self.request(Cmd::Count).await
     }
 
     /// Stops every child, in reverse start order, then the supervisor. Returns when done.
+    ///
+    /// # Cancel safety
+    /// Once first polled, the stop is sent and happens all the same; dropping the future only
+    /// gives up waiting for it.
     pub async fn stop(&self) -> Result<(), SupervisorError> {
         self.request(Cmd::Stop).await
     }
 
     /// Waits until the supervisor has ended for good.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: it only waits.
     pub async fn stopped(&self) {
         let ended = self.shared.ended.notified();
         tokio::pin!(ended);
@@ -428,6 +463,12 @@ impl SupervisorBuilder {
     /// Starts the supervisor and its children, in order. If a child fails to start, the ones
     /// started are stopped, in reverse order, and the start fails with
     /// [`SupervisorError::FailedToStartChild`].
+    ///
+    /// # Cancel safety
+    /// Not cancel safe: the supervisor's task is spawned on the first poll, so dropped while its
+    /// children start, the supervisor keeps running with no handle left to stop it. Give it a
+    /// deadline with its children's own start timeouts rather than by dropping the start.
+    #[doc(alias = "spawn")]
     pub async fn start(self) -> Result<Supervisor, SupervisorError> {
         tokio::runtime::Handle::try_current().map_err(|_| SupervisorError::NoRuntime)?;
         self.validate()?;

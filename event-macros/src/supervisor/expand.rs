@@ -467,10 +467,10 @@ fn respan(tokens: &TokenStream, span: proc_macro2::Span) -> TokenStream {
 
 fn backoff_expr((first, max, attempts): (u64, u64, u32), p: &TokenStream) -> TokenStream {
     quote! {
-        #p::Backoff {
-            first: #p::Duration::from_millis(#first),
-            max: #p::Duration::from_millis(#max),
-            attempts: #attempts,
-        }
+        #p::Backoff::new(
+            #p::Duration::from_millis(#first),
+            #p::Duration::from_millis(#max),
+            #attempts,
+        )
     }
 }

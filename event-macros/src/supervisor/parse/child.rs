@@ -344,7 +344,7 @@ pub(super) fn entries(
         broken: false,
     };
     while !input.is_empty() {
-        let (key, raw) = match entry(input, expr_keys) {
+        let (key, raw) = match entry(input, expr_keys, valid, errors) {
             Ok(entry) => entry,
             Err(e) => {
                 errors.push(e);
@@ -385,7 +385,12 @@ pub(super) fn entries(
 }
 
 /// One `key: value` and the `,` after it, if any.
-fn entry(input: ParseStream, expr_keys: &[&str]) -> syn::Result<(Ident, Raw)> {
+fn entry(
+    input: ParseStream,
+    expr_keys: &[&str],
+    valid: &[&str],
+    errors: &mut Errors,
+) -> syn::Result<(Ident, Raw)> {
     let key: Ident = input.call(Ident::parse_any)?;
     input.parse::<Token![:]>().map_err(|e| {
         syn::Error::new(
@@ -396,12 +401,46 @@ fn entry(input: ParseStream, expr_keys: &[&str]) -> syn::Result<(Ident, Raw)> {
     let raw = if expr_keys.contains(&key.to_string().as_str()) {
         Raw::Expr(Box::new(input.parse()?))
     } else {
-        Raw::Tokens(skip_to_comma(input)?)
+        Raw::Tokens(value_tokens(input, valid)?)
     };
     if !input.is_empty() {
-        input.parse::<Token![,]>()?;
+        if next_is_key(input, valid) {
+            // `strategy: one_for_one children: [..]`: the next key is read as it is.
+            let next: Ident = input.fork().call(Ident::parse_any)?;
+            errors.at(
+                &next,
+                format!("expected `,` before `{next}`: a comma is missing after `{key}`'s value"),
+            );
+        } else {
+            input.parse::<Token![,]>()?;
+        }
     }
     Ok((key, raw))
+}
+
+/// Whether one of the `valid` keys and its `:` come next (not a path's `::`).
+fn next_is_key(input: ParseStream, valid: &[&str]) -> bool {
+    input.peek(Ident::peek_any)
+        && input.peek2(Token![:])
+        && !input.peek2(Token![::])
+        && input
+            .fork()
+            .call(Ident::parse_any)
+            .is_ok_and(|key| valid.contains(&key.to_string().as_str()))
+}
+
+/// A value's tokens: up to the next `,` at this level, or up to a `key:` after at least one
+/// token (a `,` forgotten before the next key).
+fn value_tokens(input: ParseStream, valid: &[&str]) -> syn::Result<TokenStream> {
+    let mut tokens = TokenStream::new();
+    while !input.is_empty()
+        && !input.peek(Token![,])
+        && (tokens.is_empty() || !next_is_key(input, valid))
+    {
+        let tt: TokenTree = input.parse()?;
+        tokens.extend([tt]);
+    }
+    Ok(tokens)
 }
 
 /// The tokens up to the next `,` at this level (or the end).
