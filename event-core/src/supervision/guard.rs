@@ -349,7 +349,9 @@ impl Guard {
     }
 
     /// The guard as a supervisor child with id `id`, transient. Its start installs the
-    /// handler once: if that fails, the start fails (and with it a supervisor's start).
+    /// handler once: if that fails, the start fails (and with it a supervisor's start); a
+    /// handler of the same type and key installed already fails it with
+    /// [`GuardError::AlreadyInstalled`].
     pub fn child(self, id: impl Into<Arc<str>>) -> ChildSpec {
         let id: Arc<str> = id.into();
         let name = id.clone();

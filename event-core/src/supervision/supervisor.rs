@@ -217,6 +217,8 @@ pub enum SupervisorError {
 ///
 /// A supervisor runs until [`stop`](Supervisor::stop)ped, until it reaches its restart
 /// intensity, or until its significant children end; dropping the handles does not stop it.
+/// [`stopped`](Supervisor::stopped) says which, and [`child_events`](Supervisor::child_events)
+/// tells what happens to its children meanwhile.
 #[derive(Clone)]
 pub struct Supervisor {
     pub(super) shared: Arc<Shared>,
