@@ -3,7 +3,7 @@
 
 use std::any::Any;
 
-use super::{Child, Cmd, State, Sup};
+use super::{Child, Cmd, Origin, State, Sup};
 use crate::callback;
 use crate::supervision::child::{ChildSpec, Restart};
 use crate::supervision::events::SupervisorExit;
@@ -117,7 +117,7 @@ impl Sup {
             });
         }
         let pos = self.children.reserve();
-        self.add(Child::new(spec, false, false), pos)
+        self.add(Child::new(spec, Origin::Added), pos)
             .await
             .map(|_| key)
     }
@@ -142,7 +142,7 @@ impl Sup {
         };
         check_spec(&spec, self.auto_shutdown)?;
         let pos = self.children.reserve();
-        let added = self.add(Child::new(spec, true, false), pos).await?;
+        let added = self.add(Child::new(spec, Origin::Dynamic), pos).await?;
         Ok(added.then_some(ChildRef::Dynamic(pos)))
     }
 

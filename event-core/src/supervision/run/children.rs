@@ -33,6 +33,17 @@ impl Drop for Running {
     }
 }
 
+/// Where a child comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Origin {
+    /// The supervisor's own specification: started again by each of its incarnations.
+    Fixed,
+    /// Added by `start_child`.
+    Added,
+    /// Started from a simple_one_for_one supervisor's template, named by its position.
+    Dynamic,
+}
+
 pub(super) enum State {
     Running(Running),
     Restarting,
@@ -50,10 +61,8 @@ pub(super) struct Child {
     pub(super) shutdown: Shutdown,
     pub(super) kind: ChildKind,
     pub(super) significant: bool,
-    /// From the supervisor's own specification, not added later.
-    pub(super) fixed: bool,
-    /// A child of a simple_one_for_one supervisor, named by its position.
-    dynamic: bool,
+    /// Where it comes from; one byte, beside the other small fields.
+    origin: Origin,
     /// How many times it was started (ran) in this incarnation of its supervisor; counted by
     /// [`Children::set_state`].
     pub(super) incarnation: u32,
@@ -62,8 +71,8 @@ pub(super) struct Child {
 }
 
 impl Child {
-    /// A child of `spec`, not running; a `dynamic` one is named by its position.
-    pub(super) fn new(spec: ChildSpec, dynamic: bool, fixed: bool) -> Self {
+    /// A child of `spec`, not running.
+    pub(super) fn new(spec: ChildSpec, origin: Origin) -> Self {
         Child {
             id: spec.id,
             starter: Some(spec.starter),
@@ -71,8 +80,7 @@ impl Child {
             shutdown: spec.shutdown,
             kind: spec.kind,
             significant: spec.significant,
-            fixed,
-            dynamic,
+            origin,
             incarnation: 0,
             state: State::NotRunning,
         }
@@ -98,10 +106,19 @@ impl Child {
 
     /// Its reference, given its position.
     pub(super) fn key(&self, pos: u64) -> ChildRef {
-        match self.dynamic {
+        match self.dynamic() {
             false => ChildRef::Id(self.id.clone()),
             true => ChildRef::Dynamic(pos),
         }
+    }
+
+    fn dynamic(&self) -> bool {
+        self.origin == Origin::Dynamic
+    }
+
+    /// From the supervisor's own specification, not added later.
+    pub(super) fn fixed(&self) -> bool {
+        self.origin == Origin::Fixed
     }
 
     /// Its name: its id, or the id a dynamic child's template gave it.
@@ -111,7 +128,7 @@ impl Child {
 
     /// How logs name it: its reference, and a dynamic child's name.
     pub(super) fn label(&self, pos: u64) -> String {
-        match self.dynamic {
+        match self.dynamic() {
             false => self.id.to_string(),
             true => format!("{} (#{pos})", self.id),
         }
@@ -190,7 +207,7 @@ impl Children {
             // OTP keeps no start arguments for a temporary child: it is never started again.
             child.starter = None;
         }
-        if !child.dynamic {
+        if !child.dynamic() {
             self.ids.insert(child.id.clone(), pos);
         }
         if child.kind == ChildKind::Supervisor {
@@ -204,7 +221,7 @@ impl Children {
     pub(super) fn remove(&mut self, pos: u64) -> Child {
         self.set_state(pos, State::NotRunning);
         let child = self.by_pos.remove(&pos).expect("a child at the position");
-        if !child.dynamic {
+        if !child.dynamic() {
             self.ids.remove(&child.id);
         }
         if child.kind == ChildKind::Supervisor {
@@ -217,7 +234,11 @@ impl Children {
     pub(super) fn find(&self, key: &ChildRef) -> Option<u64> {
         match key {
             ChildRef::Id(id) => self.ids.get(id).copied(),
-            ChildRef::Dynamic(n) => self.by_pos.get(n).is_some_and(|c| c.dynamic).then_some(*n),
+            ChildRef::Dynamic(n) => self
+                .by_pos
+                .get(n)
+                .is_some_and(|c| c.dynamic())
+                .then_some(*n),
         }
     }
 

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 
-use self::children::{Child, Children, Running, State};
+use self::children::{Child, Children, Origin, Running, State};
 use super::child::{
     CatchUnwind, ChildExit, ChildSpec, Launch, Restart, Run, Shutdown, Start, Starter, Stop,
 };
@@ -309,7 +309,7 @@ impl Sup {
     ) -> ChildExit {
         for spec in specs {
             let pos = self.children.reserve();
-            let child = Child::new(spec, false, true);
+            let child = Child::new(spec, Origin::Fixed);
             match self.start(&child, pos).await {
                 Ok(running) => {
                     if running.is_none() && child.restart == Restart::Temporary {
@@ -424,7 +424,7 @@ impl Sup {
     /// else only those added after its start (a restart starts from its specification).
     fn retire_children(&mut self, only_added: bool) {
         for (_, c) in self.children.iter() {
-            if !only_added || !c.fixed {
+            if !only_added || !c.fixed() {
                 c.retire();
             }
         }
