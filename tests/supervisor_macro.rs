@@ -85,10 +85,11 @@ async fn the_lager_tree_starts_in_order_and_reaches_its_children() {
         .start_child_keyed(1u32, "dynamic".to_owned())
         .await
         .unwrap();
+    let dynamic = dynamic.handler();
     tree.jobs().sync_notify(Job::Started).await.unwrap();
     assert_eq!(tree.jobs().call(tree.counter(), Seen).await.unwrap(), 1);
-    assert_eq!(tree.jobs().call(&dynamic, Seen).await.unwrap(), 1);
-    assert_eq!(tree.jobs().call(&dynamic, Label).await.unwrap(), "dynamic");
+    assert_eq!(tree.jobs().call(dynamic, Seen).await.unwrap(), 1);
+    assert_eq!(tree.jobs().call(dynamic, Label).await.unwrap(), "dynamic");
     assert_eq!(
         tree.jobs().call(tree.counter(), Label).await.unwrap(),
         "standing"
@@ -110,8 +111,8 @@ async fn a_template_starts_several_handlers_of_one_type_by_key_and_refuses_a_dup
         .start_child_keyed("b", "b".into())
         .await
         .unwrap();
-    assert_eq!(tree.jobs().call(&a, Label).await.unwrap(), "a");
-    assert_eq!(tree.jobs().call(&b, Label).await.unwrap(), "b");
+    assert_eq!(tree.jobs().call(a.handler(), Label).await.unwrap(), "a");
+    assert_eq!(tree.jobs().call(b.handler(), Label).await.unwrap(), "b");
     // `counter` is the one `JobCounter` without a key: a second is refused, clearly.
     let err = tree.guards().start_child("again".into()).await.unwrap_err();
     assert!(
@@ -185,7 +186,7 @@ async fn a_guard_reinstalls_its_handler_after_a_crash_under_the_same_reference()
     tree.jobs().sync_notify(Job::Poison).await.unwrap();
     assert_eq!(inits.recv().await, Some(0), "re-installed by its guard");
     assert_eq!(
-        tree.jobs().call(&watched, Seen).await.unwrap(),
+        tree.jobs().call(watched.handler(), Seen).await.unwrap(),
         0,
         "a fresh handler answers through the same reference"
     );
@@ -202,7 +203,7 @@ async fn an_in_place_guard_answers_the_request_queued_behind_the_crash() {
     tree.jobs().notify(Job::Started).await.unwrap();
     tree.jobs().notify(Job::Poison).await.unwrap();
     // No wait: the manager re-initialised the handler before taking this request.
-    assert_eq!(tree.jobs().call(&watched, Seen).await.unwrap(), 0);
+    assert_eq!(tree.jobs().call(watched.handler(), Seen).await.unwrap(), 0);
     assert_eq!(inits.recv().await, Some(0), "restarted in place");
     tree.stop().await.unwrap();
 }

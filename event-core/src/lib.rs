@@ -32,9 +32,10 @@ pub use manager::{
     NotifyPermit, Overload, OverloadStats, PendingReply, SupLink, TimerRef, WatchRef, Watchable,
 };
 pub use supervision::{
-    AutoShutdown, Backoff, ChildCount, ChildExit, ChildInfo, ChildKind, ChildRef, ChildSpec,
-    ChildState, Fatal, Guard, GuardError, InstallError, ManagerChild, Restart, Shutdown, Start,
-    StopToken, Strategy, Supervisor, SupervisorBuilder, SupervisorError,
+    AutoShutdown, Backoff, ChildCount, ChildEvent, ChildEvents, ChildExit, ChildInfo, ChildKind,
+    ChildRef, ChildSpec, ChildSpecView, ChildState, Fatal, Guard, GuardChild, GuardError,
+    InstallError, ManagerChild, Restart, Shutdown, Start, StopToken, Strategy, Supervisor,
+    SupervisorBuilder, SupervisorError, SupervisorExit,
 };
 
 pub use macro_support::Outcome;
@@ -65,9 +66,9 @@ pub mod __private_0_1_0 {
         Redacted, Status, StatusProbe, ViaDefault, ViaStatus,
     };
     pub use crate::{
-        AutoShutdown, Backoff, BoxError, Call, ChildRef, ChildSpec, Context, EventManager, Handler,
-        HandlerRef, Info, Install, Intensity, Key, Restart, Shutdown, Step, StopToken, Strategy,
-        Supervisor, SupervisorBuilder, SupervisorError, Terminate,
+        AutoShutdown, Backoff, BoxError, Call, ChildRef, ChildSpec, Context, EventManager,
+        GuardChild, Handler, HandlerRef, Info, Install, Intensity, Key, Restart, Shutdown, Step,
+        StopToken, Strategy, Supervisor, SupervisorBuilder, SupervisorError, Terminate,
     };
     pub use ::core::default::Default;
     pub use ::core::fmt;

@@ -187,8 +187,8 @@ impl NoArgs for () {
     fn no_args() -> Self {}
 }
 
-/// Starts one guard from a `supervisor!` template; the handler's reference once it is
-/// installed.
+/// Starts one guard from a `supervisor!` template; once its handler is installed, the child's
+/// reference and the handler's.
 ///
 /// # Errors
 /// The supervisor's, as `start_dynamic` returns them.
@@ -196,7 +196,7 @@ pub async fn start_guard<E, H>(
     supervisor: &crate::Supervisor,
     key: Option<crate::Key>,
     args: <H as crate::Handler<E>>::Args,
-) -> Result<crate::HandlerRef<H>, crate::SupervisorError>
+) -> Result<crate::GuardChild<H>, crate::SupervisorError>
 where
     E: Send + Sync + 'static,
     H: crate::Handler<E>,
@@ -207,10 +207,17 @@ where
         None => crate::Install::<H>::new(),
     };
     let handler = install.handler_ref().clone();
-    supervisor
+    let child = supervisor
         .start_dynamic::<GuardArgs<E, H>>((install, args))
-        .await?;
-    Ok(handler)
+        .await?
+        .ok_or_else(|| {
+            // A guard's start installs its handler or fails; it never returns `ignore`.
+            crate::SupervisorError::BadSpec(format!(
+                "the guard of {} was not kept by its supervisor",
+                handler.id()
+            ))
+        })?;
+    Ok(crate::GuardChild::new(child, handler))
 }
 
 /// What a generic `#[handler]` asserts of its type `H` and its event type `E`: the bounds of

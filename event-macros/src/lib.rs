@@ -188,7 +188,7 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 /// let tree = Logging::start().await?;                  // in order: once it returns, all run
 /// let console = tree.sinks().start_child("console".into()).await?;
 /// tree.events().sync_notify(Log::Line("hello".into())).await?;
-/// assert_eq!(tree.events().call(&console, Lines).await?, 1);
+/// assert_eq!(tree.events().call(console.handler(), Lines).await?, 1);
 /// tree.stop().await?;                                  // in reverse order
 /// # Ok(()) }
 /// ```
@@ -238,8 +238,10 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 ///   reference.
 /// - `supervisor()`, the tree's `Supervisor`, for
 ///   `which_children`, `count_children`, `terminate_child` and the rest; `stop()`.
-/// - for `simple_one_for_one`: `start_child(args)` starts a guard and returns its handler's
-///   reference; `start_child_keyed(key, args)` one of several handlers of the same type.
+/// - for `simple_one_for_one`: `start_child(args)` starts a guard and returns a `GuardChild`:
+///   the guard's child reference (to `terminate_child` that guard alone) and its handler's
+///   reference; `start_child_keyed(key, args)` one of several handlers of the same type. Each
+///   guard is named after its handler and key in `which_children`.
 ///
 /// # Checked at compile time
 ///

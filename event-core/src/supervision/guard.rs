@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::child::{ChildSpec, Restart, Start, StopToken};
+use super::supervisor::ChildRef;
 use crate::error::{AddError, SwapError};
 use crate::exit::{Cause, ExitReason};
-use crate::handler::{BoxError, BoxFuture, Handler};
+use crate::handler::{BoxError, BoxFuture, Handler, HandlerId, HandlerRef};
 use crate::intensity::Intensity;
 use crate::manager::{EventManager, Install, Link, Notice, SupLink};
 
@@ -183,6 +184,11 @@ impl Default for Backoff {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GuardError {
+    /// The guard's handler, with its key, is installed already: by another guard, or by hand.
+    /// A manager holds one handler of each type and key, so several guards of one handler
+    /// type need a key each.
+    #[error("handler {0} is already installed in the manager (by another guard, or by hand); a manager holds one handler of each type and key: give each guard's handler its own key (Install::key, or a supervisor! template's start_child_keyed) to run several side by side")]
+    AlreadyInstalled(HandlerId),
     /// The install failed in a way retrying cannot help.
     #[error("the guarded handler cannot be installed: {0}")]
     Fatal(BoxError),
@@ -200,6 +206,7 @@ impl PartialEq for GuardError {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (GuardError::Fatal(a), GuardError::Fatal(b)) => a.to_string() == b.to_string(),
+            (GuardError::AlreadyInstalled(a), GuardError::AlreadyInstalled(b)) => a == b,
             (
                 GuardError::ReinstallFailed { attempts, last },
                 GuardError::ReinstallFailed {
@@ -209,6 +216,99 @@ impl PartialEq for GuardError {
             ) => attempts == a2 && last.to_string() == l2.to_string(),
             _ => false,
         }
+    }
+}
+
+impl GuardError {
+    /// A fatal install error, the handler's identity taken said as such.
+    fn fatal(e: BoxError) -> Self {
+        let taken = match (e.downcast_ref::<AddError>(), e.downcast_ref::<SwapError>()) {
+            (Some(AddError::AlreadyInstalled(id)), _)
+            | (_, Some(SwapError::AlreadyInstalled(id))) => Some(id.clone()),
+            _ => None,
+        };
+        match taken {
+            Some(id) => GuardError::AlreadyInstalled(id),
+            None => GuardError::Fatal(e),
+        }
+    }
+}
+
+/// A guard started from a template: the child's reference, to terminate it, and its handler's,
+/// to call it. A `supervisor!` tree's `start_child` returns one.
+///
+/// ```
+/// # use event_core::*;
+/// # struct Log;
+/// # #[handler(event = String)]
+/// # impl Log {
+/// #     fn init() -> Self { Log }
+/// #     fn handle_event(&mut self, _: &String) {}
+/// # }
+/// supervisor! {
+///     struct Logs(lines: String) {
+///         strategy: simple_one_for_one,
+///         template: guard Log { manager: lines },
+///     }
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let lines = EventManager::<String>::start()?;
+/// let logs = Logs::start(&lines).await?;
+/// let log = logs.start_child_keyed("eu", ()).await?;
+/// assert_eq!(log.handler().id().to_string(), "Log(\"eu\")");
+/// logs.supervisor().terminate_child(&log).await?; // this guard, and its handler, only
+/// assert!(lines.which_handlers().await?.is_empty());
+/// # Ok(()) }
+/// ```
+pub struct GuardChild<H> {
+    child: ChildRef,
+    handler: HandlerRef<H>,
+}
+
+impl<H> GuardChild<H> {
+    /// A guard child of reference `child` keeping `handler` installed.
+    pub fn new(child: ChildRef, handler: HandlerRef<H>) -> Self {
+        GuardChild { child, handler }
+    }
+
+    /// The child's reference in its supervisor, for `terminate_child`.
+    pub fn child(&self) -> &ChildRef {
+        &self.child
+    }
+
+    /// The handler's reference (the same across re-installs), for calls, deletes and swaps.
+    pub fn handler(&self) -> &HandlerRef<H> {
+        &self.handler
+    }
+
+    /// The child's reference and the handler's.
+    pub fn into_parts(self) -> (ChildRef, HandlerRef<H>) {
+        (self.child, self.handler)
+    }
+}
+
+impl<H> Clone for GuardChild<H> {
+    fn clone(&self) -> Self {
+        GuardChild {
+            child: self.child.clone(),
+            handler: self.handler.clone(),
+        }
+    }
+}
+
+impl<H> fmt::Debug for GuardChild<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GuardChild")
+            .field("child", &self.child)
+            .field("handler", &self.handler)
+            .finish()
+    }
+}
+
+impl<H> From<&GuardChild<H>> for ChildRef {
+    fn from(g: &GuardChild<H>) -> Self {
+        g.child.clone()
     }
 }
 
@@ -347,7 +447,9 @@ impl Guard {
     }
 
     /// The guard as a supervisor child with id `id`, transient. Its start installs the
-    /// handler once: if that fails, the start fails (and with it a supervisor's start).
+    /// handler once: if that fails, the start fails (and with it a supervisor's start); a
+    /// handler of the same type and key installed already fails it with
+    /// [`GuardError::AlreadyInstalled`].
     pub fn child(self, id: impl Into<Arc<str>>) -> ChildSpec {
         let id: Arc<str> = id.into();
         let name = id.clone();
@@ -356,7 +458,7 @@ impl Guard {
             let name = name.clone();
             async move {
                 let link = (guard.install)().await.map_err(|(fatal, e)| match fatal {
-                    true => Box::new(GuardError::Fatal(e)) as BoxError,
+                    true => Box::new(GuardError::fatal(e)) as BoxError,
                     false => e,
                 })?;
                 Ok(Start::task(move |stop| guard.watch(name, link, stop)))
@@ -413,7 +515,7 @@ impl Guard {
             };
             match result {
                 Ok(link) => return Ok(Some(link)),
-                Err((true, e)) => return Err(GuardError::Fatal(e)),
+                Err((true, e)) => return Err(GuardError::fatal(e)),
                 Err((false, last)) if attempt >= attempts => {
                     return Err(GuardError::ReinstallFailed { attempts, last })
                 }

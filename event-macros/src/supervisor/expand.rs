@@ -422,7 +422,7 @@ fn start_child(tree: &Tree, plan: &Plan, p: &TokenStream, vis: &syn::Visibility)
         return TokenStream::new();
     };
     let doc = format!(
-        " Starts a guard that installs a `{h}` with `args` and keeps it installed; the handler's reference, once it is installed. A manager holds one `{h}` without a key: start more side by side with `start_child_keyed`.\n\n # Errors\n The handler's `init` failed or a `{h}` without a key is installed already (the guard's start fails), or the supervisor has ended.",
+        " Starts a guard that installs a `{h}` with `args` and keeps it installed; once it is installed, the guard's child reference (to terminate it) and the handler's. A manager holds one `{h}` without a key: start more side by side with `start_child_keyed`.\n\n # Errors\n The handler's `init` failed or a `{h}` without a key is installed already (the guard's start fails), or the supervisor has ended.",
         h = type_name(handler)
     );
     let doc_keyed = format!(
@@ -437,7 +437,7 @@ fn start_child(tree: &Tree, plan: &Plan, p: &TokenStream, vis: &syn::Visibility)
         #vis async fn start_child(
             &self,
             #args: <#handler as #p::Handler<#event>>::Args,
-        ) -> #p::Result<#p::HandlerRef<#handler>, #p::SupervisorError> {
+        ) -> #p::Result<#p::GuardChild<#handler>, #p::SupervisorError> {
             #p::start_guard::<#event, #handler>(&self.__supervisor, #p::None, #args).await
         }
 
@@ -446,7 +446,7 @@ fn start_child(tree: &Tree, plan: &Plan, p: &TokenStream, vis: &syn::Visibility)
             &self,
             #key: impl ::core::convert::Into<#p::Key>,
             #args: <#handler as #p::Handler<#event>>::Args,
-        ) -> #p::Result<#p::HandlerRef<#handler>, #p::SupervisorError> {
+        ) -> #p::Result<#p::GuardChild<#handler>, #p::SupervisorError> {
             #p::start_guard::<#event, #handler>(&self.__supervisor, #p::Some(#key.into()), #args).await
         }
     }

@@ -3,6 +3,7 @@
 
 use super::{State, Stopping, Sup};
 use crate::supervision::child::{ChildExit, Restart};
+use crate::supervision::events::{ChildEvent, SupervisorExit};
 use crate::supervision::supervisor::{AutoShutdown, Strategy};
 
 impl Sup {
@@ -17,11 +18,12 @@ impl Sup {
             for pos in positions {
                 if let Some(r) = self.children.take_running(pos) {
                     let shutdown = self.children.at(pos).shutdown;
-                    stopping.push(Stopping::new(r, shutdown, false));
+                    stopping.push((pos, Stopping::new(r, shutdown, false)));
                 }
             }
-            for mut s in stopping {
-                s.wait().await;
+            for (pos, mut s) in stopping {
+                let exit = s.wait().await;
+                self.emit_stopped(pos, exit);
             }
             return;
         }
@@ -29,7 +31,8 @@ impl Sup {
             if let Some(r) = self.children.take_running(pos) {
                 let c = self.children.at(pos);
                 let restarting = restarting && c.restart != Restart::Temporary;
-                Self::stop_child(r, c.shutdown, restarting).await;
+                let exit = Self::stop_child(r, c.shutdown, restarting).await;
+                self.emit_stopped(pos, exit);
             }
         }
     }
@@ -53,6 +56,14 @@ impl Sup {
             return; // stopped by this supervisor already
         }
         self.children.set_state(pos, State::NotRunning);
+        self.shared.emit(|| {
+            let c = self.children.at(pos);
+            ChildEvent::Exited {
+                child: c.key(pos),
+                incarnation: c.incarnation,
+                exit: exit.clone(),
+            }
+        });
         self.child_exited(pos, exit).await;
     }
 
@@ -64,12 +75,13 @@ impl Sup {
             Restart::Temporary => false,
         };
         if matches!(exit, ChildExit::Failed(_) | ChildExit::Killed) {
-            tracing::error!(supervisor = self.name(), child = %c.key(pos), reason = %exit, "child terminated");
+            tracing::error!(supervisor = self.name(), child = %c.label(pos), reason = %exit, "child terminated");
         }
         if restart {
-            self.restart(pos).await;
+            self.restart(pos, exit).await;
             return;
         }
+        let key = c.key(pos);
         let significant = c.significant;
         if c.restart == Restart::Temporary || self.sofo() {
             self.remove(pos);
@@ -85,18 +97,26 @@ impl Sup {
             if shut {
                 tracing::info!(
                     supervisor = self.name(),
+                    child = %key,
                     "a significant child ended; the supervisor shuts down"
                 );
-                self.ending = Some(ChildExit::Shutdown);
+                self.ending = Some(SupervisorExit::Significant { child: key, exit });
             }
         }
     }
 
-    /// Restarts the child at `pos` as the strategy says, counting the restart.
-    pub(super) async fn restart(&mut self, pos: u64) {
+    /// Restarts the child at `pos`, which ended with `exit`, as the strategy says, counting
+    /// the restart.
+    pub(super) async fn restart(&mut self, pos: u64, exit: ChildExit) {
         if !self.window.allow() {
-            tracing::error!(supervisor = self.name(), child = %self.children.at(pos).key(pos), "reached its restart intensity; shutting down");
-            self.ending = Some(ChildExit::Shutdown);
+            let c = self.children.at(pos);
+            tracing::error!(supervisor = self.name(), child = %c.label(pos), reason = %exit, "reached its restart intensity; shutting down");
+            let child = c.key(pos);
+            self.shared.emit(|| ChildEvent::GaveUp {
+                child: child.clone(),
+                exit: exit.clone(),
+            });
+            self.ending = Some(SupervisorExit::Intensity { child, exit });
             return;
         }
         let from = match self.strategy {
@@ -132,6 +152,13 @@ impl Sup {
             match self.start(child, pos).await {
                 Ok(Some(r)) => {
                     self.children.set_state(pos, State::Running(r));
+                    self.shared.emit(|| {
+                        let c = self.children.at(pos);
+                        ChildEvent::Restarted {
+                            child: c.key(pos),
+                            incarnation: c.incarnation,
+                        }
+                    });
                 }
                 // OTP removes a dynamic child whose restart returns ignore; the others keep
                 // their specification, not running.
@@ -140,10 +167,15 @@ impl Sup {
                     self.children.set_state(pos, State::NotRunning);
                 }
                 Err(reason) => {
-                    let key = self.children.at(pos).key(pos);
-                    tracing::error!(supervisor = self.name(), child = %key, reason = %reason, "child failed to restart; trying again");
+                    let c = self.children.at(pos);
+                    tracing::error!(supervisor = self.name(), child = %c.label(pos), reason = %reason, "child failed to restart; trying again");
+                    let child = c.key(pos);
+                    self.shared.emit(|| ChildEvent::RestartFailed {
+                        child,
+                        reason: reason.clone(),
+                    });
                     self.children.set_state(pos, State::Restarting);
-                    self.retries.push_back(pos);
+                    self.retries.push_back((pos, ChildExit::Failed(reason)));
                     return;
                 }
             }

@@ -92,7 +92,7 @@ pub fn main() {
             .unwrap();
         assert_eq!(tree.events().call(tree.sink(), Lines).await.unwrap(), 1);
         let more = tree.sinks().start_child(10).await.unwrap();
-        assert_eq!(tree.events().call(&more, Lines).await.unwrap(), 10);
+        assert_eq!(tree.events().call(more.handler(), Lines).await.unwrap(), 10);
         tree.stop().await.unwrap();
         let private = Private::start().await.unwrap();
         private.stop().await.unwrap();

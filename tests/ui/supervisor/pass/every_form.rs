@@ -119,8 +119,9 @@ async fn main() {
     let _: &event_core::HandlerRef<File> = tree.file();
     let _: event_core::ChildRef = tree.pub_task();
     let _: event_core::ChildRef = tree.quiet();
-    let file: event_core::HandlerRef<File> =
+    let file: event_core::GuardChild<File> =
         tree.guards().start_child_keyed("x", "x.log".to_owned()).await.unwrap();
+    let file = file.handler();
     let _ = tree.guards().start_child("y.log".to_owned()).await.unwrap_err();
     let installed = tree.events().which_handlers().await.unwrap();
     assert!(installed.contains(file.id()));
