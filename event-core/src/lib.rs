@@ -33,8 +33,8 @@ pub use manager::{
 };
 pub use supervision::{
     AutoShutdown, Backoff, ChildCount, ChildExit, ChildInfo, ChildKind, ChildRef, ChildSpec,
-    ChildState, Fatal, Guard, GuardError, InstallError, ManagerChild, Restart, Shutdown, Start,
-    StopToken, Strategy, Supervisor, SupervisorBuilder, SupervisorError,
+    ChildState, Fatal, Guard, GuardError, InstallError, IntoChild, ManagerChild, Restart, Shutdown,
+    Start, StopToken, Strategy, Supervisor, SupervisorBuilder, SupervisorError,
 };
 
 #[cfg(feature = "macros")]
@@ -59,13 +59,14 @@ struct ReadmeExamples;
 #[doc(hidden)]
 pub mod __private_0_1_0 {
     pub use crate::macro_support::{
-        assert_handler, guard, guard_template, manager, start_guard, GuardArgs, NoArgs, Outcome,
-        Redacted, Status, StatusProbe, ViaDefault, ViaStatus,
+        assert_handler, child, guard, guard_template, manager, standing, start_guard, task,
+        GuardArgs, NoArgs, Outcome, Redacted, Status, StatusProbe, TaskResult, ViaDefault,
+        ViaStatus,
     };
     pub use crate::{
         AutoShutdown, Backoff, BoxError, Call, ChildRef, ChildSpec, Context, EventManager, Handler,
-        HandlerRef, Info, Install, Intensity, Key, Restart, Shutdown, Step, StopToken, Strategy,
-        Supervisor, SupervisorBuilder, SupervisorError, Terminate,
+        HandlerRef, Info, Install, Intensity, IntoChild, Key, Restart, Shutdown, Step, StopToken,
+        Strategy, Supervisor, SupervisorBuilder, SupervisorError, Terminate,
     };
     pub use ::core::default::Default;
     pub use ::core::fmt;

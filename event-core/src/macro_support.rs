@@ -93,18 +93,83 @@ impl<H> ViaDefault for StatusProbe<'_, H> {
 
 // ---- supervisor! ----------------------------------------------------------------------------
 
-/// A manager child of a `supervisor!` tree: its handle and its specification.
+/// A manager child of a `supervisor!` tree, its standing handlers added: its handle and its
+/// specification.
 ///
 /// # Errors
 /// The manager's [`StartError`](crate::StartError), as the supervisor's error.
 pub fn manager<E: Send + Sync + 'static>(
-    builder: crate::Builder<E>,
+    child: crate::ManagerChild<E>,
     id: &'static str,
 ) -> Result<(crate::EventManager<E>, crate::ChildSpec), crate::SupervisorError> {
-    builder.supervised(id).build().map_err(|e| match e {
+    child.build().map_err(|e| match e {
         crate::StartError::NoRuntime => crate::SupervisorError::NoRuntime,
         e => crate::SupervisorError::BadSpec(format!("event manager {id}: {e}")),
     })
+}
+
+/// A standing handler of a `supervisor!` manager child: every incarnation of the manager
+/// starts with it, after the ones before it.
+pub fn standing<E, H>(
+    child: crate::ManagerChild<E>,
+    install: crate::Install<H>,
+    args: <H as crate::Handler<E>>::Args,
+    in_place: Option<crate::Intensity>,
+) -> crate::ManagerChild<E>
+where
+    E: Send + Sync + 'static,
+    H: crate::Handler<E>,
+    <H as crate::Handler<E>>::Args: Clone + Sync,
+{
+    match in_place {
+        None => child.handler(install, args),
+        Some(intensity) => child.handler_in_place(install, args, intensity),
+    }
+}
+
+/// What a `supervisor!` task's `run` may return: `Result<(), E>` for any error that converts
+/// into a [`BoxError`].
+#[diagnostic::on_unimplemented(
+    message = "a task's `run` must return a future of `Result<(), E>`, not of `{Self}`",
+    label = "its future's output is `{Self}`",
+    note = "`run` is a `Fn(StopToken) -> impl Future<Output = Result<(), E>>` where `E: Into<event_core::BoxError>`; end an `async` block with `Ok::<(), BoxError>(())`"
+)]
+pub trait TaskResult {
+    /// The result, the error boxed.
+    ///
+    /// # Errors
+    /// The task's own error, boxed.
+    fn into_task_result(self) -> Result<(), BoxError>;
+}
+
+impl<E: Into<BoxError>> TaskResult for Result<(), E> {
+    fn into_task_result(self) -> Result<(), BoxError> {
+        self.map_err(Into::into)
+    }
+}
+
+/// A task child of a `supervisor!` tree: `run` started with a fresh stop token at each start.
+pub fn task<F, Fut>(id: &'static str, run: F) -> crate::ChildSpec
+where
+    F: Fn(crate::StopToken) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future + Send + 'static,
+    Fut::Output: TaskResult,
+{
+    crate::ChildSpec::task(id, move |stop| {
+        let run = run(stop);
+        async move { run.await.into_task_result() }
+    })
+}
+
+/// A child of a `supervisor!` tree of the `child` form: its handle and its specification.
+///
+/// # Errors
+/// The child's own, from [`IntoChild::into_child`](crate::IntoChild::into_child).
+pub fn child<T: crate::IntoChild>(
+    from: T,
+    id: &'static str,
+) -> Result<(T::Handle, crate::ChildSpec), crate::SupervisorError> {
+    from.into_child(id.into())
 }
 
 /// A guard child of a `supervisor!` tree: the reference of the handler it installs (the same

@@ -8,6 +8,7 @@
 //!   administration (`run/admin`), its record of its children (`run/children`).
 //! - `child`: child specifications, restart types, shutdowns, and what a child's start returns.
 //! - `manager_child`: event managers as children.
+//! - `into_child`: types that know how to start as a child ([`IntoChild`]).
 //! - `guard`: lager's watcher, a child that re-installs a supervised handler.
 //!
 //! Invariants:
@@ -22,12 +23,14 @@
 
 mod child;
 mod guard;
+mod into_child;
 mod manager_child;
 mod run;
 mod supervisor;
 
 pub use child::{ChildExit, ChildKind, ChildSpec, Restart, Shutdown, Start, StopToken};
 pub use guard::{Backoff, Fatal, Guard, GuardError, InstallError};
+pub use into_child::IntoChild;
 pub use manager_child::ManagerChild;
 pub use supervisor::{
     AutoShutdown, ChildCount, ChildInfo, ChildRef, ChildState, Strategy, Supervisor,

@@ -8,7 +8,7 @@ use syn::spanned::Spanned;
 use syn::Ident;
 
 use super::check::{Plan, RESERVED};
-use super::parse::{AutoShutdown, Child, Kind, Restart, Shutdown, Strategy, Tree};
+use super::parse::{AutoShutdown, Child, Kind, Restart, Shutdown, Standing, Strategy, Tree};
 use crate::private_path::private_path;
 
 pub fn expand(tree: &Tree, plan: &Plan, ok: bool) -> TokenStream {
@@ -30,8 +30,12 @@ pub fn expand(tree: &Tree, plan: &Plan, ok: bool) -> TokenStream {
         .collect::<Vec<_>>();
     let accessors = named.iter().map(|c| accessor(c, &p, vis));
     let params = tree.params.iter().map(|prm| {
-        let (n, e) = (&prm.name, &prm.event);
-        quote!(#n: &#p::EventManager<#e>)
+        let (n, ty) = (&prm.name, &prm.ty);
+        if prm.value {
+            quote!(#n: #ty)
+        } else {
+            quote!(#n: &#p::EventManager<#ty>)
+        }
     });
     let params = quote!(#(#params),*);
     let param_names = tree.params.iter().map(|prm| &prm.name);
@@ -161,8 +165,17 @@ fn field_type(c: &Child, p: &TokenStream) -> Option<TokenStream> {
         Kind::Manager { event, .. } => Some(quote!(#p::EventManager<#event>)),
         Kind::Guard { handler, .. } => Some(quote!(#p::HandlerRef<#handler>)),
         Kind::Supervisor { path, .. } => Some(quote!(#path)),
+        Kind::Child { ty, .. } => Some(handle_type(ty, p)),
         Kind::Task { .. } => None,
     }
+}
+
+/// `<Type as IntoChild>::Handle`, spanned on the type: a type that is not a child is an error
+/// there.
+fn handle_type(ty: &syn::Type, p: &TokenStream) -> TokenStream {
+    let span = ty.span();
+    let p = respan(p, span);
+    quote_spanned!(span=> <#ty as #p::IntoChild>::Handle)
 }
 
 fn accessor(c: &Child, p: &TokenStream, vis: &syn::Visibility) -> TokenStream {
@@ -203,6 +216,18 @@ fn accessor(c: &Child, p: &TokenStream, vis: &syn::Visibility) -> TokenStream {
                 #[doc = #doc]
                 #[must_use]
                 #vis fn #n(&self) -> &#path { &self.#n }
+            }
+        }
+        Kind::Child { ty, .. } => {
+            let doc = format!(
+                " The child `{id}` (a `{}`): the handle it gave when it became a child.",
+                type_name(ty)
+            );
+            let handle = handle_type(ty, p);
+            quote! {
+                #[doc = #doc]
+                #[must_use]
+                #vis fn #n(&self) -> &#handle { &self.#n }
             }
         }
         Kind::Task { .. } => {
@@ -301,6 +326,7 @@ fn child_stmts(c: &Child, event: Option<&TokenStream>, p: &TokenStream) -> Token
             name,
             bounded,
             debug_events,
+            handlers,
         } => {
             let mgr_name = name.as_ref().map_or(id.clone(), syn::LitStr::value);
             let bounded = bounded.map(|b| quote!(.bounded(#b)));
@@ -308,8 +334,11 @@ fn child_stmts(c: &Child, event: Option<&TokenStream>, p: &TokenStream) -> Token
             let builder = quote_spanned! {event.span()=>
                 #p::EventManager::<#event>::builder()
             };
+            let standing = handlers.iter().map(|h| standing(h, event, p));
             quote! {
-                let (#n, __spec) = #p::manager(#builder.name(#mgr_name) #bounded #debug, #id)?;
+                let __manager = #builder.name(#mgr_name) #bounded #debug .supervised(#id);
+                #(#standing)*
+                let (#n, __spec) = #p::manager(__manager, #id)?;
                 __builder = __builder.child(__spec #mods);
             }
         }
@@ -353,12 +382,42 @@ fn child_stmts(c: &Child, event: Option<&TokenStream>, p: &TokenStream) -> Token
                 __builder = __builder.child(#guard #backoff.child(#id) #mods);
             }
         }
-        Kind::Task { run } => {
+        Kind::Task { run, clone } => {
             let Some(run) = run else {
                 return TokenStream::new();
             };
+            let span = run.span();
+            let run = if clone.is_empty() {
+                run.to_token_stream()
+            } else {
+                // Each start evaluates `run` with fresh clones, so that it may move them.
+                let stop = Ident::new("__stop", span);
+                quote_spanned! {span=>
+                    {
+                        #(let #clone = #clone.clone();)*
+                        move |#stop: #p::StopToken| {
+                            #(let #clone = #clone.clone();)*
+                            (#run)(#stop)
+                        }
+                    }
+                }
+            };
+            // Spanned on `run`, so that a `run` of the wrong type is an error there.
+            let task = quote_spanned!(span=> #p::task);
+            let task = respan(&task, span);
             quote! {
-                __builder = __builder.child(#p::ChildSpec::task(#id, #run) #mods);
+                __builder = __builder.child(#task(#id, #run) #mods);
+            }
+        }
+        Kind::Child { ty, from } => {
+            let Some(from) = from else {
+                return TokenStream::new();
+            };
+            let span = ty.span();
+            let call = respan(&quote!(#p::child::<#ty>), span);
+            quote! {
+                let (#n, __spec) = #call(#from, #id)?;
+                __builder = __builder.child(__spec #mods);
             }
         }
         Kind::Supervisor { path, args } => {
@@ -369,6 +428,37 @@ fn child_stmts(c: &Child, event: Option<&TokenStream>, p: &TokenStream) -> Token
                 __builder = __builder.child(__spec #mods);
             }
         }
+    }
+}
+
+/// Adds a standing handler to the manager child being built (`__manager`), spanned on the
+/// handler type as a guard is.
+fn standing(h: &Standing, event: &syn::Type, p: &TokenStream) -> TokenStream {
+    let Standing {
+        handler,
+        args,
+        key,
+        dedicated,
+        in_place: ip,
+    } = h;
+    let span = handler.span();
+    let args = match args {
+        Some(a) => a.to_token_stream(),
+        None => quote_spanned! {span=>
+            <<#handler as #p::Handler<#event>>::Args as #p::NoArgs>::no_args()
+        },
+    };
+    let ip = in_place(*ip, p);
+    let key = key.as_ref().map(|k| quote!(.key(#k)));
+    let dedicated = dedicated.map(|d| quote!(.dedicated(#d)));
+    let p = respan(p, span);
+    quote_spanned! {span=>
+        let __manager = #p::standing::<#event, #handler>(
+            __manager,
+            #p::Install::<#handler>::new() #key #dedicated,
+            #args,
+            #ip,
+        );
     }
 }
 
