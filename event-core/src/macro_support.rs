@@ -168,8 +168,44 @@ where
 pub fn child<T: crate::IntoChild>(
     from: T,
     id: &'static str,
-) -> Result<(T::Handle, crate::ChildSpec), crate::SupervisorError> {
-    from.into_child(id.into())
+) -> Result<(ChildHandle<T>, crate::ChildSpec), crate::SupervisorError> {
+    let (handle, spec) = from.into_child(id.into())?;
+    Ok((
+        ChildHandle {
+            handle: std::sync::Arc::new(handle),
+            of: std::marker::PhantomData,
+        },
+        spec,
+    ))
+}
+
+/// The handle a `supervisor!` tree keeps for a child of type `T` of the `child` form.
+///
+/// Its type names `T` without requiring `T: IntoChild`, so that a type that is not a child is
+/// one error where the child is built, not one on every use of the tree.
+pub struct ChildHandle<T: ?Sized> {
+    handle: std::sync::Arc<dyn std::any::Any + Send + Sync>,
+    of: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: ?Sized> Clone for ChildHandle<T> {
+    fn clone(&self) -> Self {
+        ChildHandle {
+            handle: self.handle.clone(),
+            of: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: crate::IntoChild> ChildHandle<T> {
+    /// The handle, as the child gave it.
+    pub fn get(&self) -> &T::Handle {
+        match self.handle.downcast_ref() {
+            Some(handle) => handle,
+            // `child` is the only maker, and stores a `T::Handle`.
+            None => unreachable!("a child's handle is of its type's Handle"),
+        }
+    }
 }
 
 /// A guard child of a `supervisor!` tree: the reference of the handler it installs (the same

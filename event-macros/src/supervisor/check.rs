@@ -233,7 +233,7 @@ fn resolve(
                 m,
                 format!(
                     "`{m}` is a value the tree is given (`{}`), not an event manager; a manager parameter names its event type, `{m}: Event`",
-                    p.ty.to_token_stream()
+                    p.ty.to_token_stream().to_string().replace("& ", "&")
                 ),
             );
             return None;

@@ -47,7 +47,7 @@ pub fn expand(tree: &Tree, plan: &Plan, ok: bool) -> TokenStream {
         .iter()
         .enumerate()
         .filter(|(i, _)| plan.build[*i])
-        .map(|(i, c)| child_stmts(c, plan.events[i].as_ref(), &p));
+        .map(|(i, c)| child_stmts(c, plan.events[i].as_ref(), tree, &p));
     let stmts = quote!(#(#stmts)*);
     let template = template_stmts(tree, plan, &p);
 
@@ -165,7 +165,7 @@ fn field_type(c: &Child, p: &TokenStream) -> Option<TokenStream> {
         Kind::Manager { event, .. } => Some(quote!(#p::EventManager<#event>)),
         Kind::Guard { handler, .. } => Some(quote!(#p::HandlerRef<#handler>)),
         Kind::Supervisor { path, .. } => Some(quote!(#path)),
-        Kind::Child { ty, .. } => Some(handle_type(ty, p)),
+        Kind::Child { ty, .. } => Some(quote!(#p::ChildHandle<#ty>)),
         Kind::Task { .. } => None,
     }
 }
@@ -224,10 +224,11 @@ fn accessor(c: &Child, p: &TokenStream, vis: &syn::Visibility) -> TokenStream {
                 type_name(ty)
             );
             let handle = handle_type(ty, p);
-            quote! {
+            let span = ty.span();
+            quote_spanned! {span=>
                 #[doc = #doc]
                 #[must_use]
-                #vis fn #n(&self) -> &#handle { &self.#n }
+                #vis fn #n(&self) -> &#handle { self.#n.get() }
             }
         }
         Kind::Task { .. } => {
@@ -316,7 +317,12 @@ fn in_place(in_place: Option<(u32, u64)>, p: &TokenStream) -> TokenStream {
     }
 }
 
-fn child_stmts(c: &Child, event: Option<&TokenStream>, p: &TokenStream) -> TokenStream {
+fn child_stmts(
+    c: &Child,
+    event: Option<&TokenStream>,
+    tree: &Tree,
+    p: &TokenStream,
+) -> TokenStream {
     let n = &c.name;
     let id = n.to_string();
     let mods = spec_mods(c, p);
@@ -403,10 +409,10 @@ fn child_stmts(c: &Child, event: Option<&TokenStream>, p: &TokenStream) -> Token
                 }
             };
             // Spanned on `run`, so that a `run` of the wrong type is an error there.
-            let task = quote_spanned!(span=> #p::task);
-            let task = respan(&task, span);
+            let task = respan(&quote!(#p::task), span);
+            let task = quote_spanned!(span=> #task(#id, #run));
             quote! {
-                __builder = __builder.child(#task(#id, #run) #mods);
+                __builder = __builder.child(#task #mods);
             }
         }
         Kind::Child { ty, from } => {
@@ -415,14 +421,29 @@ fn child_stmts(c: &Child, event: Option<&TokenStream>, p: &TokenStream) -> Token
             };
             let span = ty.span();
             let call = respan(&quote!(#p::child::<#ty>), span);
+            let call = quote_spanned!(span=> #call(#from, #id));
             quote! {
-                let (#n, __spec) = #call(#from, #id)?;
+                let (#n, __spec) = #call?;
                 __builder = __builder.child(__spec #mods);
             }
         }
         Kind::Supervisor { path, args } => {
             let call = quote_spanned!(path.span()=> <#path>::supervised);
-            let args = args.iter().map(|a| quote_spanned!(a.span()=> &#a));
+            // A manager is lent; a value the tree is given is a reference already. A child
+            // declared before under a parameter's name hides it.
+            let args = args.iter().map(|a| {
+                let value = tree.params.iter().any(|prm| prm.value && prm.name == *a)
+                    && !tree
+                        .children
+                        .iter()
+                        .take_while(|o| o.name != c.name)
+                        .any(|o| o.name == *a);
+                if value {
+                    quote_spanned!(a.span()=> #a)
+                } else {
+                    quote_spanned!(a.span()=> &#a)
+                }
+            });
             quote! {
                 let (#n, __spec) = #call(#id, #(#args),*)?;
                 __builder = __builder.child(__spec #mods);
