@@ -267,12 +267,12 @@ where
     })
 }
 
-/// The args of a guard that `supervisor!` gives none: `()`, for a handler whose `init`
-/// takes nothing.
+/// The args of a guard or a standing handler that `supervisor!` gives none: `()`, for a
+/// handler whose `init` takes nothing.
 #[diagnostic::on_unimplemented(
-    message = "this handler's `init` takes `{Self}`: give the guard its args",
+    message = "this handler's `init` takes `{Self}`: give it its args",
     label = "needs `args: ..` of type `{Self}`",
-    note = "add `args: <a {Self}>` to the guard's keys; the args are cloned for each install"
+    note = "add `args: <a {Self}>` to its keys; the args are cloned for each install"
 )]
 pub trait NoArgs {
     /// The args.
