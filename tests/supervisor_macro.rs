@@ -574,6 +574,18 @@ supervisor! {
         children: [
             manager jobs: Job,
             child counted: Counted { from: Counted { starts: Default::default() } },
+            // A later child uses an earlier one's handle.
+            task bump {
+                clone: [counted],
+                run: |stop: StopToken| {
+                    // At the start itself, before the tree's start returns.
+                    counted.fetch_add(100, std::sync::atomic::Ordering::SeqCst);
+                    async move {
+                        stop.stopped().await;
+                        Ok::<(), BoxError>(())
+                    }
+                },
+            },
             child spec: event_core::ChildSpec {
                 from: event_core::ChildSpec::task("renamed", |stop: StopToken| async move {
                     stop.stopped().await;
@@ -589,7 +601,11 @@ supervisor! {
 async fn a_child_of_any_type_that_knows_how_to_start_is_declared_and_reached() {
     let tree = OwnChildren::start().await.unwrap();
     let starts: &std::sync::Arc<std::sync::atomic::AtomicU32> = tree.counted();
-    assert_eq!(starts.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(
+        starts.load(std::sync::atomic::Ordering::SeqCst),
+        101,
+        "started once, and bumped by the task given its handle"
+    );
     assert_eq!(tree.spec(), &ChildRef::from("spec"), "named by the tree");
     tree.supervisor()
         .terminate_child(&ChildRef::from("counted"))
@@ -599,7 +615,7 @@ async fn a_child_of_any_type_that_knows_how_to_start_is_declared_and_reached() {
         .restart_child(&ChildRef::from("counted"))
         .await
         .unwrap();
-    assert_eq!(starts.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(starts.load(std::sync::atomic::Ordering::SeqCst), 102);
     let info = tree.supervisor().which_children().await.unwrap();
     let spec = info
         .iter()

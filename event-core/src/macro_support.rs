@@ -168,15 +168,8 @@ where
 pub fn child<T: crate::IntoChild>(
     from: T,
     id: &'static str,
-) -> Result<(ChildHandle<T>, crate::ChildSpec), crate::SupervisorError> {
-    let (handle, spec) = from.into_child(id.into())?;
-    Ok((
-        ChildHandle {
-            handle: std::sync::Arc::new(handle),
-            of: std::marker::PhantomData,
-        },
-        spec,
-    ))
+) -> Result<(T::Handle, crate::ChildSpec), crate::SupervisorError> {
+    from.into_child(id.into())
 }
 
 /// The handle a `supervisor!` tree keeps for a child of type `T` of the `child` form.
@@ -197,12 +190,22 @@ impl<T: ?Sized> Clone for ChildHandle<T> {
     }
 }
 
+impl<T: ?Sized> ChildHandle<T> {
+    /// Keeps `handle`, which [`child`] gave for a `T`.
+    pub fn new<H: std::any::Any + Send + Sync>(handle: H) -> Self {
+        ChildHandle {
+            handle: std::sync::Arc::new(handle),
+            of: std::marker::PhantomData,
+        }
+    }
+}
+
 impl<T: crate::IntoChild> ChildHandle<T> {
     /// The handle, as the child gave it.
     pub fn get(&self) -> &T::Handle {
         match self.handle.downcast_ref() {
             Some(handle) => handle,
-            // `child` is the only maker, and stores a `T::Handle`.
+            // The tree keeps what `child` gave for a `T`: a `T::Handle`.
             None => unreachable!("a child's handle is of its type's Handle"),
         }
     }

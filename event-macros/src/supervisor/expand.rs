@@ -23,10 +23,18 @@ pub fn expand(tree: &Tree, plan: &Plan, ok: bool) -> TokenStream {
         let n = &c.name;
         Some(quote!(#n: #ty))
     });
+    // A `child` form's handle is kept as its `ChildHandle`, made beside it.
     let field_names = named
         .iter()
         .filter(|c| field_type(c, &p).is_some())
-        .map(|c| &c.name)
+        .map(|c| match c.kind {
+            Kind::Child { .. } => {
+                let n = &c.name;
+                let kept = kept_handle(n);
+                quote!(#n: #kept)
+            }
+            _ => c.name.to_token_stream(),
+        })
         .collect::<Vec<_>>();
     let accessors = named.iter().map(|c| accessor(c, &p, vis));
     let params = tree.params.iter().map(|prm| {
@@ -168,6 +176,11 @@ fn field_type(c: &Child, p: &TokenStream) -> Option<TokenStream> {
         Kind::Child { ty, .. } => Some(quote!(#p::ChildHandle<#ty>)),
         Kind::Task { .. } => None,
     }
+}
+
+/// The variable holding what the tree keeps of the `child` form `n`.
+fn kept_handle(n: &Ident) -> Ident {
+    format_ident!("__handle_{}", n)
 }
 
 /// `<Type as IntoChild>::Handle`, spanned on the type: a type that is not a child is an error
@@ -422,8 +435,10 @@ fn child_stmts(
             let span = ty.span();
             let call = respan(&quote!(#p::child::<#ty>), span);
             let call = quote_spanned!(span=> #call(#from, #id));
+            let kept = kept_handle(n);
             quote! {
                 let (#n, __spec) = #call?;
+                let #kept = #p::ChildHandle::<#ty>::new(#n.clone());
                 __builder = __builder.child(__spec #mods);
             }
         }
