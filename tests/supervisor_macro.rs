@@ -465,7 +465,7 @@ supervisor! {
                     let _ = inits.0.send(1);
                     jobs.notify(Job::Started).await?;
                     stop.stopped().await;
-                    Ok::<(), BoxError>(())
+                    Ok(())
                 },
             },
             supervisor inner: GivenInner(jobs, inits),
@@ -505,7 +505,7 @@ async fn a_tree_is_given_values_for_its_args_and_its_tasks() {
     tree.stop().await.unwrap();
 }
 
-/// The error of a task below: not a `BoxError`, converted into one.
+/// The error of a task below: not a `BoxError`, converted into one by `?`.
 #[derive(Debug)]
 struct Overheated;
 
@@ -527,9 +527,10 @@ supervisor! {
                 run: |stop: StopToken| async move {
                     OWN_ERROR.started.add_permits(1);
                     tokio::select! {
-                        () = OWN_ERROR.fire.notified() => Err(Overheated),
-                        () = stop.stopped() => Ok(()),
+                        () = OWN_ERROR.fire.notified() => Err(Overheated)?,
+                        () = stop.stopped() => {}
                     }
+                    Ok(())
                 },
             },
         ],
@@ -537,7 +538,7 @@ supervisor! {
 }
 
 #[tokio::test]
-async fn a_task_may_fail_with_its_own_error_type() {
+async fn a_task_fails_with_its_own_error_through_question_mark() {
     let tree = OwnError::start().await.unwrap();
     OWN_ERROR.started().await;
     OWN_ERROR.fire.notify_one();

@@ -60,8 +60,8 @@ struct ReadmeExamples;
 pub mod __private_0_1_0 {
     pub use crate::macro_support::{
         assert_handler, child, guard, guard_template, manager, standing, start_guard, task,
-        ChildHandle, GuardArgs, NoArgs, Outcome, Redacted, Status, StatusProbe, TaskResult,
-        ViaDefault, ViaStatus,
+        ChildHandle, GuardArgs, NoArgs, Outcome, Redacted, Status, StatusProbe, ViaDefault,
+        ViaStatus,
     };
     pub use crate::{
         AutoShutdown, Backoff, BoxError, Call, ChildRef, ChildSpec, Context, EventManager, Handler,

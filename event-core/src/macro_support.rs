@@ -127,38 +127,16 @@ where
     }
 }
 
-/// What a `supervisor!` task's `run` may return: `Result<(), E>` for any error that converts
-/// into a [`BoxError`].
-#[diagnostic::on_unimplemented(
-    message = "a task's `run` must return a future of `Result<(), E>`, not of `{Self}`",
-    label = "its future's output is `{Self}`",
-    note = "`run` is a `Fn(StopToken) -> impl Future<Output = Result<(), E>>` where `E: Into<event_core::BoxError>`; end an `async` block with `Ok::<(), BoxError>(())`"
-)]
-pub trait TaskResult {
-    /// The result, the error boxed.
-    ///
-    /// # Errors
-    /// The task's own error, boxed.
-    fn into_task_result(self) -> Result<(), BoxError>;
-}
-
-impl<E: Into<BoxError>> TaskResult for Result<(), E> {
-    fn into_task_result(self) -> Result<(), BoxError> {
-        self.map_err(Into::into)
-    }
-}
-
 /// A task child of a `supervisor!` tree: `run` started with a fresh stop token at each start.
+///
+/// Its future's output is `Result<(), BoxError>` itself, not any `Result<(), E>`: named so,
+/// it types the `async` block's `Ok(())` and `?` without annotations.
 pub fn task<F, Fut>(id: &'static str, run: F) -> crate::ChildSpec
 where
     F: Fn(crate::StopToken) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future + Send + 'static,
-    Fut::Output: TaskResult,
+    Fut: std::future::Future<Output = Result<(), BoxError>> + Send + 'static,
 {
-    crate::ChildSpec::task(id, move |stop| {
-        let run = run(stop);
-        async move { run.await.into_task_result() }
-    })
+    crate::ChildSpec::task(id, run)
 }
 
 /// A child of a `supervisor!` tree of the `child` form: its handle and its specification.

@@ -214,7 +214,7 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 /// |---|---|---|
 /// | `manager name: Event` | `name` (string), `bounded` (capacity), `debug_events` (bool), `handlers` (standing handlers, below) | `&EventManager<Event>` |
 /// | `guard name: Handler` | `manager` (required: a manager declared before it, or a parameter), `args` (the handler's `init` args; default `()`), `key`, `dedicated` (queue capacity), `in_place` (`true`, or `{ intensity: 3, period: 10 }`), `backoff` (how re-installs are retried: `{ first: 10ms, max: 1s, attempts: 5 }`) | `&HandlerRef<Handler>` |
-/// | `task name` | `run` (required): a `Fn(StopToken) -> impl Future<Output = Result<(), E>>`, `E: Into<BoxError>`; `clone` (`[events, bus]`, below) | `ChildRef` |
+/// | `task name` | `run` (required): a `Fn(StopToken) -> impl Future<Output = Result<(), BoxError>>` (so an `async` block's `Ok(())` needs no annotation, and `?` converts any error); `clone` (`[events, bus]`, below) | `ChildRef` |
 /// | `supervisor name: Tree(args..)` | (a tree another `supervisor!` declares, given managers declared before it and the tree's parameters) | `&Tree` |
 /// | `child name: Type` | `from` (required): a value of `Type`, which implements `event_core::IntoChild` | `&<Type as IntoChild>::Handle` |
 ///
@@ -272,7 +272,7 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 /// `auto_shutdown` other than `never` (OTP's `bad_combination`); a template in
 /// another strategy; a significant child that is permanent or in a tree that never shuts down
 /// automatically; an empty tree; a task's `run` that is not a function or whose future's
-/// output is not a `Result<(), E>` (on `run`); a `clone` naming no value of the tree, a task,
+/// output is not a `Result<(), BoxError>` (on `run`); a `clone` naming no value of the tree, a task,
 /// or a child declared after it; a standing handler that is not a handler of the manager's
 /// events, args of the wrong type, two of one type with the same key; a value parameter used
 /// as a manager; a `child` type that does not implement `IntoChild` (on the type), or a `from`

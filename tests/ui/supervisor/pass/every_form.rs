@@ -123,13 +123,14 @@ supervisor! {
                     events.notify(Log::Line(path)).await?;
                     own.notify(Log::Line(tag.to_owned())).await?;
                     stop.stopped().await;
-                    Ok::<(), BoxError>(())
+                    Ok(())
                 },
             },
             task own_error {
                 run: |stop: StopToken| async move {
+                    let _: u32 = "1".parse()?;
                     stop.stopped().await;
-                    Ok::<(), std::io::Error>(())
+                    Ok(())
                 },
             },
             child spec: event_core::ChildSpec {
