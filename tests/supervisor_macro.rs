@@ -456,9 +456,9 @@ async fn standing_handlers_are_installed_by_every_incarnation_in_order() {
 supervisor! {
     /// Given a manager and two values, used by a guard's `args`, a task's `run`, and a nested
     /// tree.
-    struct Given(jobs: Job, label: &String, inits: &Inits) {
+    struct Given(jobs: Job, label: &str, inits: &Inits) {
         children: [
-            guard counter: JobCounter { manager: jobs, args: label.clone() },
+            guard counter: JobCounter { manager: jobs, args: label.to_owned() },
             task tell {
                 clone: [inits, jobs],
                 run: |stop: StopToken| async move {
@@ -485,9 +485,7 @@ supervisor! {
 async fn a_tree_is_given_values_for_its_args_and_its_tasks() {
     let jobs = event_core::EventManager::<Job>::start().unwrap();
     let (tx, mut inits) = tokio::sync::mpsc::unbounded_channel();
-    let tree = Given::start(&jobs, &"given".to_owned(), &Inits(tx))
-        .await
-        .unwrap();
+    let tree = Given::start(&jobs, "given", &Inits(tx)).await.unwrap();
     let mut told = vec![inits.recv().await.unwrap(), inits.recv().await.unwrap()];
     told.sort_unstable();
     assert_eq!(told, [0, 1], "the nested guard's init and the task");

@@ -406,25 +406,32 @@ fn child_stmts(
                 return TokenStream::new();
             };
             let span = run.span();
+            let mut prepare = TokenStream::new();
             let run = if clone.is_empty() {
                 run.to_token_stream()
             } else {
-                // Each start evaluates `run` with fresh clones, so that it may move them.
+                // Each start evaluates `run` with fresh clones, so that it may move them. The
+                // clones may be of `Copy` values, and `run` a closure called where it is
+                // written: lints about either are the macro's, not the user's.
                 let stop = Ident::new("__stop", span);
-                quote_spanned! {span=>
-                    {
+                let made = format_ident!("__run_{}", n, span = span);
+                prepare = quote_spanned! {span=>
+                    #[allow(clippy::clone_on_copy, clippy::redundant_closure_call)]
+                    let #made = {
                         #(let #clone = #clone.clone();)*
                         move |#stop: #p::StopToken| {
                             #(let #clone = #clone.clone();)*
                             (#run)(#stop)
                         }
-                    }
-                }
+                    };
+                };
+                made.to_token_stream()
             };
             // Spanned on `run`, so that a `run` of the wrong type is an error there.
             let task = respan(&quote!(#p::task), span);
             let task = quote_spanned!(span=> #task(#id, #run));
             quote! {
+                #prepare
                 __builder = __builder.child(#task #mods);
             }
         }
