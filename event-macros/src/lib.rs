@@ -195,7 +195,8 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 /// type (`events: Log` is a `&EventManager<Log>` argument of `start`), for guards that install
 /// on a manager of another tree; or any value, named with a reference type (`bus: &Bus`,
 /// `name: &'static str`: arguments of `start` of that type), for `args`, `run`, `from` and
-/// nested trees to use.
+/// nested trees to use. (So a manager whose events are references is declared in the tree,
+/// not given.)
 ///
 /// | key | value | default |
 /// |---|---|---|
