@@ -34,8 +34,8 @@ pub use manager::{
 pub use supervision::{
     AutoShutdown, Backoff, ChildCount, ChildEvent, ChildEvents, ChildExit, ChildInfo, ChildKind,
     ChildRef, ChildSpec, ChildSpecView, ChildState, Fatal, Guard, GuardChild, GuardError,
-    InstallError, ManagerChild, Restart, Shutdown, Start, StopToken, Strategy, Supervisor,
-    SupervisorBuilder, SupervisorError, SupervisorExit,
+    InstallError, IntoChild, ManagerChild, Restart, Shutdown, Start, StopToken, Strategy,
+    Supervisor, SupervisorBuilder, SupervisorError, SupervisorExit,
 };
 
 pub use macro_support::Outcome;
@@ -62,13 +62,15 @@ struct ReadmeExamples;
 #[doc(hidden)]
 pub mod __private_0_1_0 {
     pub use crate::macro_support::{
-        assert_handler, guard, guard_template, manager, start_guard, GuardArgs, NoArgs, Outcome,
-        Redacted, Status, StatusProbe, ViaDefault, ViaStatus,
+        assert_handler, child, guard, guard_template, manager, standing, start_guard, task,
+        ChildHandle, GuardArgs, NoArgs, Outcome, Redacted, Status, StatusProbe, ViaDefault,
+        ViaStatus,
     };
     pub use crate::{
         AutoShutdown, Backoff, BoxError, Call, ChildRef, ChildSpec, Context, EventManager,
-        GuardChild, Handler, HandlerRef, Info, Install, Intensity, Key, Restart, Shutdown, Step,
-        StopToken, Strategy, Supervisor, SupervisorBuilder, SupervisorError, Terminate,
+        GuardChild, Handler, HandlerRef, Info, Install, Intensity, IntoChild, Key, Restart,
+        Shutdown, Step, StopToken, Strategy, Supervisor, SupervisorBuilder, SupervisorError,
+        Terminate,
     };
     pub use ::core::default::Default;
     pub use ::core::fmt;

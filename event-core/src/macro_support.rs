@@ -98,18 +98,100 @@ impl<H> ViaDefault for StatusProbe<'_, H> {
 
 // ---- supervisor! ----------------------------------------------------------------------------
 
-/// A manager child of a `supervisor!` tree: its handle and its specification.
+/// A manager child of a `supervisor!` tree, its standing handlers added: its handle and its
+/// specification.
 ///
 /// # Errors
 /// The manager's [`StartError`](crate::StartError), as the supervisor's error.
 pub fn manager<E: Send + Sync + 'static>(
-    builder: crate::Builder<E>,
+    child: crate::ManagerChild<E>,
     id: &'static str,
 ) -> Result<(crate::EventManager<E>, crate::ChildSpec), crate::SupervisorError> {
-    builder.supervised(id).build().map_err(|e| match e {
+    child.build().map_err(|e| match e {
         crate::StartError::NoRuntime => crate::SupervisorError::NoRuntime,
         e => crate::SupervisorError::BadSpec(format!("event manager {id}: {e}")),
     })
+}
+
+/// A standing handler of a `supervisor!` manager child: every incarnation of the manager
+/// starts with it, after the ones before it.
+pub fn standing<E, H>(
+    child: crate::ManagerChild<E>,
+    install: crate::Install<H>,
+    args: <H as crate::Handler<E>>::Args,
+    in_place: Option<crate::Intensity>,
+) -> crate::ManagerChild<E>
+where
+    E: Send + Sync + 'static,
+    H: crate::Handler<E>,
+    <H as crate::Handler<E>>::Args: Clone + Sync,
+{
+    match in_place {
+        None => child.handler(install, args),
+        Some(intensity) => child.handler_in_place(install, args, intensity),
+    }
+}
+
+/// A task child of a `supervisor!` tree: `run` started with a fresh stop token at each start.
+///
+/// Its future's output is `Result<(), BoxError>` itself, not any `Result<(), E>`: named so,
+/// it types the `async` block's `Ok(())` and `?` without annotations.
+pub fn task<F, Fut>(id: &'static str, run: F) -> crate::ChildSpec
+where
+    F: Fn(crate::StopToken) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), BoxError>> + Send + 'static,
+{
+    crate::ChildSpec::task(id, run)
+}
+
+/// A child of a `supervisor!` tree of the `child` form: its handle and its specification.
+///
+/// # Errors
+/// The child's own, from [`IntoChild::into_child`](crate::IntoChild::into_child).
+pub fn child<T: crate::IntoChild>(
+    from: T,
+    id: &'static str,
+) -> Result<(T::Handle, crate::ChildSpec), crate::SupervisorError> {
+    from.into_child(id.into())
+}
+
+/// The handle a `supervisor!` tree keeps for a child of type `T` of the `child` form.
+///
+/// Its type names `T` without requiring `T: IntoChild`, so that a type that is not a child is
+/// one error where the child is built, not one on every use of the tree.
+pub struct ChildHandle<T: ?Sized> {
+    handle: std::sync::Arc<dyn std::any::Any + Send + Sync>,
+    of: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: ?Sized> Clone for ChildHandle<T> {
+    fn clone(&self) -> Self {
+        ChildHandle {
+            handle: self.handle.clone(),
+            of: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized> ChildHandle<T> {
+    /// Keeps `handle`, which [`child`] gave for a `T`.
+    pub fn new<H: std::any::Any + Send + Sync>(handle: H) -> Self {
+        ChildHandle {
+            handle: std::sync::Arc::new(handle),
+            of: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: crate::IntoChild> ChildHandle<T> {
+    /// The handle, as the child gave it.
+    pub fn get(&self) -> &T::Handle {
+        match self.handle.downcast_ref() {
+            Some(handle) => handle,
+            // The tree keeps what `child` gave for a `T`: a `T::Handle`.
+            None => unreachable!("a child's handle is of its type's Handle"),
+        }
+    }
 }
 
 /// A guard child of a `supervisor!` tree: the reference of the handler it installs (the same
@@ -171,12 +253,12 @@ where
     })
 }
 
-/// The args of a guard that `supervisor!` gives none: `()`, for a handler whose `init`
-/// takes nothing.
+/// The args of a guard or a standing handler that `supervisor!` gives none: `()`, for a
+/// handler whose `init` takes nothing.
 #[diagnostic::on_unimplemented(
-    message = "this handler's `init` takes `{Self}`: give the guard its args",
+    message = "this handler's `init` takes `{Self}`: give it its args",
     label = "needs `args: ..` of type `{Self}`",
-    note = "add `args: <a {Self}>` to the guard's keys; the args are cloned for each install"
+    note = "add `args: <a {Self}>` to its keys; the args are cloned for each install"
 )]
 pub trait NoArgs {
     /// The args.

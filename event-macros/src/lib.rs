@@ -196,8 +196,12 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 /// # The declaration
 ///
 /// `supervisor! { #[attrs] vis struct Name(params) { key: value, .. } }`. The optional
-/// `params` are event managers the tree is given (`events: Log` is a `&EventManager<Log>`
-/// argument of `start`), for guards that install on a manager of another tree.
+/// `params` are what the tree is given when it starts: an event manager, named with its event
+/// type (`events: Log` is a `&EventManager<Log>` argument of `start`), for guards that install
+/// on a manager of another tree; or any value, named with a reference type (`bus: &Bus`,
+/// `name: &'static str`: arguments of `start` of that type), for `args`, `run`, `from` and
+/// nested trees to use. (So a manager whose events are references is declared in the tree,
+/// not given.)
 ///
 /// | key | value | default |
 /// |---|---|---|
@@ -214,10 +218,11 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 ///
 /// | child | keys | accessor returns |
 /// |---|---|---|
-/// | `manager name: Event` | `name` (string), `bounded` (capacity), `debug_events` (bool) | `&EventManager<Event>` |
+/// | `manager name: Event` | `name` (string), `bounded` (capacity), `debug_events` (bool), `handlers` (standing handlers, below) | `&EventManager<Event>` |
 /// | `guard name: Handler` | `manager` (required: a manager declared before it, or a parameter), `args` (the handler's `init` args; default `()`), `key`, `dedicated` (queue capacity), `in_place` (`true`, or `{ intensity: 3, period: 10 }`), `backoff` (how re-installs are retried: `{ first: 10ms, max: 1s, attempts: 5 }`) | `&HandlerRef<Handler>` |
-/// | `task name` | `run` (required): a `Fn(StopToken) -> impl Future<Output = Result<(), E>>` | `ChildRef` |
-/// | `supervisor name: Tree(managers..)` | (a tree another `supervisor!` declares, given managers declared before it) | `&Tree` |
+/// | `task name` | `run` (required): a `Fn(StopToken) -> impl Future<Output = Result<(), BoxError>>` (so an `async` block's `Ok(())` needs no annotation, and `?` converts any error); `clone` (`[events, bus]`, below) | `ChildRef` |
+/// | `supervisor name: Tree(args..)` | (a tree another `supervisor!` declares, given managers declared before it and the tree's parameters) | `&Tree` |
+/// | `child name: Type` | `from` (required): a value of `Type`, which implements `event_core::IntoChild` | `&<Type as IntoChild>::Handle` |
 ///
 /// Every child also takes `restart` (`permanent`, `transient`, `temporary`; guards are
 /// `transient` by default, the others `permanent`), `shutdown` (`brutal_kill`, `infinity`, or a
@@ -226,8 +231,27 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 /// non-permanent child and an `auto_shutdown`). A template takes a guard's keys but `args` and
 /// `key`, which `start_child` is given.
 ///
-/// The `args` and `run` expressions are evaluated when the tree is built, and may name the
-/// managers declared before them (`run: publisher(events.clone())`).
+/// The `args`, `run` and `from` expressions are evaluated when the tree is built, and may name
+/// the tree's parameters and the children declared before them (a manager's
+/// `EventManager`, a guard's `HandlerRef`, a nested tree, a `child`'s handle):
+/// `run: publisher(events.clone())`.
+///
+/// A task's `run` is called at each start. A closure whose `async move` block uses a handle
+/// would move it out of the closure at the first start; `clone: [events, bus]` gives `run`
+/// fresh clones of those values at each start instead, so it can move them:
+/// `task pump { clone: [events], run: |stop: StopToken| async move { events.notify(..).await?; .. } }`.
+/// With `clone`, `run` is evaluated at each start, and may be any `FnOnce(StopToken) -> impl Future`.
+///
+/// A manager's `handlers: [Handler, Handler { .. }, ..]` are its standing handlers: every
+/// incarnation installs them, in that order, before it takes its first event, so that events
+/// sent while it restarts reach them. Each takes `args` (its `init` args, cloned for each
+/// incarnation; default `()`), `key`, `dedicated` (queue capacity) and `in_place` (as a
+/// guard's). A standing handler is reached with `HandlerRef::<Handler>::new()` (or
+/// `with_key(key)`); its `init` failing fails the manager's start.
+///
+/// The `child` form takes any type that knows how to start as a child: a hand-made
+/// `ChildSpec` (renamed after the child; its accessor returns its `ChildRef`), a bridge or a
+/// remote-call server of another crate, or a type of your own that implements `IntoChild`.
 ///
 /// # What it generates
 ///
@@ -255,7 +279,12 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 /// `simple_one_for_one` tree with no template, several, static children, or an
 /// `auto_shutdown` other than `never` (OTP's `bad_combination`); a template in
 /// another strategy; a significant child that is permanent or in a tree that never shuts down
-/// automatically; an empty tree. A slip of syntax in a key or a child (a missing `:` or `,`)
+/// automatically; an empty tree; a task's `run` that is not a function or whose future's
+/// output is not a `Result<(), BoxError>` (on `run`); a `clone` naming no value of the tree, a task,
+/// or a child declared after it; a standing handler that is not a handler of the manager's
+/// events, args of the wrong type, two of one type with the same key; a value parameter used
+/// as a manager; a `child` type that does not implement `IntoChild` (on the type), or a `from`
+/// of another type (on `from`). A slip of syntax in a key or a child (a missing `:` or `,`)
 /// is reported on its token and reading goes on at the next `,`, so the children around it keep
 /// their accessors; one in the declaration's head (`struct Name(params)`) ends the reading
 /// there, and no struct is generated.

@@ -18,8 +18,8 @@ use std::time::Duration;
 use async_nats::{Message, Request, Subscriber};
 use bytes::Bytes;
 use event_core::{
-    BoxError, BoxFuture, Call, CallError, ChildSpec, EventManager, HandlerRef, Key, ManagerError,
-    NotifyError, Start, StopToken,
+    BoxError, BoxFuture, Call, CallError, ChildRef, ChildSpec, EventManager, HandlerRef, IntoChild,
+    Key, ManagerError, NotifyError, Start, StopToken, SupervisorError,
 };
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
@@ -312,6 +312,19 @@ where
             Ok(reply) => reply,
             Err(failure) => encode_failure(failure),
         }
+    }
+}
+
+/// A server declared in a `supervisor!` tree, `child name: Serve<Event> { from: Serve::new(..) }`:
+/// a permanent child, as [`Serve::child`] makes, and the tree keeps its [`ChildRef`].
+impl<E> IntoChild for Serve<E>
+where
+    E: DeserializeOwned + Send + Sync + 'static,
+{
+    type Handle = ChildRef;
+
+    fn into_child(self, id: Arc<str>) -> Result<(ChildRef, ChildSpec), SupervisorError> {
+        Ok((ChildRef::Id(id.clone()), self.child(id)))
     }
 }
 

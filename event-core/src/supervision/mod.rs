@@ -9,6 +9,7 @@
 //! - `child`: child specifications, restart types, shutdowns, and what a child's start returns.
 //! - `events`: what a supervisor tells of its children as they come and go, and why it ended.
 //! - `manager_child`: event managers as children.
+//! - `into_child`: types that know how to start as a child ([`IntoChild`]).
 //! - `guard`: lager's watcher, a child that re-installs a supervised handler.
 //!
 //! Invariants:
@@ -24,6 +25,7 @@
 mod child;
 mod events;
 mod guard;
+mod into_child;
 mod manager_child;
 mod run;
 mod supervisor;
@@ -31,6 +33,7 @@ mod supervisor;
 pub use child::{ChildExit, ChildKind, ChildSpec, Restart, Shutdown, Start, StopToken};
 pub use events::{ChildEvent, ChildEvents, SupervisorExit};
 pub use guard::{Backoff, Fatal, Guard, GuardChild, GuardError, InstallError};
+pub use into_child::IntoChild;
 pub use manager_child::ManagerChild;
 pub use supervisor::{
     AutoShutdown, ChildCount, ChildInfo, ChildRef, ChildSpecView, ChildState, Strategy, Supervisor,
