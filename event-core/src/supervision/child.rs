@@ -35,7 +35,8 @@ pub enum Shutdown {
     /// Aborted at once.
     BrutalKill,
     /// Asked to stop, and aborted if it has not stopped after this long. Zero is valid, as in
-    /// OTP: the child is asked to stop and aborted at once, given no time to finish.
+    /// OTP: the child is asked to stop and aborted at once, given no time to finish. A
+    /// timeout past the clock's range (say `Duration::MAX`) is waited for as `Infinity`.
     Timeout(Duration),
     /// Asked to stop, and waited for however long it takes (the default for supervisors).
     Infinity,

@@ -77,7 +77,8 @@ impl InstallError for SwapError {
 }
 
 /// How a guard retries a failed re-install: the first try at once, then after `first`,
-/// doubling up to `max`, `attempts` tries in all.
+/// doubling up to `max`, `attempts` tries in all. Any durations are taken (zero retries at
+/// once; the doubling stops at `max`, and at `Duration::MAX`); `attempts` 0 counts as 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Backoff {
     /// The wait before the second try.
@@ -327,7 +328,7 @@ impl Guard {
                 _ = stop.stopped() => return Ok(None),
                 _ = tokio::time::sleep(delay) => {}
             }
-            delay = (delay * 2).min(self.backoff.max);
+            delay = delay.saturating_mul(2).min(self.backoff.max);
         }
     }
 }
