@@ -89,6 +89,13 @@ pub struct Backoff {
     pub attempts: u32,
 }
 
+impl Backoff {
+    /// The wait after `delay`: twice as long, up to `max` (and to `Duration::MAX`).
+    fn next(&self, delay: Duration) -> Duration {
+        delay.saturating_mul(2).min(self.max)
+    }
+}
+
 impl Default for Backoff {
     fn default() -> Self {
         Backoff {
@@ -328,7 +335,7 @@ impl Guard {
                 _ = stop.stopped() => return Ok(None),
                 _ = tokio::time::sleep(delay) => {}
             }
-            delay = delay.saturating_mul(2).min(self.backoff.max);
+            delay = self.backoff.next(delay);
         }
     }
 }
@@ -338,5 +345,35 @@ impl fmt::Debug for Guard {
         f.debug_struct("Guard")
             .field("backoff", &self.backoff)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backoff(first: Duration, max: Duration) -> Backoff {
+        Backoff {
+            first,
+            max,
+            attempts: 3,
+        }
+    }
+
+    #[test]
+    fn the_backoff_doubles_up_to_its_max_at_every_extreme() {
+        let b = backoff(Duration::from_millis(10), Duration::from_millis(25));
+        assert_eq!(b.next(Duration::from_millis(10)), Duration::from_millis(20));
+        assert_eq!(b.next(Duration::from_millis(20)), Duration::from_millis(25));
+        let zero = backoff(Duration::ZERO, Duration::ZERO);
+        assert_eq!(zero.next(Duration::ZERO), Duration::ZERO);
+        let one = backoff(Duration::from_nanos(1), Duration::MAX);
+        assert_eq!(one.next(Duration::from_nanos(1)), Duration::from_nanos(2));
+        let max = backoff(Duration::MAX, Duration::MAX);
+        assert_eq!(max.next(Duration::MAX), Duration::MAX);
+        assert_eq!(
+            max.next(Duration::MAX / 2 + Duration::from_secs(1)),
+            Duration::MAX
+        );
     }
 }
