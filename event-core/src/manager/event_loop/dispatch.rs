@@ -20,6 +20,9 @@ use crate::manager::dedicated::{Ack, Job};
 use crate::manager::erased::ErasedCall;
 use crate::manager::mailbox::Mailbox;
 
+/// An event shared with dedicated handlers, and the ack of its `sync_notify`, if any.
+type Shared<'a, E> = (&'a Arc<Owned<E>>, &'a Option<Arc<Ack>>);
+
 /// Where a sweep of the handlers ended.
 pub(super) enum Sweep<'a> {
     /// Every handler left ran the event to its end and asked for nothing.
@@ -101,7 +104,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     pub(super) async fn run_event(
         &mut self,
         event: &E,
-        shared: Option<(&Arc<Owned<E>>, &Option<Arc<Ack>>)>,
+        shared: Option<Shared<'_, E>>,
         seq: u64,
         mut i: usize,
         mut detour: Option<Detour>,
