@@ -17,9 +17,9 @@ mod capture;
 use capture::capture;
 
 use event_core::{
-    handler, CallError, Cause, ChildSpec, Context, DeleteError, During, EventManager, ExitReason,
-    Info, InfoSender, Install, Intensity, Notice, Start, SupLink, Supervisor, SwapError, Terminate,
-    Watchable,
+    handler, AddError, CallError, Cause, ChildSpec, Context, DeleteError, During, EventManager,
+    ExitReason, Guard, Info, InfoSender, Install, Intensity, Notice, Start, Strategy, SupLink,
+    Supervisor, SupervisorError, SwapError, Terminate, Watchable,
 };
 use tokio::sync::mpsc;
 
@@ -581,6 +581,39 @@ async fn a_panicking_child_start_fails_the_start_and_counts_against_the_intensit
     );
     assert_eq!(within(sup.which_children()).await.unwrap().len(), 0);
     within(sup.stop()).await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_panicking_template_or_guard_install_fails_the_start() {
+    let sup = within(
+        Supervisor::builder()
+            .strategy(Strategy::SimpleOneForOne)
+            .template(|_: u32| -> ChildSpec { panic!("a hostile template") })
+            .start(),
+    )
+    .await
+    .unwrap();
+    let err = within(sup.start_dynamic(1u32))
+        .await
+        .expect_err("the start fails");
+    assert!(err.to_string().contains("a hostile template"), "{err}");
+    // The supervisor still answers: a wrong type of args is told as such.
+    assert!(matches!(
+        within(sup.start_dynamic("wrong")).await,
+        Err(SupervisorError::WrongArgs { .. })
+    ));
+    within(sup.stop()).await.unwrap();
+
+    let guard = Guard::custom(|| async {
+        if true {
+            panic!("a hostile guard install");
+        }
+        Err::<SupLink<Victim>, AddError>(AddError::ManagerGone)
+    });
+    let err = within(Supervisor::builder().child(guard.child("guard")).start())
+        .await
+        .expect_err("the supervisor does not start");
+    assert!(err.to_string().contains("a hostile guard install"), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------------
