@@ -18,8 +18,8 @@ use capture::capture;
 
 use event_core::{
     handler, AddError, CallError, Cause, ChildSpec, Context, DeleteError, During, EventManager,
-    ExitReason, Guard, Info, InfoSender, Install, Intensity, Notice, Start, Strategy, SupLink,
-    Supervisor, SupervisorError, SwapError, Terminate, Watchable,
+    ExitReason, Guard, Info, InfoSender, Install, Intensity, Notice, Restart, Start, Strategy,
+    SupLink, Supervisor, SupervisorError, SwapError, Terminate, Watchable,
 };
 use tokio::sync::mpsc;
 
@@ -310,6 +310,7 @@ async fn a_panicking_format_status_still_reports_and_removes_the_handler() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn an_events_drop_panicking_leaves_inline_and_dedicated_managers_running() {
+    let (out, _guard) = capture();
     for dedicated in [false, true] {
         let manager = with_bystander().await;
         let install = match dedicated {
@@ -332,6 +333,7 @@ async fn an_events_drop_panicking_leaves_inline_and_dedicated_managers_running()
         still_answers(&manager, 2).await;
         within(manager.stop()).await.unwrap();
     }
+    assert_eq!(out.lines_with("dropping a value panicked"), 8);
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -581,6 +583,45 @@ async fn a_panicking_child_start_fails_the_start_and_counts_against_the_intensit
     );
     assert_eq!(within(sup.which_children()).await.unwrap().len(), 0);
     within(sup.stop()).await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_start_closure_whose_captures_panic_in_drop_leaves_the_supervisor_running() {
+    let (out, _guard) = capture();
+    let hostile = Hostile::bad_drop();
+    // A temporary child's start closure is dropped once the child runs.
+    let child = ChildSpec::task("temporary", move |stop| {
+        let _captured = &hostile;
+        async move {
+            stop.stopped().await;
+            Ok(())
+        }
+    })
+    .restart(Restart::Temporary);
+    let sup = within(Supervisor::builder().child(child).start())
+        .await
+        .unwrap();
+    assert_eq!(within(sup.which_children()).await.unwrap().len(), 1);
+    // A template's captures are dropped with the supervisor.
+    let hostile = Hostile::bad_drop();
+    let dynamic = within(
+        Supervisor::builder()
+            .strategy(Strategy::SimpleOneForOne)
+            .template(move |_: u32| {
+                let _captured = &hostile;
+                ChildSpec::task("dynamic", |stop| async move {
+                    stop.stopped().await;
+                    Ok(())
+                })
+            })
+            .start(),
+    )
+    .await
+    .unwrap();
+    assert!(within(dynamic.start_dynamic(1u32)).await.unwrap().is_some());
+    within(dynamic.stop()).await.unwrap();
+    within(sup.stop()).await.unwrap();
+    assert_eq!(out.lines_with("dropping a value panicked"), 2);
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -316,7 +316,8 @@ impl ChildSpec {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Start, BoxError>> + Send + 'static,
     {
-        struct FnStarter<F>(F);
+        // The closure and what it captured are the user's: dropped under a guard.
+        struct FnStarter<F>(crate::callback::Owned<F>);
         impl<F, Fut> Starter for FnStarter<F>
         where
             F: Fn() -> Fut + Send + Sync + 'static,
@@ -326,7 +327,11 @@ impl ChildSpec {
                 Box::pin((self.0)())
             }
         }
-        Self::from_starter(id, Arc::new(FnStarter(start)), ChildKind::Worker)
+        Self::from_starter(
+            id,
+            Arc::new(FnStarter(crate::callback::Owned::new(start))),
+            ChildKind::Worker,
+        )
     }
 
     /// When the child is restarted (default [`Restart::Permanent`]).

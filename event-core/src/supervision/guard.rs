@@ -237,8 +237,11 @@ impl Guard {
         Fut: Future<Output = Result<SupLink<H>, Er>> + Send + 'static,
         Er: InstallError,
     {
+        // The install step and what it captured (a handler's args) are the user's: dropped
+        // under a guard.
+        let install = crate::callback::Owned::new(install);
         let install: InstallStep = Arc::new(move || {
-            let fut = install();
+            let fut = (*install)();
             Box::pin(async move {
                 fut.await
                     .map(SupLink::into_link)
