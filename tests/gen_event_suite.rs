@@ -1491,7 +1491,8 @@ async fn crash_report_names_the_manager_the_handler_the_reason_and_the_status() 
         &out.text(),
         &[
             "ERROR",
-            "event handler crashed and was removed",
+            "event handler crashed",
+            r#"outcome="removed""#,
             r#"manager="reports""#,
             r#"handler=Probe("a")"#,
             "a was told to panic",
@@ -1512,7 +1513,8 @@ async fn crash_report_never_shows_state_that_format_status_leaves_out() {
     assert_contains(
         &text,
         &[
-            "event handler crashed and was removed",
+            "event handler crashed",
+            r#"outcome="removed""#,
             "handler=Vault",
             r#"status=Vault { user: "alice" }"#,
         ],
@@ -1532,7 +1534,8 @@ async fn crash_report_of_a_handler_without_format_status_shows_no_state() {
     assert_contains(
         &out.text(),
         &[
-            "event handler crashed and was removed",
+            "event handler crashed",
+            r#"outcome="removed""#,
             r#"handler=Heir("a")"#,
             "status=(state not shown)",
         ],

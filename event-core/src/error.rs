@@ -159,6 +159,14 @@ pub enum StartError {
     /// A bounded mailbox of capacity zero could never accept an event.
     #[error("a bounded mailbox needs room for at least one event")]
     ZeroCapacity,
+    /// A bounded mailbox larger than [`Builder::MAX_BOUND`](crate::Builder::MAX_BOUND).
+    #[error("a bounded mailbox holds at most {max} events ({requested} asked for); leave it unbounded for more")]
+    CapacityTooLarge {
+        /// The capacity asked for.
+        requested: usize,
+        /// The largest capacity taken.
+        max: usize,
+    },
 }
 
 /// The failures every request to a manager can meet; implemented by each error family so the

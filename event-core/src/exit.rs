@@ -5,6 +5,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::callback::Owned;
 use crate::handler::{BoxError, HandlerId};
 use crate::manager::Link;
 
@@ -20,12 +21,12 @@ use crate::manager::Link;
 /// assert_eq!(args.downcast_ref::<&str>(), Some(&"rotate"));
 /// assert!(args.downcast_ref::<u32>().is_none());
 /// ```
-pub struct Args(Box<dyn Any + Send>);
+pub struct Args(Owned<Box<dyn Any + Send>>);
 
 impl Args {
     /// Wraps a value.
     pub fn new<T: Any + Send>(value: T) -> Self {
-        Args(Box::new(value))
+        Args(Owned::new(Box::new(value)))
     }
 
     /// Whether the value is `()`, i.e. no arguments were given.
@@ -40,7 +41,15 @@ impl Args {
 
     /// Takes the value out, if it is a `T`; gives the arguments back otherwise.
     pub fn downcast<T: Any>(self) -> Result<T, Args> {
-        self.0.downcast().map(|b| *b).map_err(Args)
+        match self.0.is::<T>() {
+            true => self
+                .0
+                .into_inner()
+                .downcast()
+                .map(|b| *b)
+                .map_err(|b| Args(Owned::new(b))),
+            false => Err(self),
+        }
     }
 }
 
@@ -268,6 +277,8 @@ impl PartialEq for Cause {
 }
 
 impl Cause {
+    /// The cause of a panic, from its payload (which is dropped: a payload whose own `Drop`
+    /// panics is leaked instead).
     pub(crate) fn from_panic(payload: Box<dyn Any + Send>) -> Self {
         let msg: Arc<str> = if let Some(s) = payload.downcast_ref::<&'static str>() {
             (*s).into()
@@ -276,6 +287,7 @@ impl Cause {
         } else {
             "(a panic with a non-string payload)".into()
         };
+        drop_payload(payload);
         Cause::Panic(msg)
     }
 
@@ -324,6 +336,8 @@ pub enum During {
     Info,
     /// Its `terminate`.
     Terminate,
+    /// On a dedicated handler's task, outside its callbacks: the task failed around them.
+    Task,
 }
 
 impl fmt::Display for During {
@@ -342,6 +356,16 @@ impl fmt::Display for During {
             ),
             During::Info => f.write_str("handling an info message"),
             During::Terminate => f.write_str("in terminate"),
+            During::Task => f.write_str("on its task, outside its callbacks"),
         }
+    }
+}
+
+/// Drops a panic's payload; one whose `Drop` panics in turn is leaked (with the payload of
+/// that second panic), never unwound into the runtime.
+fn drop_payload(payload: Box<dyn Any + Send>) {
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(payload)));
+    if let Err(again) = dropped {
+        std::mem::forget(again);
     }
 }

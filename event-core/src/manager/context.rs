@@ -223,6 +223,7 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
         extra.timers.spawn(id, async move {
             tokio::time::sleep(delay).await;
             let payload: Box<dyn Any + Send> = Box::new(Info::Message(message));
+            let payload = callback::Owned::new(payload);
             let _ = sink.push(Msg::Info {
                 uid,
                 timer: Some(id),
@@ -251,7 +252,10 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
         let id = extra.next_ref();
         let gone = subscriber.gone();
         extra.watches.spawn(id, async move {
-            gone.await;
+            // The subscriber's own code: if it panics, the subscriber counts as gone.
+            if let Err(cause) = callback::catch_panic(gone).await {
+                tracing::warn!(reason = %cause, "a watched subscriber's `gone` panicked; it counts as gone");
+            }
             let _ = sink.push(Msg::Down { uid, watch: id });
         });
         WatchRef(id)

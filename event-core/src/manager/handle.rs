@@ -13,7 +13,7 @@ use super::install::Install;
 use super::link::SupLink;
 use super::mailbox::Mailbox;
 use super::message::{Msg, Op, Reply};
-use crate::callback;
+use crate::callback::{self, Owned};
 use crate::error::{
     AddError, CallError, DeleteError, ManagerError, NotifyError, RequestError, StartError,
     SwapError,
@@ -109,7 +109,7 @@ impl<E: Send + Sync + 'static> EventManager<E> {
                 }
             }
         }
-        self.push_event(Msg::Event(event))
+        self.push_event(Msg::Event(Owned::new(event)))
     }
 
     /// Waits for room for one event, and returns the permit to send it with (tokio's
@@ -173,12 +173,12 @@ impl<E: Send + Sync + 'static> EventManager<E> {
                 Err(TryAcquireError::NoPermits) => return Err(NotifyError::Full(event)),
             }
         }
-        self.push_event(Msg::Event(event))
+        self.push_event(Msg::Event(Owned::new(event)))
     }
 
     fn push_event(&self, msg: Msg<E>) -> Result<(), NotifyError<E>> {
         self.mailbox.push(msg).map_err(|msg| match msg {
-            Msg::Event(e) => NotifyError::ManagerGone(e),
+            Msg::Event(e) => NotifyError::ManagerGone(e.into_inner()),
             _ => unreachable!("push gives back the message it was given"),
         })
     }
@@ -202,7 +202,7 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         }
         let (tx, rx) = oneshot::channel();
         self.mailbox
-            .push(Msg::SyncEvent(event, tx))
+            .push(Msg::SyncEvent(Owned::new(event), tx))
             .map_err(|_| ManagerError::ManagerGone)?;
         rx.await.map_err(|_| ManagerError::ManagerGone)
     }
@@ -667,7 +667,7 @@ impl<E: Send + Sync + 'static> NotifyPermit<'_, E> {
             // The manager gives the room back when it takes the event.
             permit.forget();
         }
-        self.manager.push_event(Msg::Event(event))
+        self.manager.push_event(Msg::Event(Owned::new(event)))
     }
 }
 

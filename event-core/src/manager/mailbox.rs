@@ -22,7 +22,7 @@ use super::context::InfoSink;
 use super::event_loop::id_hash;
 use super::link::LinkOwner;
 use super::message::Msg;
-use crate::callback::next_uid;
+use crate::callback::{next_uid, Owned};
 use crate::handler::HandlerId;
 
 pub(super) struct State<E: 'static> {
@@ -227,10 +227,10 @@ impl<E: Send + 'static> InfoSink for Mailbox<E> {
         self.push(Msg::Info {
             uid,
             timer: None,
-            payload,
+            payload: Owned::new(payload),
         })
         .map_err(|msg| match msg {
-            Msg::Info { payload, .. } => payload,
+            Msg::Info { payload, .. } => payload.into_inner(),
             _ => unreachable!("push gives back the message it was given"),
         })
     }

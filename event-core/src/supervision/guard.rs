@@ -79,7 +79,9 @@ impl InstallError for SwapError {
 
 /// How a guard retries a failed re-install: the first try at once, then after `first`,
 /// doubling up to `max`, `attempts` tries in all; each wait shortened by a random part of up
-/// to `jitter` of it, so that guards that failed together do not all retry together.
+/// to `jitter` of it, so that guards that failed together do not all retry together. Any
+/// durations are taken (zero retries at once; the doubling stops at `max`, and at
+/// `Duration::MAX`); `attempts` 0 counts as 1.
 ///
 /// Made with [`Backoff::new`] or [`Backoff::default`] and the builder methods (the struct is
 /// `#[non_exhaustive]`: a literal would break when a setting is added):
@@ -169,6 +171,13 @@ fn random_unit() -> f64 {
     hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
     // The top 53 bits, as a fraction.
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+impl Backoff {
+    /// The wait after `delay`: twice as long, up to `max` (and to `Duration::MAX`).
+    fn next(&self, delay: Duration) -> Duration {
+        delay.saturating_mul(2).min(self.max)
+    }
 }
 
 impl Default for Backoff {
@@ -426,8 +435,11 @@ impl Guard {
         Fut: Future<Output = Result<SupLink<H>, Er>> + Send + 'static,
         Er: InstallError,
     {
+        // The install step and what it captured (a handler's args) are the user's: dropped
+        // under a guard.
+        let install = crate::callback::Owned::new(install);
         let install: InstallStep = Arc::new(move || {
-            let fut = install();
+            let fut = (*install)();
             Box::pin(async move {
                 fut.await
                     .map(SupLink::into_link)
@@ -526,7 +538,7 @@ impl Guard {
                 _ = stop.stopped() => return Ok(None),
                 _ = tokio::time::sleep(self.backoff.jittered(delay)) => {}
             }
-            delay = (delay * 2).min(self.backoff.max);
+            delay = self.backoff.next(delay);
         }
     }
 }
@@ -573,5 +585,26 @@ mod tests {
         assert_eq!(b.max, Duration::from_millis(5));
         assert_eq!(b.attempts, 6);
         assert_eq!(b.jitter, 0.25);
+    }
+
+    fn backoff(first: Duration, max: Duration) -> Backoff {
+        Backoff::new(first, max, 3)
+    }
+
+    #[test]
+    fn the_backoff_doubles_up_to_its_max_at_every_extreme() {
+        let b = backoff(Duration::from_millis(10), Duration::from_millis(25));
+        assert_eq!(b.next(Duration::from_millis(10)), Duration::from_millis(20));
+        assert_eq!(b.next(Duration::from_millis(20)), Duration::from_millis(25));
+        let zero = backoff(Duration::ZERO, Duration::ZERO);
+        assert_eq!(zero.next(Duration::ZERO), Duration::ZERO);
+        let one = backoff(Duration::from_nanos(1), Duration::MAX);
+        assert_eq!(one.next(Duration::from_nanos(1)), Duration::from_nanos(2));
+        let max = backoff(Duration::MAX, Duration::MAX);
+        assert_eq!(max.next(Duration::MAX), Duration::MAX);
+        assert_eq!(
+            max.next(Duration::MAX / 2 + Duration::from_secs(1)),
+            Duration::MAX
+        );
     }
 }

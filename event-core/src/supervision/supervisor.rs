@@ -487,8 +487,10 @@ impl SupervisorBuilder {
         A: Any + Send,
         F: Fn(A) -> ChildSpec + Send + Sync + 'static,
     {
+        // The template and what it captured are the user's: dropped under a guard.
+        let template = callback::Owned::new(template);
         let t: Template = Arc::new(move |args: Box<dyn Any + Send>| {
-            args.downcast::<A>().ok().map(|a| template(*a))
+            args.downcast::<A>().ok().map(|a| (*template)(*a))
         });
         self.template = Some((t, std::any::type_name::<A>()));
         self

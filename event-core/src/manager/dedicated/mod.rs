@@ -29,8 +29,9 @@ use super::context::SelfAction;
 use super::crash::InPlace;
 use super::erased::{ErasedCall, ErasedHandler};
 use super::mailbox::Mailbox;
+use crate::callback::{self, Owned};
 use crate::error::CallError;
-use crate::exit::{Cause, Crash, Terminate};
+use crate::exit::{Cause, Crash, During, Terminate};
 use crate::handler::HandlerId;
 
 /// Completes a `sync_notify` once every holder has handled the event and dropped it.
@@ -53,14 +54,14 @@ impl Drop for Ack {
 /// Work for a dedicated handler.
 pub(super) enum Job<E: 'static> {
     Event {
-        event: Arc<E>,
+        event: Arc<Owned<E>>,
         seq: u64,
         _ack: Option<Arc<Ack>>,
     },
     Call(Box<dyn ErasedCall<E>>),
     Info {
         timer: Option<u64>,
-        payload: Box<dyn Any + Send>,
+        payload: Owned<Box<dyn Any + Send>>,
     },
     Down(u64),
     /// Boxed: the other jobs are a few words each, and every future that holds a job (the
@@ -132,7 +133,33 @@ impl<E: Send + Sync + 'static> Dedicated<E> {
             debug_event,
             restart,
         };
-        tokio::spawn(task.run(cell, queue.clone()));
+        let run = task.run(cell, queue.clone());
+        let reporter = ToManager {
+            mailbox: mailbox.clone(),
+            uid,
+        };
+        let handler = id.clone();
+        tokio::spawn(async move {
+            // Every callback and every user value runs or drops under a guard of its own;
+            // should anything else on the task panic, the manager still learns that the
+            // handler is gone, and removes it as crashed.
+            if let Err(cause) = callback::catch_panic(run).await {
+                let crash = Crash {
+                    handler,
+                    cause,
+                    during: During::Task,
+                };
+                tracing::error!(
+                    manager = reporter.mailbox.name(),
+                    handler = %crash.handler,
+                    reason = %crash,
+                    status = "(not shown)",
+                    outcome = "removed",
+                    "event handler crashed"
+                );
+                reporter.report(Report::Crashed(crash));
+            }
+        });
         Dedicated(Box::new(Sender {
             queue,
             capacity,

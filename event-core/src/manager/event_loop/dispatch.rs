@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 
 use super::slots::{Slot, Target};
 use super::EventLoop;
-use crate::callback;
+use crate::callback::{self, Owned};
 use crate::error::CallError;
 use crate::exit::{Cause, Crash};
 use crate::handler::{BoxError, BoxFuture, Step};
@@ -19,6 +19,9 @@ use crate::manager::crash::Doing;
 use crate::manager::dedicated::{Ack, Job};
 use crate::manager::erased::ErasedCall;
 use crate::manager::mailbox::Mailbox;
+
+/// An event shared with dedicated handlers, and the ack of its `sync_notify`, if any.
+type Shared<'a, E> = (&'a Arc<Owned<E>>, &'a Option<Arc<Ack>>);
 
 /// Where a sweep of the handlers ended.
 pub(super) enum Sweep<'a> {
@@ -77,7 +80,7 @@ pub(super) fn sweep<'a, E: 'static>(
 
 impl<E: Send + Sync + 'static> EventLoop<E> {
     /// Runs one event through every handler, newest first.
-    pub(super) async fn dispatch(&mut self, event: E, done: Option<oneshot::Sender<()>>) {
+    pub(super) async fn dispatch(&mut self, event: Owned<E>, done: Option<oneshot::Sender<()>>) {
         self.seq += 1;
         let seq = self.seq;
         let top = self.slots.len();
@@ -91,7 +94,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             // last of them has handled it.
             let event = Arc::new(event);
             let ack = done.map(|tx| Arc::new(Ack::new(tx)));
-            self.run_event(&event, Some((&event, &ack)), seq, top, None)
+            self.run_event(&**event, Some((&event, &ack)), seq, top, None)
                 .await;
         }
     }
@@ -101,7 +104,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     pub(super) async fn run_event(
         &mut self,
         event: &E,
-        shared: Option<(&Arc<E>, &Option<Arc<Ack>>)>,
+        shared: Option<Shared<'_, E>>,
         seq: u64,
         mut i: usize,
         mut detour: Option<Detour>,
@@ -221,7 +224,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         let c = &mut **cell;
         let result = match job {
             Job::Info { timer, payload } => {
-                callback::run(mgr, move || c.handle_info(timer, payload)).await
+                callback::run(mgr, move || c.handle_info(timer, payload.into_inner())).await
             }
             Job::Down(watch) => callback::run(mgr, move || c.handle_down(watch)).await,
             _ => return,

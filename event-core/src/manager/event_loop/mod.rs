@@ -130,14 +130,15 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 self.mailbox.release(1);
                 self.seq += 1;
                 let mut i = self.slots.len();
-                let detour = match sweep(self.slots.as_mut_slice(), &self.mailbox, &event, &mut i) {
+                let detour = match sweep(self.slots.as_mut_slice(), &self.mailbox, &*event, &mut i)
+                {
                     Sweep::Done => None,
                     Sweep::Detour(detour) => Some(detour),
                     Sweep::Async(step) => Some(Detour::Ran(callback::guard(mgr, step).await)),
                 };
                 if let Some(detour) = detour {
                     let seq = self.seq;
-                    Box::pin(self.run_event(&event, None, seq, i, Some(detour))).await;
+                    Box::pin(self.run_event(&*event, None, seq, i, Some(detour))).await;
                 }
                 if let Some(done) = done {
                     let _ = done.send(());
@@ -189,7 +190,9 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                     let mut slot = self.slots.take(i);
                     // Nobody is left to tell.
                     drop(slot.take_link());
-                    let _ = Box::pin(self.terminate(&mut slot, Terminate::SupervisorGone)).await;
+                    let handover =
+                        Box::pin(self.terminate(&mut slot, Terminate::SupervisorGone)).await;
+                    callback::drop_caught(handover);
                 }
             }
             Msg::Dedicated { uid, report } => {

@@ -472,8 +472,13 @@ impl<E: 'static> Slot<E> {
         }
     }
 
-    pub(super) fn restarts(&self) -> bool {
-        matches!(self, Slot::Full(f) if f.restart.is_some())
+    /// Whether an inline handler that crashed is restarted in place: it has a policy, and its
+    /// intensity allows one more restart (counted here). A policy spent is dropped.
+    pub(super) fn allow_restart(&mut self) -> bool {
+        match self {
+            Slot::Full(f) => super::super::crash::allow(&mut f.restart),
+            _ => false,
+        }
     }
 }
 

@@ -511,7 +511,8 @@ impl Stopping {
                     // had ended already.
                     running.task.abort();
                 }
-                Some(tokio::time::Instant::now() + t)
+                // A timeout past the clock's range is no deadline: it is waited for.
+                tokio::time::Instant::now().checked_add(t)
             }
             Shutdown::Infinity => {
                 if let Some(stop) = stop {
