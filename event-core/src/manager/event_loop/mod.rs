@@ -96,7 +96,9 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     pub(super) async fn run(mut self) -> Ended {
         let mut taken = Taken::new(self.mailbox.clone());
         let mgr = self.mgr();
-        while self.mailbox.recv_batch(taken.queue()).await {
+        // Made once a handler sets a timer or a watch.
+        let mut waits = None;
+        while self.mailbox.recv_batch(taken.queue(), &mut waits).await {
             while let Some(msg) = taken.queue().pop_front() {
                 // Between messages, no handler's place is held.
                 self.slots.tidy();
