@@ -181,10 +181,13 @@ async fn setup(install: Install<Clock>) -> Setup {
 }
 
 impl Setup {
-    /// Waits for `n` notices to have been handled.
+    /// Waits for `n` notices to have been handled; a minute without them is a hang.
     async fn notices(&mut self, n: usize) {
         for _ in 0..n {
-            self.notices.recv().await.unwrap();
+            tokio::time::timeout(Duration::from_secs(60), self.notices.recv())
+                .await
+                .expect("a notice within a minute")
+                .unwrap();
         }
     }
 }
@@ -302,6 +305,12 @@ async fn a_handler_leaving_cancels_its_timers() {
 #[tokio::test(start_paused = true)]
 async fn a_dedicated_handler_s_timers_fire_and_cancel_the_same() {
     let mut s = setup(Install::new().dedicated(16)).await;
+    // Set from the handler's own task while the manager waits for nothing else.
+    s.manager
+        .call(&s.clock, After(vec![(ms(10), 9)]))
+        .await
+        .unwrap();
+    s.notices(1).await;
     let (refs, called) = s
         .manager
         .call(&s.clock, After(vec![(ms(30), 3), (ms(10), 1), (ms(20), 2)]))
@@ -309,7 +318,7 @@ async fn a_dedicated_handler_s_timers_fire_and_cancel_the_same() {
         .unwrap();
     assert!(s.manager.call(&s.clock, Cancel(refs[2])).await.unwrap());
     s.notices(2).await;
-    assert_eq!(s.log.timers(), [1, 3]);
+    assert_eq!(s.log.timers(), [9, 1, 3]);
     let fired = s.log.fired_at(3).unwrap() - called;
     assert!(fired >= ms(30) && fired <= ms(31), "{fired:?}");
 }

@@ -11,6 +11,7 @@ mod alloc;
 mod children;
 mod peers;
 mod restart;
+mod scale;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -297,6 +298,7 @@ fn main() {
     );
     let only = Only(args.into_iter().filter(|a| !a.starts_with("--")).collect());
     let sizes = if quick { &QUICK } else { &FULL };
+    let scale_sizes = if quick { &scale::QUICK } else { &scale::FULL };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
 
     if !ct_only {
@@ -306,6 +308,7 @@ fn main() {
             .build()
             .unwrap();
         run_all(&mt, "", sizes, &only);
+        scale::run_all(&mt, "", scale_sizes, &only);
     }
     if mt_only {
         return;
@@ -316,6 +319,9 @@ fn main() {
         .build()
         .unwrap();
     run_all(&ct, "_ct", sizes, &only);
+    if ct_only {
+        scale::run_all(&ct, "_ct", scale_sizes, &only);
+    }
 
     if only.wants("bytes_per") {
         let (per_handler, per_manager) =

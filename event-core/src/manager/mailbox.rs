@@ -13,7 +13,7 @@ use std::any::Any;
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::future::Future;
-use std::pin::Pin;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::sync::{Mutex, MutexGuard};
@@ -48,6 +48,9 @@ pub(super) struct State<E: 'static> {
 /// what arrives in between.
 const FIRE_AT_ONCE: usize = 4096;
 
+/// How many woken watches the manager polls between two looks at the watch set.
+const WATCHES_AT_ONCE: usize = 256;
+
 /// What the manager's loop keeps to wait for its handlers' timers and watches.
 #[derive(Default)]
 pub(super) struct Waits {
@@ -58,7 +61,6 @@ pub(super) struct Waits {
     /// The watches' ready list, once there are watches.
     ready: Option<Arc<Ready>>,
     polling: Vec<Polling>,
-    polled: Vec<(Polling, bool)>,
 }
 
 /// A handler's lists of timers and watches (the heads of its lists in its manager's registry).
@@ -249,7 +251,11 @@ impl<E: 'static> Mailbox<E> {
         let Some(sleep) = &mut waits.sleep else {
             return;
         };
-        if sleep.as_mut().poll(cx).is_ready() {
+        // Outside tokio's budget: an elapsed sleep reports so even late in a long poll.
+        if pin!(tokio::task::unconstrained(sleep.as_mut()))
+            .poll(cx)
+            .is_ready()
+        {
             timers.fire_due(Instant::now(), FIRE_AT_ONCE, |uid, timer, payload| {
                 batch.push_back(Msg::Info {
                     uid,
@@ -275,26 +281,25 @@ impl<E: 'static> Mailbox<E> {
         waits: &mut Waits,
     ) {
         let places = ready.take(Some(cx.waker()));
-        if places.is_empty() {
-            return;
+        // A part at a time, so that what is held while polling stays small.
+        for part in places.chunks(WATCHES_AT_ONCE) {
+            if let Some(w) = self.lock().watches.as_mut() {
+                w.take_woken(part, &mut waits.polling);
+            }
+            for p in &mut waits.polling {
+                p.poll();
+            }
+            let mut drop_later = Vec::new();
+            if let Some(w) = self.lock().watches.as_mut() {
+                w.put_back(
+                    &mut waits.polling,
+                    &mut |uid, watch| batch.push_back(Msg::Down { uid, watch }),
+                    &mut drop_later,
+                );
+            }
+            waits.polling.clear();
+            drop(drop_later);
         }
-        if let Some(w) = self.lock().watches.as_mut() {
-            w.take_woken(&places, &mut waits.polling);
-        }
-        for mut p in waits.polling.drain(..) {
-            let down = p.poll();
-            waits.polled.push((p, down));
-        }
-        let mut drop_later = Vec::new();
-        if let Some(w) = self.lock().watches.as_mut() {
-            w.put_back(
-                &mut waits.polled,
-                &mut |uid, watch| batch.push_back(Msg::Down { uid, watch }),
-                &mut drop_later,
-            );
-        }
-        waits.polled.clear();
-        drop(drop_later);
     }
 
     /// Arms a timer of handler `uid` due at `at`.

@@ -34,7 +34,8 @@ impl Timers {
             heap: BinaryHeap::new(),
             stale: 0,
             base: Instant::now(),
-            waiting: None,
+            // The loop may be waiting without knowing of timers yet.
+            waiting: Some(u64::MAX),
         }
     }
 

@@ -148,6 +148,8 @@ pub(super) struct Polling {
     uid: u64,
     gone: Gone,
     node: Arc<WakeNode>,
+    /// Polled, and the subscriber is gone.
+    down: bool,
 }
 
 impl Watches {
@@ -206,6 +208,7 @@ impl Watches {
                             uid: e.uid,
                             gone,
                             node: w.node.clone(),
+                            down: false,
                         });
                     }
                 }
@@ -217,13 +220,13 @@ impl Watches {
     /// and go to `down` (handler uid, reference). A watch ended meanwhile is dropped later.
     pub(super) fn put_back(
         &mut self,
-        polled: &mut Vec<(Polling, bool)>,
+        polled: &mut Vec<Polling>,
         down: &mut impl FnMut(u64, u64),
         drop_later: &mut Vec<Gone>,
     ) {
-        for (p, is_down) in polled.drain(..) {
+        for p in polled.drain(..) {
             match self.registry.get_mut(p.r) {
-                Some(e) if e.state == State::Armed => match (is_down, e.item.as_mut()) {
+                Some(e) if e.state == State::Armed => match (p.down, e.item.as_mut()) {
                     (true, _) => {
                         e.state = State::Fired;
                         e.item = None;
@@ -240,11 +243,13 @@ impl Watches {
 }
 
 impl Polling {
-    /// Polls the watch's future with its own waker; true once the subscriber is gone.
-    pub(super) fn poll(&mut self) -> bool {
+    /// Polls the watch's future with its own waker, outside tokio's budget (the manager
+    /// polls many at once, each once per wake-up); notes whether the subscriber is gone.
+    pub(super) fn poll(&mut self) {
         self.node.queued.store(false, Ordering::Release);
         let waker = Waker::from(self.node.clone());
         let mut cx = Context::from_waker(&waker);
-        matches!(self.gone.as_mut().poll(&mut cx), Poll::Ready(()))
+        let gone = std::pin::pin!(tokio::task::unconstrained(self.gone.as_mut()));
+        self.down = matches!(gone.poll(&mut cx), Poll::Ready(()));
     }
 }

@@ -227,6 +227,8 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             _ => return,
         };
         let requests = cell.take_requests();
-        Box::pin(self.after(i, result, requests, Doing::Info)).await;
+        if result.is_err() || requests.is_some() {
+            Box::pin(self.after(i, result, requests, Doing::Info)).await;
+        }
     }
 }
