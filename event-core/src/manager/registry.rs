@@ -93,6 +93,11 @@ impl<T> Registry<T> {
         reference(e.generation, at)
     }
 
+    /// The entry after the one at place `at` in its handler's list.
+    pub(super) fn next_in_list(&self, at: u32) -> u32 {
+        self.entries.get(at as usize).map_or(NIL, |e| e.next)
+    }
+
     /// The entry `r` refers to, unless it was removed.
     pub(super) fn get_mut(&mut self, r: u64) -> Option<&mut Entry<T>> {
         let e = self.entries.get_mut(place(r) as usize)?;

@@ -216,7 +216,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         let mgr = self.mgr();
         let cell = match self.slots.get_mut(i).target() {
             Target::Inline(cell) => cell,
-            Target::Dedicated(d) => return d.send(job).await,
+            Target::Dedicated(d) => return Box::pin(d.send(job)).await,
         };
         let c = &mut **cell;
         let result = match job {

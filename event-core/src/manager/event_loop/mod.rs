@@ -180,12 +180,14 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 run.await;
             }
             Msg::Deferred(ops) => self.deferred.extend(ops),
+            // Timers and watches fire these by the thousand: not boxed (the rare parts inside
+            // are).
             Msg::Info {
                 uid,
                 timer,
                 payload,
-            } => Box::pin(self.info(uid, Job::Info { timer, payload })).await,
-            Msg::Down { uid, watch } => Box::pin(self.info(uid, Job::Down(watch))).await,
+            } => self.info(uid, Job::Info { timer, payload }).await,
+            Msg::Down { uid, watch } => self.info(uid, Job::Down(watch)).await,
             Msg::LinkDropped { link, handler } => {
                 if let Some(i) = self.slots.find_link(link, handler) {
                     let mut slot = self.slots.take(i);
