@@ -5,7 +5,9 @@
 //! Words given select the figures whose names contain them (`event-bench --quick --ct call_p`),
 //! for profiling one scenario.
 //! Every figure is measured on a multi-thread runtime with one worker per core, and again on a
-//! current-thread runtime with the suffix `_ct`.
+//! current-thread runtime with the suffix `_ct`; the scaling figures (`scale`) on the
+//! multi-thread runtime only (on the current-thread one with `--ct`), as OTP's side runs one
+//! scheduler per core.
 
 mod alloc;
 mod children;
