@@ -61,7 +61,8 @@ awk '
     printf "\n%-36s %10s %16s %16s\n", "growth (per item, to this size)", "size x", "event-core", "OTP"
     for (i = 1; i <= n; i++) {
       f = order[i]
-      if (f ~ /_ct$/ || !match(f, /_[a-z]+[0-9]+(_|$)/)) continue
+      if (f ~ /_ct$/ || f !~ /^(fanin_p|dispatch_h|managers_k|watch_s|timers_t|dynamic_children_c|dynamic_guards_c)[0-9]/) continue
+      if (!match(f, /_[a-z]+[0-9]+(_|$)/)) continue
       seg = substr(f, RSTART, RLENGTH)
       match(seg, /[0-9]+/)
       size = substr(seg, RSTART, RLENGTH) + 0

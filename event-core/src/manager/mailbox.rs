@@ -58,6 +58,8 @@ pub(super) struct Waits {
     sleep: Option<Pin<Box<Sleep>>>,
     /// The deadline `sleep` is set for.
     sleep_at: Option<(u64, Instant)>,
+    /// The last timers fired were a part of those due.
+    more_due: bool,
     /// The watches' ready list, once there are watches.
     ready: Option<Arc<Ready>>,
     polling: Vec<Polling>,
@@ -237,6 +239,20 @@ impl<E: 'static> Mailbox<E> {
         batch: &mut VecDeque<Msg<E>>,
         waits: &mut Waits,
     ) {
+        if waits.more_due {
+            // A burst fired in parts: the rest is due already, without waiting for the sleep.
+            let fired = timers.fire_due(Instant::now(), FIRE_AT_ONCE, |uid, timer, payload| {
+                batch.push_back(Msg::Info {
+                    uid,
+                    timer: Some(timer),
+                    payload,
+                })
+            });
+            waits.more_due = fired == FIRE_AT_ONCE;
+            if fired > 0 {
+                return;
+            }
+        }
         let Some(next) = timers.next_deadline() else {
             waits.sleep_at = None;
             return;
@@ -256,13 +272,14 @@ impl<E: 'static> Mailbox<E> {
             .poll(cx)
             .is_ready()
         {
-            timers.fire_due(Instant::now(), FIRE_AT_ONCE, |uid, timer, payload| {
+            let fired = timers.fire_due(Instant::now(), FIRE_AT_ONCE, |uid, timer, payload| {
                 batch.push_back(Msg::Info {
                     uid,
                     timer: Some(timer),
                     payload,
                 })
             });
+            waits.more_due = fired == FIRE_AT_ONCE;
             // Set again for the next one, if any.
             waits.sleep_at = None;
             if batch.is_empty() {

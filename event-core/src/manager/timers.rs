@@ -224,21 +224,21 @@ impl Timers {
 
     /// Fires the timers due by `now`, at most `max` of them, earliest first and in the order
     /// they were set within a millisecond: each one's handler uid, reference and message go to
-    /// `fire`.
+    /// `fire`. Returns how many fired.
     pub(super) fn fire_due(
         &mut self,
         now: Instant,
         max: usize,
         mut fire: impl FnMut(u64, u64, Payload),
-    ) {
+    ) -> usize {
         let now = now.saturating_duration_since(self.base).as_nanos();
         let mut fired = 0;
         while fired < max {
             let Some(&Reverse(tick)) = self.ticks.peek() else {
-                return;
+                return fired;
             };
             if u128::from(tick) * u128::from(MS) > now {
-                return;
+                return fired;
             }
             let Some(mut at) = self.buckets.get(&tick).map(|b| b.first) else {
                 self.ticks.pop();
@@ -270,6 +270,7 @@ impl Timers {
                 }
             }
         }
+        fired
     }
 }
 
@@ -296,7 +297,10 @@ mod tests {
         });
         assert_eq!(fired, ["early"]);
         assert_eq!(t.next_deadline().map(|d| d.1), Some(at(30)));
-        t.fire_due(at(30), usize::MAX, |_, r, _| assert_eq!(r, late));
+        assert_eq!(
+            t.fire_due(at(30), usize::MAX, |_, r, _| assert_eq!(r, late)),
+            1
+        );
         // Fired, not handled yet: cancelling it still counts, and then it is not wanted.
         assert!(t.cancel(late, 1, &mut head).is_some());
         assert!(!t.handled(late, 1, &mut head));
