@@ -165,8 +165,10 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
     /// [`handle_info`](Handler::handle_info) after `delay`, counted from this call. Only this
     /// handler receives it, and it is cancelled when the handler leaves.
     ///
-    /// Timers are kept by the manager, which fires them from its own task: setting,
-    /// cancelling and firing one costs O(log N) in the manager's N timers, and no task.
+    /// Timers are kept by the manager, which fires them from its own task, without a task
+    /// each: setting, cancelling and firing one costs O(1) a timer when others are due in the
+    /// same millisecond, O(log M) in the M distinct milliseconds otherwise. Deadlines count
+    /// in milliseconds, as tokio's timers do.
     pub fn send_after(&mut self, delay: Duration, message: H::Info) -> TimerRef
     where
         H: Handler<E>,
