@@ -11,12 +11,12 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
-use tokio::task::AbortHandle;
+use tokio::time::Instant;
 
 use super::erased::CallCell;
 use super::handle::{typed_handover, EventManager};
 use super::install::{Install, NewHandler};
-use super::mailbox::Mailbox;
+use super::mailbox::{Mailbox, Owned};
 use super::message::{Msg, Op, Reply};
 use super::watch::Watchable;
 use crate::callback;
@@ -44,9 +44,8 @@ pub struct Context<E: 'static, H> {
 struct Extra<E: 'static> {
     deferred: Vec<Op<E>>,
     action: Option<SelfAction<E>>,
-    timers: Spawned,
-    watches: Spawned,
-    next_ref: u64,
+    /// Its timers and watches, kept by its manager.
+    owned: Owned,
     /// Alive while the handler is installed: its [`InfoSender`]s hold it weakly.
     alive: Option<Arc<()>>,
 }
@@ -56,49 +55,8 @@ impl<E: 'static> Default for Extra<E> {
         Extra {
             deferred: Vec::new(),
             action: None,
-            timers: Spawned::default(),
-            watches: Spawned::default(),
-            next_ref: 0,
+            owned: Owned::default(),
             alive: None,
-        }
-    }
-}
-
-impl<E: 'static> Extra<E> {
-    /// A reference for a new timer or watch, unique within the handler.
-    fn next_ref(&mut self) -> u64 {
-        self.next_ref += 1;
-        self.next_ref
-    }
-}
-
-/// The tasks a context spawned for its handler (its timers, or its watches), by reference:
-/// each is aborted when cancelled or when the handler leaves, and forgotten when it fires.
-#[derive(Default)]
-struct Spawned(Vec<(u64, AbortHandle)>);
-
-impl Spawned {
-    fn spawn(&mut self, id: u64, task: impl Future<Output = ()> + Send + 'static) {
-        self.0.push((id, tokio::spawn(task).abort_handle()));
-    }
-
-    /// Forgets task `id`, aborting it unless it has fired; returns whether it was there.
-    fn forget(&mut self, id: u64, fired: bool) -> bool {
-        match self.0.iter().position(|(i, _)| *i == id) {
-            Some(i) => {
-                let (_, task) = self.0.swap_remove(i);
-                if !fired {
-                    task.abort();
-                }
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn abort_all(&mut self) {
-        for (_, task) in self.0.drain(..) {
-            task.abort();
         }
     }
 }
@@ -210,62 +168,75 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
     }
 
     /// Records a message to be delivered to this handler's
-    /// [`handle_info`](Handler::handle_info) after `delay`. Only this handler receives it, and
-    /// it is cancelled when the handler leaves.
+    /// [`handle_info`](Handler::handle_info) after `delay`, counted from this call. Only this
+    /// handler receives it, and it is cancelled when the handler leaves.
+    ///
+    /// Timers are kept by the manager, which fires them from its own task, without a task
+    /// each: setting, cancelling and firing one costs O(1) a timer when others are due in the
+    /// same millisecond, O(log M) in the M distinct milliseconds otherwise. Deadlines count
+    /// in milliseconds, as tokio's timers do.
     pub fn send_after(&mut self, delay: Duration, message: H::Info) -> TimerRef
     where
         H: Handler<E>,
     {
-        let sink = self.mailbox.clone();
-        let uid = self.uid;
-        let extra = self.extra();
-        let id = extra.next_ref();
-        extra.timers.spawn(id, async move {
-            tokio::time::sleep(delay).await;
-            let payload: Box<dyn Any + Send> = Box::new(Info::Message(message));
-            let payload = callback::Owned::new(payload);
-            let _ = sink.push(Msg::Info {
-                uid,
-                timer: Some(id),
-                payload,
-            });
-        });
-        TimerRef(id)
+        let at = Instant::now().checked_add(delay).unwrap_or_else(far_future);
+        self.send_at(at, message)
+    }
+
+    /// Records a message to be delivered to this handler's
+    /// [`handle_info`](Handler::handle_info) at the instant `at` (OTP's `send_after` with
+    /// `{abs, true}`); an instant past is due at once. As with
+    /// [`send_after`](Context::send_after), only this handler receives it, and it is cancelled
+    /// when the handler leaves.
+    pub fn send_at(&mut self, at: Instant, message: H::Info) -> TimerRef
+    where
+        H: Handler<E>,
+    {
+        let payload: Box<dyn Any + Send> = Box::new(Info::Message(message));
+        let payload = callback::Owned::new(payload);
+        let extra = self.extra.get_or_insert_with(Box::default);
+        TimerRef(
+            self.mailbox
+                .arm_timer(self.uid, &mut extra.owned, at, payload),
+        )
     }
 
     /// Cancels a timer. Returns whether it was still pending; a timer that fired but whose
     /// message was not handled yet is cancelled too.
     pub fn cancel_timer(&mut self, timer: TimerRef) -> bool {
-        self.extra
-            .as_mut()
-            .is_some_and(|x| x.timers.forget(timer.0, false))
+        match self.extra.as_mut() {
+            Some(x) => self.mailbox.cancel_timer(self.uid, &mut x.owned, timer.0),
+            None => false,
+        }
     }
 
     /// Watches a subscriber: when it goes away (a channel's receiver is dropped, a task ends),
     /// this handler receives [`Info::Down`] with the returned reference. The watch ends when
     /// the handler leaves. A watched channel stays open until then: see [`Watchable`] for why
     /// a handler that drops a subscriber should [`unwatch`](Context::unwatch) it.
+    ///
+    /// Watches are kept and polled by the manager, without a task each: a subscriber's end
+    /// reaches its handler in O(1) among the manager's watches.
     pub fn watch(&mut self, subscriber: impl Watchable) -> WatchRef {
-        let sink = self.mailbox.clone();
-        let uid = self.uid;
-        let extra = self.extra();
-        let id = extra.next_ref();
-        let gone = subscriber.gone();
-        extra.watches.spawn(id, async move {
-            // The subscriber's own code: if it panics, the subscriber counts as gone.
-            if let Err(cause) = callback::catch_panic(gone).await {
+        // The subscriber's own code: if its future panics, the subscriber counts as gone; it
+        // is dropped under a guard too, when the watch ends.
+        let mut gone = callback::Owned::new(Box::pin(subscriber.gone()));
+        let gone = Box::pin(async move {
+            if let Err(cause) = callback::catch_panic(gone.as_mut()).await {
                 tracing::warn!(reason = %cause, "a watched subscriber's `gone` panicked; it counts as gone");
             }
-            let _ = sink.push(Msg::Down { uid, watch: id });
         });
-        WatchRef(id)
+        let extra = self.extra.get_or_insert_with(Box::default);
+        WatchRef(self.mailbox.watch(self.uid, &mut extra.owned, gone))
     }
 
-    /// Stops watching a subscriber. Returns whether the watch was active.
+    /// Stops watching a subscriber. Returns whether the watch was active (or its subscriber
+    /// gone and the notice not handled yet, which is then dropped).
     pub fn unwatch(&mut self, watch: WatchRef) -> bool {
-        self.extra
-            .as_mut()
-            .is_some_and(|x| x.watches.forget(watch.0, false))
+        match self.extra.as_mut() {
+            Some(x) => self.mailbox.unwatch(self.uid, &mut x.owned, watch.0),
+            None => false,
+        }
     }
 
     /// A sender that delivers messages to this handler's `handle_info`, for tasks it spawns.
@@ -485,25 +456,31 @@ impl<E: 'static, H> Context<E, H> {
 
     /// Forgets a timer that fired; returns whether it was still wanted.
     pub(super) fn timer_fired(&mut self, timer: u64) -> bool {
-        self.extra
-            .as_mut()
-            .is_some_and(|x| x.timers.forget(timer, true))
+        match self.extra.as_mut() {
+            Some(x) => self.mailbox.timer_handled(self.uid, &mut x.owned, timer),
+            None => false,
+        }
     }
 
     /// Forgets a watch that fired; returns whether it was still wanted.
     pub(super) fn watch_fired(&mut self, watch: u64) -> bool {
-        self.extra
-            .as_mut()
-            .is_some_and(|x| x.watches.forget(watch, true))
+        match self.extra.as_mut() {
+            Some(x) => self.mailbox.watch_handled(self.uid, &mut x.owned, watch),
+            None => false,
+        }
     }
 
     /// Cancels every timer and watch: the handler is leaving.
     pub(super) fn cancel_all(&mut self) {
         if let Some(x) = self.extra.as_mut() {
-            x.timers.abort_all();
-            x.watches.abort_all();
+            self.mailbox.cancel_owned(&mut x.owned);
         }
     }
+}
+
+/// An instant far enough ahead to stand for never: a delay too long to add to now.
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86400 * 365 * 30)
 }
 
 impl<E: 'static, H> Drop for Context<E, H> {

@@ -45,7 +45,9 @@ mod install;
 mod link;
 mod mailbox;
 mod message;
+mod registry;
 mod supervised;
+mod timers;
 mod watch;
 
 pub use builder::Builder;

@@ -219,7 +219,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         let mgr = self.mgr();
         let cell = match self.slots.get_mut(i).target() {
             Target::Inline(cell) => cell,
-            Target::Dedicated(d) => return d.send(job).await,
+            Target::Dedicated(d) => return Box::pin(d.send(job)).await,
         };
         let c = &mut **cell;
         let result = match job {
@@ -230,6 +230,8 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             _ => return,
         };
         let requests = cell.take_requests();
-        Box::pin(self.after(i, result, requests, Doing::Info)).await;
+        if result.is_err() || requests.is_some() {
+            Box::pin(self.after(i, result, requests, Doing::Info)).await;
+        }
     }
 }

@@ -96,7 +96,9 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     pub(super) async fn run(mut self) -> Ended {
         let mut taken = Taken::new(self.mailbox.clone());
         let mgr = self.mgr();
-        while self.mailbox.recv_batch(taken.queue()).await {
+        // Made once a handler sets a timer or a watch.
+        let mut waits = None;
+        while self.mailbox.recv_batch(taken.queue(), &mut waits).await {
             while let Some(msg) = taken.queue().pop_front() {
                 // Between messages, no handler's place is held.
                 self.slots.tidy();
@@ -179,12 +181,14 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 run.await;
             }
             Msg::Deferred(ops) => self.deferred.extend(ops),
+            // Timers and watches fire these by the thousand: not boxed (the rare parts inside
+            // are).
             Msg::Info {
                 uid,
                 timer,
                 payload,
-            } => Box::pin(self.info(uid, Job::Info { timer, payload })).await,
-            Msg::Down { uid, watch } => Box::pin(self.info(uid, Job::Down(watch))).await,
+            } => self.info(uid, Job::Info { timer, payload }).await,
+            Msg::Down { uid, watch } => self.info(uid, Job::Down(watch)).await,
             Msg::LinkDropped { link, handler } => {
                 if let Some(i) = self.slots.find_link(link, handler) {
                     let mut slot = self.slots.take(i);
