@@ -350,7 +350,9 @@ mod tests {
         t.cancel_all(&mut a, &mut dropped);
         assert_eq!(dropped.len(), 3);
         let mut fired = Vec::new();
-        t.fire_due(at, 1, |_, _, p| fired.push(*p.into_inner().downcast::<u32>().unwrap()));
+        t.fire_due(at, 1, |_, _, p| {
+            fired.push(*p.into_inner().downcast::<u32>().unwrap())
+        });
         t.fire_due(at, usize::MAX, |_, _, p| {
             fired.push(*p.into_inner().downcast::<u32>().unwrap())
         });
