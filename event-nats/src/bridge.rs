@@ -7,7 +7,11 @@
 //! least once). It remembers, per publisher, the last event it handed over (a high-water mark)
 //! and drops what it sees again, so handlers see each event once, in each publisher's order.
 //! The marks outlive the bridge's incarnations: restarted by its supervisor, it resumes from
-//! the consumer's acknowledgement floor and applies nothing twice. The consumer lets one
+//! the consumer's acknowledgement floor and applies nothing twice. A mark is set as soon as
+//! the event is in the manager's mailbox, and a bridge asked to stop does not wait for the
+//! handlers: a supervised manager keeps its mailbox across its restarts, so the event is
+//! handled once it is back (a supervisor restarting the manager and its bridge together stops
+//! the bridge first), and the message goes back to the bus unacknowledged. The consumer lets one
 //! message be unacknowledged at a time, so a redelivery never overtakes a later message.
 
 use std::collections::HashMap;
@@ -290,15 +294,42 @@ where
                 counts.redelivered.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
-            if let Err(error) = self.manager.sync_notify(event).await {
-                let _ = message.ack_with(AckKind::Nak(None)).await;
-                return Err(Box::new(error));
-            }
+            // Room in the mailbox first (given up at no cost if the bridge is asked to stop),
+            // then the event handed over: from then on the manager handles it, whatever
+            // becomes of this bridge, so its mark is set at once. Waiting for the handlers
+            // must not hold a stop: a supervisor restarting the manager stops the bridge
+            // first, and the manager handles the event once it is back.
+            let permit = tokio::select! {
+                permit = self.manager.reserve() => permit,
+                _ = stop.stopped() => {
+                    let _ = message.ack_with(AckKind::Nak(None)).await;
+                    return Ok(true);
+                }
+            };
+            let handled = match permit.map(|permit| permit.sync_notify(event)) {
+                Ok(Ok(handled)) => handled,
+                Ok(Err(error)) => {
+                    let _ = message.ack_with(AckKind::Nak(None)).await;
+                    return Err(error.to_string().into());
+                }
+                Err(error) => {
+                    let _ = message.ack_with(AckKind::Nak(None)).await;
+                    return Err(Box::new(error));
+                }
+            };
             counts.applied.fetch_add(1, Ordering::Relaxed);
             self.marks
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(origin.clone(), seq);
+            let handled = tokio::select! {
+                handled = handled => handled,
+                _ = stop.stopped() => Ok(()),
+            };
+            if let Err(error) = handled {
+                let _ = message.ack_with(AckKind::Nak(None)).await;
+                return Err(Box::new(error));
+            }
             if stop.is_stopped() {
                 // Given back at once rather than after the ack wait.
                 let _ = message.ack_with(AckKind::Nak(None)).await;

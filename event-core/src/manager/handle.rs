@@ -669,6 +669,47 @@ impl<E: Send + Sync + 'static> NotifyPermit<'_, E> {
         }
         self.manager.push_event(Msg::Event(Owned::new(event)))
     }
+
+    /// Sends the event into the room held, without waiting, as
+    /// [`sync_notify`](EventManager::sync_notify) does: the event is in the mailbox when this
+    /// returns, and the future returned ends once every handler has handled it. For a sender
+    /// that must know whether an event was handed over when it gives up waiting (a bridge
+    /// asked to stop midway): handed over, it is handled whatever becomes of the future.
+    ///
+    /// ```
+    /// # use event_core::EventManager;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let manager = EventManager::<String>::start()?;
+    /// let handled = manager.reserve().await?.sync_notify("reading".to_owned())?;
+    /// // In the mailbox now; `handled` ends once every handler has handled it.
+    /// handled.await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`NotifyError::ManagerGone`] with the event if the manager stopped meanwhile; the
+    /// future ends with [`ManagerError::ManagerGone`] if the manager ends before handling it.
+    pub fn sync_notify(
+        self,
+        event: E,
+    ) -> Result<
+        impl std::future::Future<Output = Result<(), ManagerError>> + Send + 'static,
+        NotifyError<E>,
+    > {
+        if let Some(permit) = self.permit {
+            permit.forget();
+        }
+        let (tx, rx) = oneshot::channel();
+        self.manager
+            .mailbox
+            .push(Msg::SyncEvent(Owned::new(event), tx))
+            .map_err(|msg| match msg {
+                Msg::SyncEvent(e, _) => NotifyError::ManagerGone(e.into_inner()),
+                _ => unreachable!("push gives back the message it was given"),
+            })?;
+        Ok(async move { rx.await.map_err(|_| ManagerError::ManagerGone) })
+    }
 }
 
 impl<E: 'static> fmt::Debug for NotifyPermit<'_, E> {
