@@ -19,6 +19,7 @@ mod handler;
 mod intensity;
 mod macro_support;
 mod manager;
+mod observe;
 mod supervision;
 
 pub use error::{
@@ -28,8 +29,8 @@ pub use exit::{Args, Cause, Crash, During, ExitReason, Terminate};
 pub use handler::{BoxError, BoxFuture, Call, Handler, HandlerId, HandlerRef, Info, Key, Step};
 pub use intensity::Intensity;
 pub use manager::{
-    Builder, Context, Deferred, EventManager, InfoSender, Install, Link, Notice, Overload,
-    OverloadStats, PendingReply, SupLink, TimerRef, WatchRef, Watchable,
+    Builder, Context, Deferred, EventManager, HandlerStatistics, InfoSender, Install, Link, Notice,
+    Overload, OverloadStats, PendingReply, Statistics, SupLink, TimerRef, WatchRef, Watchable,
 };
 pub use supervision::{
     AutoShutdown, Backoff, ChildCount, ChildExit, ChildInfo, ChildKind, ChildRef, ChildSpec,

@@ -15,6 +15,7 @@ use crate::callback;
 use crate::exit::{Cause, Crash, During};
 use crate::handler::HandlerId;
 use crate::intensity::{Intensity, RestartWindow};
+use crate::observe::report;
 
 /// Makes a fresh copy of a handler's init args for each in-place restart.
 type FreshArgs = Box<dyn Fn() -> Box<dyn Any + Send> + Send>;
@@ -75,11 +76,21 @@ pub(super) fn log_crash<E: Send + 'static>(
         false => "was removed",
     };
     tracing::error!(
+        target: "event_core::crash",
         manager = mailbox.name(),
         handler = %crash.handler,
         reason = %crash,
         status = %status,
         "event handler crashed and {outcome}"
+    );
+    report::console(
+        &format!("CRASH REPORT: event handler crashed and {outcome}"),
+        &[
+            ("manager", &mailbox.name()),
+            ("handler", &crash.handler),
+            ("reason", crash),
+            ("status", &status),
+        ],
     );
 }
 
@@ -137,10 +148,15 @@ pub(super) async fn restart_in_place<E: Send + 'static>(
         };
         if !restart.window.allow() {
             tracing::error!(
+                target: "event_core::crash",
                 manager = mailbox.name(),
                 handler = %id,
                 reason = %crash,
                 "event handler crashed more often than its in-place restart intensity allows and was removed"
+            );
+            report::console(
+                "CRASH REPORT: event handler crashed more often than its in-place restart intensity allows and was removed",
+                &[("manager", &mailbox.name()), ("handler", id), ("reason", &crash)],
             );
             *policy = None;
             return Err(crash);
@@ -149,7 +165,15 @@ pub(super) async fn restart_in_place<E: Send + 'static>(
         // Making the args is user code too (a `Clone`): its panic fails this try.
         let args = callback::catching(mailbox.uid(), || (restart.fresh_args)());
         match init(mailbox, id, cell, args, defer).await {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                tracing::info!(
+                    target: "event_core::manager",
+                    manager = mailbox.name(),
+                    handler = %id,
+                    "event handler restarted in place"
+                );
+                return Ok(());
+            }
             Err(c) => {
                 log_crash(mailbox, &c, cell, true);
                 crash = c;

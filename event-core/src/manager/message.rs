@@ -9,6 +9,7 @@ use super::dedicated::Report;
 use super::erased::ErasedCall;
 use super::install::NewHandler;
 use super::link::Link;
+use super::stats::StatsReply;
 use crate::error::{AddError, DeleteError, SwapError};
 use crate::exit::Args;
 use crate::handler::HandlerId;
@@ -60,6 +61,10 @@ pub(super) enum Op<E: 'static> {
         reply: Reply<SwapError>,
     },
     Which(oneshot::Sender<Vec<HandlerId>>),
+    /// The manager's statistics.
+    Statistics(StatsReply),
+    /// Collecting each handler's statistics on or off.
+    CollectStatistics(bool, oneshot::Sender<()>),
     Stop(oneshot::Sender<()>),
     /// A supervisor ends this incarnation (see `supervised`): what was queued before is
     /// handled, the rest stays in the mailbox for the next one.

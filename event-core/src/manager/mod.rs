@@ -14,6 +14,8 @@
 //! - `crash`: a crash's report and the restart in place, one implementation for inline and
 //!   dedicated handlers.
 //! - `supervised`: the supervised mode of a manager, the seam the supervision side uses.
+//! - `sys`, `stats`: looking inside a running manager (OTP's `sys`): a handler's status and
+//!   state, the manager's statistics.
 //!
 //! Invariants:
 //! - Only the manager's task touches the handler list; handles, contexts, links and timers only
@@ -45,7 +47,9 @@ mod install;
 mod link;
 mod mailbox;
 mod message;
+mod stats;
 mod supervised;
+mod sys;
 mod watch;
 
 pub use builder::Builder;
@@ -54,6 +58,7 @@ pub use dedicated::{Overload, OverloadStats};
 pub use handle::{EventManager, PendingReply};
 pub use install::Install;
 pub use link::{Link, Notice, SupLink};
+pub use stats::{HandlerStatistics, Statistics};
 pub use watch::Watchable;
 
 pub(crate) use event_loop::Ended;

@@ -11,6 +11,9 @@
 //! policy); `task` is the handler's end, `queue` the bounded queue between them, `overload` the
 //! policies for a queue that is full.
 
+use tracing::Instrument;
+
+use crate::observe::{self, span};
 use std::any::Any;
 use std::sync::Arc;
 
@@ -132,7 +135,9 @@ impl<E: Send + Sync + 'static> Dedicated<E> {
             debug_event,
             restart,
         };
-        tokio::spawn(task.run(cell, queue.clone()));
+        let span = span::dedicated(mailbox.name(), &id);
+        let name = || format!("handler {id} of {}", mailbox.name());
+        observe::task::spawn(name, task.run(cell, queue.clone()).instrument(span));
         Dedicated(Box::new(Sender {
             queue,
             capacity,

@@ -7,6 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use super::slots::{Slot, Target};
 use super::EventLoop;
@@ -19,6 +20,7 @@ use crate::manager::crash::Doing;
 use crate::manager::dedicated::{Ack, Job};
 use crate::manager::erased::ErasedCall;
 use crate::manager::mailbox::Mailbox;
+use crate::observe::span;
 
 /// Where a sweep of the handlers ended.
 pub(super) enum Sweep<'a> {
@@ -41,13 +43,18 @@ pub(super) enum Detour {
 /// Runs `event` through the handlers below index `*i`, newest first, while each one finishes
 /// at once and asks for nothing: the common case, with the manager marked busy and panics
 /// caught once for the whole run instead of once per handler. Stops at the first handler that
-/// needs more, leaving `*i` at its index.
+/// needs more, leaving `*i` at its index. Each callback runs in a span naming the handler and
+/// `seq` when a subscriber wants callback spans (checked once for the sweep).
 pub(super) fn sweep<'a, E: 'static>(
     slots: &'a mut [Slot<E>],
     mailbox: &Mailbox<E>,
     event: &'a E,
+    seq: u64,
     i: &mut usize,
 ) -> Sweep<'a> {
+    if span::callbacks() {
+        return sweep_traced(slots, mailbox, event, seq, i);
+    }
     let _in = callback::enter(mailbox.uid());
     let left = &mut slots[..*i];
     let run = catch_unwind(AssertUnwindSafe(move || {
@@ -72,6 +79,44 @@ pub(super) fn sweep<'a, E: 'static>(
         Sweep::Done
     }));
     // A panic leaves `*i` at the handler that panicked.
+    run.unwrap_or_else(|panic| Sweep::Detour(Detour::Ran(Err(Cause::from_panic(panic)))))
+}
+
+/// The sweep with each callback in its span: the same loop, out of line, as it is the rare
+/// case (a subscriber that wants callback spans).
+#[cold]
+#[inline(never)]
+fn sweep_traced<'a, E: 'static>(
+    slots: &'a mut [Slot<E>],
+    mailbox: &Mailbox<E>,
+    event: &'a E,
+    seq: u64,
+    i: &mut usize,
+) -> Sweep<'a> {
+    let _in = callback::enter(mailbox.uid());
+    let left = &mut slots[..*i];
+    let run = catch_unwind(AssertUnwindSafe(move || {
+        for slot in IntoIterator::into_iter(left).rev() {
+            *i -= 1;
+            let span = span::event(&slot.id(), seq);
+            let _entered = span.enter();
+            let cell = match slot.target() {
+                Target::Inline(cell) => cell,
+                Target::Dedicated(_) => return Sweep::Detour(Detour::Dedicated),
+            };
+            match cell.handle_event(event) {
+                Step::Ready(Ok(())) if mailbox.take_asked() => {
+                    return Sweep::Detour(Detour::Ran(Ok(())))
+                }
+                Step::Ready(Ok(())) => {}
+                Step::Ready(Err(e)) => {
+                    return Sweep::Detour(Detour::Ran(Err(Cause::from_error(e))))
+                }
+                Step::Async(step) => return Sweep::Async(Box::pin(step.instrument(span.clone()))),
+            }
+        }
+        Sweep::Done
+    }));
     run.unwrap_or_else(|panic| Sweep::Detour(Detour::Ran(Err(Cause::from_panic(panic)))))
 }
 
@@ -110,7 +155,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         loop {
             let detour = match detour.take() {
                 Some(detour) => detour,
-                None => match sweep(self.slots.as_mut_slice(), &self.mailbox, event, &mut i) {
+                None => match sweep(self.slots.as_mut_slice(), &self.mailbox, event, seq, &mut i) {
                     Sweep::Done => return,
                     Sweep::Detour(detour) => detour,
                     Sweep::Async(step) => Detour::Ran(callback::guard(mgr, step).await),
@@ -177,12 +222,17 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     }
 
     pub(super) async fn call(&mut self, mut call: Box<dyn ErasedCall<E>>) {
-        let Some(i) = self.slots.find(call.target()) else {
+        let found = self.slots.find(call.target());
+        self.stats
+            .call(found.map_or(0, |i| self.slots.get(i).uid()));
+        let Some(i) = found else {
             let target = call.target().clone();
             call.fail(CallError::NotInstalled(target));
             return;
         };
         let mgr = self.mgr();
+        let span =
+            span::callbacks().then(|| span::call(&self.slots.get(i).id(), call.request_type()));
         let cell = match self.slots.get_mut(i).target() {
             Target::Inline(cell) => cell,
             Target::Dedicated(d) => return d.send(Job::Call(call)).await,
@@ -190,7 +240,11 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         let result = {
             let c = &mut **cell;
             let call = &mut *call;
-            callback::run(mgr, move || call.invoke(c)).await
+            let run = callback::run(mgr, move || call.invoke(c));
+            match span {
+                None => run.await,
+                Some(span) => run.instrument(span).await,
+            }
         };
         // As in `run_event`, what `after` takes is not kept across its await.
         let after = {
@@ -213,18 +267,30 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         let Some(i) = self.slots.find_uid(uid) else {
             return;
         };
+        if !matches!(job, Job::Info { .. } | Job::Down(_)) {
+            return;
+        }
+        self.stats.info();
         let mgr = self.mgr();
+        let span = span::callbacks().then(|| span::info(&self.slots.get(i).id()));
         let cell = match self.slots.get_mut(i).target() {
             Target::Inline(cell) => cell,
             Target::Dedicated(d) => return d.send(job).await,
         };
         let c = &mut **cell;
-        let result = match job {
-            Job::Info { timer, payload } => {
-                callback::run(mgr, move || c.handle_info(timer, payload)).await
+        let run = async move {
+            match job {
+                Job::Info { timer, payload } => {
+                    callback::run(mgr, move || c.handle_info(timer, payload)).await
+                }
+                Job::Down(watch) => callback::run(mgr, move || c.handle_down(watch)).await,
+                // Checked above.
+                _ => Ok(()),
             }
-            Job::Down(watch) => callback::run(mgr, move || c.handle_down(watch)).await,
-            _ => return,
+        };
+        let result = match span {
+            None => run.await,
+            Some(span) => run.instrument(span).await,
         };
         let requests = cell.take_requests();
         Box::pin(self.after(i, result, requests, Doing::Info)).await;

@@ -27,6 +27,7 @@ use super::dedicated::{Job, Report};
 use super::install::NewHandler;
 use super::mailbox::Mailbox;
 use super::message::{Msg, Op};
+use super::stats::Stats;
 use super::supervised::Taken;
 use crate::callback;
 use crate::error::AddError;
@@ -41,6 +42,7 @@ pub(super) struct EventLoop<E: 'static> {
     debug_event: Option<fn(&E) -> String>,
     /// Operations asked for from callbacks, applied after the current message.
     deferred: Vec<Op<E>>,
+    stats: Stats,
 }
 
 /// How a manager's task ended.
@@ -71,6 +73,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             seq: 0,
             debug_event,
             deferred: Vec::new(),
+            stats: Stats::new(),
         }
     }
 
@@ -97,6 +100,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         let mut taken = Taken::new(self.mailbox.clone());
         let mgr = self.mgr();
         while self.mailbox.recv_batch(taken.queue()).await {
+            self.stats.took(taken.queue().len());
             while let Some(msg) = taken.queue().pop_front() {
                 // Between messages, no handler's place is held.
                 self.slots.tidy();
@@ -130,7 +134,14 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 self.mailbox.release(1);
                 self.seq += 1;
                 let mut i = self.slots.len();
-                let detour = match sweep(self.slots.as_mut_slice(), &self.mailbox, &event, &mut i) {
+                let seq = self.seq;
+                let detour = match sweep(
+                    self.slots.as_mut_slice(),
+                    &self.mailbox,
+                    &event,
+                    seq,
+                    &mut i,
+                ) {
                     Sweep::Done => None,
                     Sweep::Detour(detour) => Some(detour),
                     Sweep::Async(step) => Some(Detour::Ran(callback::guard(mgr, step).await)),
@@ -201,6 +212,8 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                         }
                         Report::Action(action) => Some(Box::pin(self.apply_action(i, action))),
                         Report::Restarted(crash) => {
+                            self.stats.crashed(uid);
+                            self.stats.restarted(uid);
                             if let Some(link) = self.slots.get(i).link() {
                                 link.restarted(crash);
                             }

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot, Notify};
+use tracing::Instrument;
 
 use self::children::{Child, Children, Running, State};
 use super::child::{
@@ -26,6 +27,7 @@ use crate::callback::{self, next_uid};
 use crate::exit::Cause;
 use crate::handler::{BoxError, BoxFuture};
 use crate::intensity::RestartWindow;
+use crate::observe::{self, span};
 
 mod admin;
 mod children;
@@ -166,7 +168,10 @@ pub(super) fn launch(
     // must not pass it on to the next.
     let (halt_tx, halt_rx) = oneshot::channel();
     Some(Launch {
-        run: Run::Child(Box::pin(sup.run(specs, ready_tx, halt_rx))),
+        run: Run::Child(Box::pin(
+            sup.run(specs, ready_tx, halt_rx)
+                .instrument(span::supervisor(&shared.name)),
+        )),
         ready: Some(ready_rx),
         stop: Stop::Call(Box::new(move |_| {
             let _ = halt_tx.send(());
@@ -350,7 +355,8 @@ impl Sup {
         let child_uid = NEXT_CHILD.fetch_add(1, Ordering::Relaxed);
         let events = self.events_tx.clone();
         let run = launch.run;
-        let task = tokio::spawn(async move {
+        let name = || format!("child {} of {}", child.key(pos), self.name());
+        let task = observe::task::spawn(name, async move {
             let exit = CatchUnwind(run).await;
             let _ = events.send(Exited {
                 pos,
@@ -364,6 +370,15 @@ impl Sup {
             task,
             stop: Some(launch.stop),
         };
+        match self.sofo() {
+            // Dynamic children come and go often.
+            true => {
+                tracing::debug!(target: "event_core::supervisor", supervisor = self.name(), child = %child.key(pos), "child started")
+            }
+            false => {
+                tracing::info!(target: "event_core::supervisor", supervisor = self.name(), child = %child.key(pos), "child started")
+            }
+        }
         if let Some(ready) = launch.ready {
             let failed = match ready.await {
                 Ok(Ok(())) => return Ok(Some(running)),

@@ -2,6 +2,7 @@
 //! and when the restart intensity is spent.
 
 use super::{State, Stopping, Sup};
+use crate::observe::report;
 use crate::supervision::child::{ChildExit, Restart};
 use crate::supervision::supervisor::{AutoShutdown, Strategy};
 
@@ -63,8 +64,18 @@ impl Sup {
             Restart::Transient => !exit.is_normal_or_shutdown(),
             Restart::Temporary => false,
         };
+        tracing::debug!(target: "event_core::supervisor", supervisor = self.name(), child = %c.key(pos), reason = %exit, restart, "child exited");
         if matches!(exit, ChildExit::Failed(_) | ChildExit::Killed) {
-            tracing::error!(supervisor = self.name(), child = %c.key(pos), reason = %exit, "child terminated");
+            let key = c.key(pos);
+            tracing::error!(target: "event_core::crash", supervisor = self.name(), child = %key, reason = %exit, "child terminated");
+            report::console(
+                "SUPERVISOR REPORT: child terminated",
+                &[
+                    ("supervisor", &self.name()),
+                    ("child", &key),
+                    ("reason", &exit),
+                ],
+            );
         }
         if restart {
             self.restart(pos).await;
@@ -95,10 +106,16 @@ impl Sup {
     /// Restarts the child at `pos` as the strategy says, counting the restart.
     pub(super) async fn restart(&mut self, pos: u64) {
         if !self.window.allow() {
-            tracing::error!(supervisor = self.name(), child = %self.children.at(pos).key(pos), "reached its restart intensity; shutting down");
+            let key = self.children.at(pos).key(pos);
+            tracing::error!(target: "event_core::supervisor", supervisor = self.name(), child = %key, "reached its restart intensity; shutting down");
+            report::console(
+                "SUPERVISOR REPORT: reached its restart intensity; shutting down",
+                &[("supervisor", &self.name()), ("last child to fail", &key)],
+            );
             self.ending = Some(ChildExit::Shutdown);
             return;
         }
+        tracing::info!(target: "event_core::supervisor", supervisor = self.name(), child = %self.children.at(pos).key(pos), strategy = ?self.strategy, "restarting child");
         let from = match self.strategy {
             Strategy::OneForOne | Strategy::SimpleOneForOne => {
                 self.start_group(&[pos]).await;
