@@ -8,6 +8,7 @@
 #![doc = include_str!("guide/6-sharp-edges.md")]
 #![doc = include_str!("guide/7-otp-to-event-core.md")]
 #![doc = include_str!("guide/8-runtime-notes.md")]
+#![doc = include_str!("guide/9-observing.md")]
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
