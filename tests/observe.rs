@@ -352,3 +352,76 @@ async fn a_manager_counts_what_it_does_and_each_handler_while_collecting() {
     assert!(manager.statistics().await.unwrap().handlers.is_empty());
     manager.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_trace_says_what_the_manager_does_and_what_it_dropped() {
+    use event_core::{TraceEntry, TraceOutcome, TracedCallback};
+
+    let manager = EventManager::<Ev>::start().unwrap();
+    let mut trace = manager.trace(64).await.unwrap();
+    let counter = manager.add_handler::<Counter>(0).await.unwrap();
+    let id = counter.id().clone();
+    assert_eq!(
+        trace.next().await,
+        Some(TraceEntry::Installed {
+            handler: id.clone()
+        })
+    );
+    manager.sync_notify(Ev::Tick).await.unwrap();
+    assert_eq!(trace.next().await, Some(TraceEntry::Event { seq: 1 }));
+    match trace.next().await {
+        Some(TraceEntry::Callback {
+            handler,
+            callback: TracedCallback::Event { seq: 1 },
+            outcome: TraceOutcome::Ok,
+            ..
+        }) => assert_eq!(handler, id),
+        other => panic!("the handler's callback: {other:?}"),
+    }
+    manager.call(&counter, Ping).await.unwrap();
+    match trace.next().await {
+        Some(TraceEntry::Callback {
+            callback: TracedCallback::Call { request },
+            outcome: TraceOutcome::Ok,
+            ..
+        }) => assert_eq!(request, "observe::Ping"),
+        other => panic!("the call: {other:?}"),
+    }
+    manager.sync_notify(Ev::Boom).await.unwrap();
+    assert_eq!(trace.next().await, Some(TraceEntry::Event { seq: 2 }));
+    match trace.next().await {
+        Some(TraceEntry::Callback {
+            outcome: TraceOutcome::Crashed,
+            ..
+        }) => {}
+        other => panic!("the crash: {other:?}"),
+    }
+    match trace.next().await {
+        Some(TraceEntry::Removed { handler, reason }) => {
+            assert_eq!(handler, id);
+            assert!(reason.starts_with("crashed"), "{reason}");
+        }
+        other => panic!("the removal: {other:?}"),
+    }
+
+    // A new trace replaces this one, which ends.
+    let mut small = manager.trace(2).await.unwrap();
+    assert_eq!(trace.next().await, None);
+    manager.add_handler::<Counter>(0).await.unwrap();
+    for _ in 0..5 {
+        manager.sync_notify(Ev::Tick).await.unwrap();
+    }
+    // Room for two: the install and the first event; the other nine are dropped, counted,
+    // and said once there is room.
+    assert!(matches!(
+        small.try_next(),
+        Some(TraceEntry::Installed { .. })
+    ));
+    assert_eq!(small.try_next(), Some(TraceEntry::Event { seq: 3 }));
+    assert_eq!(small.try_next(), None);
+    manager.sync_notify(Ev::Tick).await.unwrap();
+    assert_eq!(small.try_next(), Some(TraceEntry::Dropped { count: 9 }));
+    assert_eq!(small.try_next(), Some(TraceEntry::Event { seq: 8 }));
+    assert_eq!(small.try_next(), None);
+    manager.stop().await.unwrap();
+}

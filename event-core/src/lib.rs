@@ -31,7 +31,8 @@ pub use handler::{BoxError, BoxFuture, Call, Handler, HandlerId, HandlerRef, Inf
 pub use intensity::Intensity;
 pub use manager::{
     Builder, Context, Deferred, EventManager, HandlerStatistics, InfoSender, Install, Link, Notice,
-    Overload, OverloadStats, PendingReply, Statistics, SupLink, TimerRef, WatchRef, Watchable,
+    Overload, OverloadStats, PendingReply, Statistics, SupLink, TimerRef, Trace, TraceEntry,
+    TraceOutcome, TracedCallback, WatchRef, Watchable,
 };
 pub use supervision::{
     AutoShutdown, Backoff, ChildCount, ChildExit, ChildInfo, ChildKind, ChildRef, ChildSpec,

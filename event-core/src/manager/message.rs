@@ -10,6 +10,7 @@ use super::erased::ErasedCall;
 use super::install::NewHandler;
 use super::link::Link;
 use super::stats::StatsReply;
+use super::trace::Tracer;
 use crate::error::{AddError, DeleteError, SwapError};
 use crate::exit::Args;
 use crate::handler::HandlerId;
@@ -65,6 +66,8 @@ pub(super) enum Op<E: 'static> {
     Statistics(StatsReply),
     /// Collecting each handler's statistics on or off.
     CollectStatistics(bool, oneshot::Sender<()>),
+    /// Tracing on, to this tracer.
+    Trace(Tracer, oneshot::Sender<()>),
     Stop(oneshot::Sender<()>),
     /// A supervisor ends this incarnation (see `supervised`): what was queued before is
     /// handled, the rest stays in the mailbox for the next one.

@@ -14,8 +14,8 @@
 //! - `crash`: a crash's report and the restart in place, one implementation for inline and
 //!   dedicated handlers.
 //! - `supervised`: the supervised mode of a manager, the seam the supervision side uses.
-//! - `sys`, `stats`: looking inside a running manager (OTP's `sys`): a handler's status and
-//!   state, the manager's statistics.
+//! - `sys`, `stats`, `trace`: looking inside a running manager (OTP's `sys`): a handler's
+//!   status and state, the manager's statistics, its trace.
 //!
 //! Invariants:
 //! - Only the manager's task touches the handler list; handles, contexts, links and timers only
@@ -50,6 +50,7 @@ mod message;
 mod stats;
 mod supervised;
 mod sys;
+mod trace;
 mod watch;
 
 pub use builder::Builder;
@@ -59,6 +60,7 @@ pub use handle::{EventManager, PendingReply};
 pub use install::Install;
 pub use link::{Link, Notice, SupLink};
 pub use stats::{HandlerStatistics, Statistics};
+pub use trace::{Trace, TraceEntry, TraceOutcome, TracedCallback};
 pub use watch::Watchable;
 
 pub(crate) use event_loop::Ended;

@@ -4,7 +4,6 @@
 //! crash is never silent.
 
 use std::fmt::{self, Write as _};
-use std::io::Write as _;
 
 /// Whether no `tracing` subscriber is installed for this thread (neither a global default
 /// nor a scoped one): reports then go to stderr too.
@@ -24,6 +23,7 @@ pub(crate) fn console(heading: &str, fields: &[(&str, &dyn fmt::Display)]) {
         let value = value.to_string().replace('\n', "\n        ");
         let _ = writeln!(block, "    {name}: {value}");
     }
-    // One write of the whole block: reports from several tasks do not interleave.
-    let _ = std::io::stderr().lock().write_all(block.as_bytes());
+    // One write of the whole block: reports from several tasks do not interleave. (`eprint!`
+    // rather than a write to the handle: a test harness captures it with the test's output.)
+    eprint!("{block}");
 }

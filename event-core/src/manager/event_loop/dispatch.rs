@@ -5,6 +5,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::sync::oneshot;
 use tracing::Instrument;
@@ -14,12 +15,13 @@ use super::EventLoop;
 use crate::callback;
 use crate::error::CallError;
 use crate::exit::{Cause, Crash};
-use crate::handler::{BoxError, BoxFuture, Step};
+use crate::handler::{BoxError, BoxFuture, HandlerId, Step};
 use crate::manager::context::{settle, Requests, Settled};
 use crate::manager::crash::Doing;
 use crate::manager::dedicated::{Ack, Job};
 use crate::manager::erased::ErasedCall;
 use crate::manager::mailbox::Mailbox;
+use crate::manager::trace::{self, TraceEntry, TraceOutcome, TracedCallback, Tracer};
 use crate::observe::span;
 
 /// Where a sweep of the handlers ended.
@@ -50,10 +52,11 @@ pub(super) fn sweep<'a, E: 'static>(
     mailbox: &Mailbox<E>,
     event: &'a E,
     seq: u64,
+    tracer: &mut Option<Tracer>,
     i: &mut usize,
 ) -> Sweep<'a> {
-    if span::callbacks() {
-        return sweep_traced(slots, mailbox, event, seq, i);
+    if tracer.is_some() || span::callbacks() {
+        return sweep_traced(slots, mailbox, event, seq, tracer, i);
     }
     let _in = callback::enter(mailbox.uid());
     let left = &mut slots[..*i];
@@ -82,8 +85,8 @@ pub(super) fn sweep<'a, E: 'static>(
     run.unwrap_or_else(|panic| Sweep::Detour(Detour::Ran(Err(Cause::from_panic(panic)))))
 }
 
-/// The sweep with each callback in its span: the same loop, out of line, as it is the rare
-/// case (a subscriber that wants callback spans).
+/// The sweep with each callback in its span (when a subscriber wants them) and traced (when
+/// tracing is on): the same loop, out of line, as it is the rare case.
 #[cold]
 #[inline(never)]
 fn sweep_traced<'a, E: 'static>(
@@ -91,20 +94,39 @@ fn sweep_traced<'a, E: 'static>(
     mailbox: &Mailbox<E>,
     event: &'a E,
     seq: u64,
+    tracer: &mut Option<Tracer>,
     i: &mut usize,
 ) -> Sweep<'a> {
     let _in = callback::enter(mailbox.uid());
+    let spans = span::callbacks();
     let left = &mut slots[..*i];
+    // The handler running, and since when, for the trace of a panic.
+    let mut running: Option<(HandlerId, Instant)> = None;
+    let running_ref = &mut running;
+    let tracer_ref = &mut *tracer;
     let run = catch_unwind(AssertUnwindSafe(move || {
+        let left = left;
         for slot in IntoIterator::into_iter(left).rev() {
             *i -= 1;
-            let span = span::event(&slot.id(), seq);
-            let _entered = span.enter();
+            let span = spans.then(|| span::event(&slot.id(), seq));
+            let _entered = span.as_ref().map(|s| s.enter());
+            if tracer_ref.is_some() {
+                *running_ref = Some((slot.id(), Instant::now()));
+            }
             let cell = match slot.target() {
                 Target::Inline(cell) => cell,
                 Target::Dedicated(_) => return Sweep::Detour(Detour::Dedicated),
             };
-            match cell.handle_event(event) {
+            let step = cell.handle_event(event);
+            if let Some((handler, since)) = running_ref.take() {
+                let outcome = match &step {
+                    Step::Ready(Ok(())) => TraceOutcome::Ok,
+                    Step::Ready(Err(_)) => TraceOutcome::Crashed,
+                    Step::Async(_) => TraceOutcome::Continues,
+                };
+                trace::record(tracer_ref, || callback_entry(handler, since, seq, outcome));
+            }
+            match step {
                 Step::Ready(Ok(())) if mailbox.take_asked() => {
                     return Sweep::Detour(Detour::Ran(Ok(())))
                 }
@@ -112,12 +134,38 @@ fn sweep_traced<'a, E: 'static>(
                 Step::Ready(Err(e)) => {
                     return Sweep::Detour(Detour::Ran(Err(Cause::from_error(e))))
                 }
-                Step::Async(step) => return Sweep::Async(Box::pin(step.instrument(span.clone()))),
+                Step::Async(step) => {
+                    return Sweep::Async(match &span {
+                        None => step,
+                        Some(span) => Box::pin(step.instrument(span.clone())),
+                    })
+                }
             }
         }
         Sweep::Done
     }));
-    run.unwrap_or_else(|panic| Sweep::Detour(Detour::Ran(Err(Cause::from_panic(panic)))))
+    run.unwrap_or_else(|panic| {
+        if let Some((handler, since)) = running.take() {
+            let outcome = TraceOutcome::Crashed;
+            trace::record(tracer, || callback_entry(handler, since, seq, outcome));
+        }
+        Sweep::Detour(Detour::Ran(Err(Cause::from_panic(panic))))
+    })
+}
+
+/// The trace of a handler's `handle_event` on event `seq`, begun at `since`.
+fn callback_entry(
+    handler: HandlerId,
+    since: Instant,
+    seq: u64,
+    outcome: TraceOutcome,
+) -> TraceEntry {
+    TraceEntry::Callback {
+        handler,
+        callback: TracedCallback::Event { seq },
+        took: since.elapsed(),
+        outcome,
+    }
 }
 
 impl<E: Send + Sync + 'static> EventLoop<E> {
@@ -125,6 +173,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     pub(super) async fn dispatch(&mut self, event: E, done: Option<oneshot::Sender<()>>) {
         self.seq += 1;
         let seq = self.seq;
+        trace::record(&mut self.tracer, || TraceEntry::Event { seq });
         let top = self.slots.len();
         if !self.slots.any_dedicated() {
             self.run_event(&event, None, seq, top, None).await;
@@ -155,7 +204,14 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         loop {
             let detour = match detour.take() {
                 Some(detour) => detour,
-                None => match sweep(self.slots.as_mut_slice(), &self.mailbox, event, seq, &mut i) {
+                None => match sweep(
+                    self.slots.as_mut_slice(),
+                    &self.mailbox,
+                    event,
+                    seq,
+                    &mut self.tracer,
+                    &mut i,
+                ) {
                     Sweep::Done => return,
                     Sweep::Detour(detour) => detour,
                     Sweep::Async(step) => Detour::Ran(callback::guard(mgr, step).await),
@@ -233,6 +289,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         let mgr = self.mgr();
         let span =
             span::callbacks().then(|| span::call(&self.slots.get(i).id(), call.request_type()));
+        let traced = (self.tracer.is_some()).then(|| (self.slots.get(i).id(), Instant::now()));
         let cell = match self.slots.get_mut(i).target() {
             Target::Inline(cell) => cell,
             Target::Dedicated(d) => return d.send(Job::Call(call)).await,
@@ -246,6 +303,19 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 Some(span) => run.instrument(span).await,
             }
         };
+        if let Some((handler, since)) = traced {
+            let outcome = match result.is_ok() {
+                true => TraceOutcome::Ok,
+                false => TraceOutcome::Crashed,
+            };
+            let request = call.request_type();
+            trace::record(&mut self.tracer, || TraceEntry::Callback {
+                handler,
+                callback: TracedCallback::Call { request },
+                took: since.elapsed(),
+                outcome,
+            });
+        }
         // As in `run_event`, what `after` takes is not kept across its await.
         let after = {
             let requests = cell.take_requests();

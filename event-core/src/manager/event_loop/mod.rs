@@ -29,6 +29,7 @@ use super::mailbox::Mailbox;
 use super::message::{Msg, Op};
 use super::stats::Stats;
 use super::supervised::Taken;
+use super::trace::{self, TraceEntry, Tracer};
 use crate::callback;
 use crate::error::AddError;
 use crate::exit::{ExitReason, Terminate};
@@ -43,6 +44,8 @@ pub(super) struct EventLoop<E: 'static> {
     /// Operations asked for from callbacks, applied after the current message.
     deferred: Vec<Op<E>>,
     stats: Stats,
+    /// Where the manager writes what it does, while traced.
+    tracer: Option<Tracer>,
 }
 
 /// How a manager's task ended.
@@ -74,6 +77,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             debug_event,
             deferred: Vec::new(),
             stats: Stats::new(),
+            tracer: None,
         }
     }
 
@@ -135,11 +139,15 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 self.seq += 1;
                 let mut i = self.slots.len();
                 let seq = self.seq;
+                if self.tracer.is_some() {
+                    trace::record(&mut self.tracer, || TraceEntry::Event { seq });
+                }
                 let detour = match sweep(
                     self.slots.as_mut_slice(),
                     &self.mailbox,
                     &event,
                     seq,
+                    &mut self.tracer,
                     &mut i,
                 ) {
                     Sweep::Done => None,

@@ -17,6 +17,7 @@ use crate::manager::dedicated::{Dedicated, Overloaded};
 use crate::manager::install::NewHandler;
 use crate::manager::link::{self, Link, LinkTx};
 use crate::manager::message::{Op, Reply};
+use crate::manager::trace::{self, TraceEntry};
 use crate::observe::report;
 
 /// The lifecycle event of a swap that succeeded.
@@ -51,6 +52,10 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 let live = self.slots.live().map(|s| (s.id(), s.uid())).collect();
                 let queued = self.mailbox.lock().queue.len();
                 let _ = reply.send(self.stats.read(live, self.seq, queued));
+            }
+            Op::Trace(tracer, reply) => {
+                self.tracer = Some(tracer);
+                let _ = reply.send(());
             }
             Op::CollectStatistics(on, reply) => {
                 let live = self.slots.live().map(|s| s.uid());
@@ -276,6 +281,9 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     /// started here, and restarts it in place if it should.
     fn make_slot(&mut self, new: NewHandler<E>, link: Option<LinkTx>) -> Slot<E> {
         self.stats.installed(new.uid, self.seq);
+        trace::record(&mut self.tracer, || TraceEntry::Installed {
+            handler: new.id.clone(),
+        });
         tracing::debug!(
             target: "event_core::manager",
             manager = self.mailbox.name(),
@@ -335,6 +343,10 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             reason = %reason,
             "event handler removed"
         );
+        trace::record(&mut self.tracer, || TraceEntry::Removed {
+            handler: slot.id(),
+            reason: reason.to_string(),
+        });
         let result = match slot.target() {
             Target::Inline(cell) => {
                 let c = &mut **cell;
