@@ -425,3 +425,89 @@ async fn a_trace_says_what_the_manager_does_and_what_it_dropped() {
     assert_eq!(small.try_next(), None);
     manager.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_snapshot_shows_the_tree_whole_and_prints_as_text() {
+    use event_core::{ChildKind, ChildRef, ChildState, Inside, Restart};
+
+    let (alarms, manager_child) = EventManager::<Ev>::builder()
+        .name("alarms")
+        .supervised("alarms")
+        .handler(Install::<Counter>::new(), 0)
+        .build()
+        .unwrap();
+    let (_nested, nested_child) = Supervisor::builder()
+        .name("inner")
+        .child(manager_child)
+        .supervised("inner")
+        .unwrap();
+    let top = Supervisor::builder()
+        .name("top")
+        .child(nested_child)
+        .child(
+            ChildSpec::task("worker", |stop| async move {
+                stop.stopped().await;
+                Ok(())
+            })
+            .restart(Restart::Transient),
+        )
+        .start()
+        .await
+        .unwrap();
+    alarms.sync_notify(Ev::Tick).await.unwrap();
+
+    let tree = top.snapshot().await.unwrap();
+    assert_eq!(tree.name, "top");
+    let [worker, inner] = &tree.children[..] else {
+        panic!("two children, newest first: {tree:?}");
+    };
+    assert_eq!(worker.id, ChildRef::Id("worker".into()));
+    assert_eq!(
+        (worker.kind, worker.restart, worker.state),
+        (ChildKind::Worker, Restart::Transient, ChildState::Running)
+    );
+    assert_eq!(worker.inside, None, "a task has no inside");
+    assert_eq!(inner.kind, ChildKind::Supervisor);
+    let Some(Inside::Supervisor(inner_tree)) = &inner.inside else {
+        panic!("the nested supervisor's tree: {inner:?}");
+    };
+    assert_eq!(inner_tree.name, "inner");
+    let [manager] = &inner_tree.children[..] else {
+        panic!("the manager: {inner_tree:?}");
+    };
+    let Some(Inside::Manager(m)) = &manager.inside else {
+        panic!("the manager's inside: {manager:?}");
+    };
+    assert_eq!(m.name, "alarms");
+    assert_eq!(m.events, 1);
+    assert_eq!(m.handlers.len(), 1);
+    assert!(m.handlers[0].contains("Counter"), "{m:?}");
+
+    let text = tree.to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "supervisor top", "{text}");
+    assert!(
+        lines[1].starts_with("├─ worker (Worker, Transient, Running)"),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with("└─ inner (Supervisor, Permanent, Running): supervisor inner"),
+        "{text}"
+    );
+    assert!(
+        lines[3].starts_with("   └─ alarms (Worker, Permanent, Running): manager alarms, 1 events"),
+        "{text}"
+    );
+    assert!(
+        lines[4].starts_with("      └─ handler ") && lines[4].contains("Counter"),
+        "{text}"
+    );
+    assert_eq!(lines.len(), 5, "{text}");
+
+    // A child not running is shown without its inside.
+    top.terminate_child("inner").await.unwrap();
+    let tree = top.snapshot().await.unwrap();
+    assert_eq!(tree.children[1].state, ChildState::NotRunning);
+    assert_eq!(tree.children[1].inside, None);
+    top.stop().await.unwrap();
+}

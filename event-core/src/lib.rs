@@ -35,9 +35,10 @@ pub use manager::{
     TraceOutcome, TracedCallback, WatchRef, Watchable,
 };
 pub use supervision::{
-    AutoShutdown, Backoff, ChildCount, ChildExit, ChildInfo, ChildKind, ChildRef, ChildSpec,
-    ChildState, Fatal, Guard, GuardError, InstallError, ManagerChild, Restart, Shutdown, Start,
-    StopToken, Strategy, Supervisor, SupervisorBuilder, SupervisorError,
+    AutoShutdown, Backoff, ChildCount, ChildExit, ChildInfo, ChildKind, ChildRef, ChildSnapshot,
+    ChildSpec, ChildState, Fatal, Guard, GuardError, Inside, InstallError, ManagerChild,
+    ManagerSnapshot, Restart, Shutdown, Start, StopToken, Strategy, Supervisor, SupervisorBuilder,
+    SupervisorError, SupervisorSnapshot,
 };
 
 #[cfg(feature = "macros")]

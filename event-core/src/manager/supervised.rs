@@ -258,6 +258,11 @@ impl<E: Send + Sync + 'static> SupervisedManager<E> {
         run.instrument(span)
     }
 
+    /// A handle to the manager, for a look inside it.
+    pub(crate) fn handle(&self) -> EventManager<E> {
+        self.keep_alive.clone()
+    }
+
     /// What halts the running incarnation, for the supervisor's stop of it.
     pub(crate) fn halter(&self) -> Halter<E> {
         Halter(self.mailbox.clone())

@@ -9,6 +9,7 @@
 //! - `child`: child specifications, restart types, shutdowns, and what a child's start returns.
 //! - `manager_child`: event managers as children.
 //! - `guard`: lager's watcher, a child that re-installs a supervised handler.
+//! - `snapshot`: the tree, whole, for a look at it (observer's live tree).
 //!
 //! Invariants:
 //! - A supervisor's task is the only one that touches its children; handles send commands.
@@ -24,11 +25,13 @@ mod child;
 mod guard;
 mod manager_child;
 mod run;
+mod snapshot;
 mod supervisor;
 
 pub use child::{ChildExit, ChildKind, ChildSpec, Restart, Shutdown, Start, StopToken};
 pub use guard::{Backoff, Fatal, Guard, GuardError, InstallError};
 pub use manager_child::ManagerChild;
+pub use snapshot::{ChildSnapshot, Inside, ManagerSnapshot, SupervisorSnapshot};
 pub use supervisor::{
     AutoShutdown, ChildCount, ChildInfo, ChildRef, ChildState, Strategy, Supervisor,
     SupervisorBuilder, SupervisorError,

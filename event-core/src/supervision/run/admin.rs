@@ -49,6 +49,9 @@ impl Sup {
             Cmd::Which(reply) => {
                 let _ = reply.send(Ok(self.children.infos()));
             }
+            Cmd::Probe(reply) => {
+                let _ = reply.send(Ok(self.children.probes()));
+            }
             Cmd::Count(reply) => {
                 let _ = reply.send(Ok(self.children.count(sofo)));
             }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 use super::super::child::{ChildExit, ChildKind, ChildSpec, Restart, Shutdown, Starter, Stop};
+use super::super::snapshot::Probe;
 use super::super::supervisor::{ChildCount, ChildInfo, ChildRef, ChildState};
 
 /// A running child, as its supervisor holds it: its task, whose output is how it ended.
@@ -229,6 +230,18 @@ impl Children {
     /// Every child, in start order, with its position.
     pub(super) fn iter(&self) -> impl DoubleEndedIterator<Item = (u64, &Child)> {
         self.by_pos.iter().map(|(p, c)| (*p, c))
+    }
+
+    /// The children as `which_children` lists them, each running one with its probe.
+    pub(super) fn probes(&self) -> Vec<(ChildInfo, Option<Probe>)> {
+        let probe = |c: &Child| match c.state {
+            State::Running(_) => c.starter.as_ref().and_then(|s| s.probe()),
+            _ => None,
+        };
+        self.iter()
+            .rev()
+            .map(|(p, c)| (c.info(p), probe(c)))
+            .collect()
     }
 
     /// The children as `which_children` lists them: newest first.

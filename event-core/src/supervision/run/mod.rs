@@ -19,9 +19,10 @@ use self::children::{Child, Children, Running, State};
 use super::child::{
     CatchUnwind, ChildExit, ChildSpec, Launch, Restart, Run, Shutdown, Start, Starter, Stop,
 };
+use super::snapshot::Probe;
 use super::supervisor::{
-    AutoShutdown, ChildCount, ChildInfo, ChildRef, Strategy, SupervisorBuilder, SupervisorError,
-    Template,
+    AutoShutdown, ChildCount, ChildInfo, ChildRef, Strategy, Supervisor, SupervisorBuilder,
+    SupervisorError, Template,
 };
 use crate::callback::{self, next_uid};
 use crate::exit::Cause;
@@ -42,6 +43,8 @@ pub(super) enum Cmd {
     Restart(ChildRef, Reply<()>),
     Delete(ChildRef, Reply<()>),
     Which(Reply<Vec<ChildInfo>>),
+    /// The children, newest first, each with a probe if it runs and can be looked inside.
+    Probe(Reply<Vec<(ChildInfo, Option<Probe>)>>),
     Count(Reply<ChildCount>),
     Stop(Reply<()>),
 }
@@ -135,6 +138,12 @@ impl Starter for SupStarter {
 
     fn park(&self) {
         self.shared.park();
+    }
+
+    fn probe(&self) -> Option<Probe> {
+        Some(Probe::Supervisor(Supervisor {
+            shared: self.shared.clone(),
+        }))
     }
 }
 
