@@ -76,16 +76,21 @@ pub(super) struct Stats {
     high_water: usize,
     /// Each handler's, by uid, while collecting is on.
     handlers: Option<HashMap<u64, Counters>>,
+    #[cfg(feature = "metrics")]
+    metrics: crate::observe::metrics::ManagerMetrics,
 }
 
 impl Stats {
-    pub(super) fn new() -> Self {
+    #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
+    pub(super) fn new(manager: &str) -> Self {
         Stats {
             started: Instant::now(),
             calls: 0,
             infos: 0,
             high_water: 0,
             handlers: None,
+            #[cfg(feature = "metrics")]
+            metrics: crate::observe::metrics::ManagerMetrics::new(manager),
         }
     }
 
@@ -93,6 +98,16 @@ impl Stats {
     #[inline]
     pub(super) fn took(&mut self, n: usize) {
         self.high_water = self.high_water.max(n);
+        #[cfg(feature = "metrics")]
+        self.metrics.took(n);
+    }
+
+    /// The task has handled a batch of messages, and taken `events` events in all.
+    #[inline]
+    #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
+    pub(super) fn batch_done(&mut self, events: u64) {
+        #[cfg(feature = "metrics")]
+        self.metrics.events(events);
     }
 
     /// A call for the handler `uid` (0: none installed).
@@ -100,18 +115,26 @@ impl Stats {
     pub(super) fn call(&mut self, uid: u64) {
         self.calls += 1;
         self.handler(uid, |c| c.calls += 1);
+        #[cfg(feature = "metrics")]
+        self.metrics.call();
     }
 
     pub(super) fn info(&mut self) {
         self.infos += 1;
     }
 
-    pub(super) fn crashed(&mut self, uid: u64) {
+    #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
+    pub(super) fn crashed(&mut self, uid: u64, id: &HandlerId) {
         self.handler(uid, |c| c.crashes += 1);
+        #[cfg(feature = "metrics")]
+        self.metrics.crashed(id);
     }
 
-    pub(super) fn restarted(&mut self, uid: u64) {
+    #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
+    pub(super) fn restarted(&mut self, uid: u64, id: &HandlerId) {
         self.handler(uid, |c| c.restarts += 1);
+        #[cfg(feature = "metrics")]
+        self.metrics.restarted(id);
     }
 
     /// The handler `uid` is installed, after `events` events.

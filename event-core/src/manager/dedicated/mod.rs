@@ -224,6 +224,8 @@ impl<E: 'static> Sender<E> {
     /// `removing`, and reports them: every overload report carries the same fields.
     fn report(&self, seq: u64, unhandled: u64, removing: bool) {
         let dropped = self.stats.add_dropped(unhandled);
+        #[cfg(feature = "metrics")]
+        crate::observe::metrics::dedicated_dropped(self.mailbox.name(), &self.id, unhandled);
         let (removed, what) = match removing {
             true => (
                 self.stats.add_removed(),

@@ -70,13 +70,14 @@ enum Closing {
 
 impl<E: Send + Sync + 'static> EventLoop<E> {
     pub(super) fn new(mailbox: Arc<Mailbox<E>>, debug_event: Option<fn(&E) -> String>) -> Self {
+        let stats = Stats::new(mailbox.name());
         EventLoop {
             mailbox,
             slots: Slots::new(),
             seq: 0,
             debug_event,
             deferred: Vec::new(),
-            stats: Stats::new(),
+            stats,
             tracer: None,
         }
     }
@@ -165,6 +166,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                     Box::pin(self.apply_deferred()).await;
                 }
             }
+            self.stats.batch_done(self.seq);
         }
         // Every handle is gone and the mailbox is drained.
         Box::pin(self.shutdown(ExitReason::Shutdown)).await;
@@ -220,8 +222,8 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                         }
                         Report::Action(action) => Some(Box::pin(self.apply_action(i, action))),
                         Report::Restarted(crash) => {
-                            self.stats.crashed(uid);
-                            self.stats.restarted(uid);
+                            self.stats.crashed(uid, &crash.handler);
+                            self.stats.restarted(uid, &crash.handler);
                             if let Some(link) = self.slots.get(i).link() {
                                 link.restarted(crash);
                             }

@@ -384,7 +384,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     /// (a dedicated handler's task has reported it already).
     pub(super) async fn remove_crashed(&mut self, i: usize, mut crash: Crash, log: bool) {
         let mut slot = self.slots.take(i);
-        self.stats.crashed(slot.uid());
+        self.stats.crashed(slot.uid(), &crash.handler);
         if log {
             let restarting = slot.restarts();
             if let Some(cell) = slot.cell() {
@@ -414,7 +414,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             match restarted {
                 Ok(()) => {
                     // Back in its place, before the manager takes its next message.
-                    self.stats.restarted(slot.uid());
+                    self.stats.restarted(slot.uid(), &slot.id());
                     self.slots.insert(i, slot);
                     return;
                 }
@@ -428,6 +428,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
 
     /// Terminates every handler, newest first, and tells each supervising side `reason`.
     pub(super) async fn shutdown(&mut self, reason: ExitReason) {
+        self.stats.batch_done(self.seq);
         while let Some(mut slot) = self.slots.pop() {
             let _ = self.terminate(&mut slot, Terminate::Stop).await;
             if let Some(link) = slot.take_link() {

@@ -116,6 +116,8 @@ impl Sup {
             return;
         }
         tracing::info!(target: "event_core::supervisor", supervisor = self.name(), child = %self.children.at(pos).key(pos), strategy = ?self.strategy, "restarting child");
+        #[cfg(feature = "metrics")]
+        crate::observe::metrics::supervisor_restart(self.name());
         let from = match self.strategy {
             Strategy::OneForOne | Strategy::SimpleOneForOne => {
                 self.start_group(&[pos]).await;
