@@ -45,19 +45,32 @@ pub(super) enum Detour {
 /// Runs `event` through the handlers below index `*i`, newest first, while each one finishes
 /// at once and asks for nothing: the common case, with the manager marked busy and panics
 /// caught once for the whole run instead of once per handler. Stops at the first handler that
-/// needs more, leaving `*i` at its index. Each callback runs in a span naming the handler and
-/// `seq` when a subscriber wants callback spans (checked once for the sweep).
+/// needs more, leaving `*i` at its index. With `observe` (the manager is traced, or a
+/// subscriber wants callback spans: checked once per batch of messages), the traced sweep
+/// runs instead, each callback in its span and traced.
+#[inline(always)]
 pub(super) fn sweep<'a, E: 'static>(
     slots: &'a mut [Slot<E>],
     mailbox: &Mailbox<E>,
     event: &'a E,
     seq: u64,
-    tracer: &mut Option<Tracer>,
+    observe: Option<&mut Option<Tracer>>,
     i: &mut usize,
 ) -> Sweep<'a> {
-    if tracer.is_some() || span::callbacks() {
-        return sweep_traced(slots, mailbox, event, seq, tracer, i);
+    match observe {
+        None => sweep_plain(slots, mailbox, event, i),
+        Some(tracer) => sweep_traced(slots, mailbox, event, seq, tracer, i),
     }
+}
+
+/// The sweep when nobody observes: nothing but the handlers' callbacks.
+#[inline(never)]
+fn sweep_plain<'a, E: 'static>(
+    slots: &'a mut [Slot<E>],
+    mailbox: &Mailbox<E>,
+    event: &'a E,
+    i: &mut usize,
+) -> Sweep<'a> {
     let _in = callback::enter(mailbox.uid());
     let left = &mut slots[..*i];
     let run = catch_unwind(AssertUnwindSafe(move || {
@@ -209,7 +222,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                     &self.mailbox,
                     event,
                     seq,
-                    &mut self.tracer,
+                    self.observed.then_some(&mut self.tracer),
                     &mut i,
                 ) {
                     Sweep::Done => return,

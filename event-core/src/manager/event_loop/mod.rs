@@ -34,6 +34,7 @@ use crate::callback;
 use crate::error::AddError;
 use crate::exit::{ExitReason, Terminate};
 use crate::handler::BoxFuture;
+use crate::observe::span;
 
 pub(super) struct EventLoop<E: 'static> {
     mailbox: Arc<Mailbox<E>>,
@@ -46,6 +47,9 @@ pub(super) struct EventLoop<E: 'static> {
     stats: Stats,
     /// Where the manager writes what it does, while traced.
     tracer: Option<Tracer>,
+    /// Whether the manager is traced or a subscriber wants callback spans: checked once per
+    /// batch of messages (and set when tracing is switched on).
+    observed: bool,
 }
 
 /// How a manager's task ended.
@@ -79,6 +83,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             deferred: Vec::new(),
             stats,
             tracer: None,
+            observed: false,
         }
     }
 
@@ -106,6 +111,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         let mgr = self.mgr();
         while self.mailbox.recv_batch(taken.queue()).await {
             self.stats.took(taken.queue().len());
+            self.observed = self.tracer.is_some() || span::callbacks();
             while let Some(msg) = taken.queue().pop_front() {
                 // Between messages, no handler's place is held.
                 self.slots.tidy();
@@ -140,7 +146,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 self.seq += 1;
                 let mut i = self.slots.len();
                 let seq = self.seq;
-                if self.tracer.is_some() {
+                if self.observed {
                     trace::record(&mut self.tracer, || TraceEntry::Event { seq });
                 }
                 let detour = match sweep(
@@ -148,7 +154,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                     &self.mailbox,
                     &event,
                     seq,
-                    &mut self.tracer,
+                    self.observed.then_some(&mut self.tracer),
                     &mut i,
                 ) {
                     Sweep::Done => None,

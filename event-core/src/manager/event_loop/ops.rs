@@ -55,6 +55,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             }
             Op::Trace(tracer, reply) => {
                 self.tracer = Some(tracer);
+                self.observed = true;
                 let _ = reply.send(());
             }
             Op::CollectStatistics(on, reply) => {
