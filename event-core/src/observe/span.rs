@@ -1,7 +1,7 @@
 //! The spans a manager's work runs in: its task in a `manager` span, each callback in a span
 //! naming the handler and what it runs (the event's sequence number, the call's request type).
-//! Callback spans are made only when a subscriber wants them: the check is made once per
-//! message, so that with nobody listening a callback costs one branch.
+//! Callback spans are made only when a subscriber wants them: a manager asks once per batch
+//! of messages, so that with nobody listening a callback costs nothing more.
 
 use tracing::Span;
 
