@@ -236,6 +236,40 @@ async fn sends_dropped_while_waiting_for_room_take_no_room_and_send_nothing() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_reserve_dropped_while_waiting_keeps_the_event_and_a_dropped_permit_gives_its_room_back()
+{
+    let log = Log::default();
+    let (manager, gate) = full_bounded(&log).await;
+    let event = 20;
+    for polls in 0..5 {
+        // Dropped while it waits for room: no room taken, and the event was never handed over.
+        assert!(cancel_after(manager.reserve(), polls).await.is_none());
+        assert!(matches!(manager.try_notify(3), Err(NotifyError::Full(3))));
+    }
+    gate.add_permits(100);
+    // Room is made as the gated handler takes event 1; the event kept is sent through the
+    // permit.
+    within(manager.reserve())
+        .await
+        .unwrap()
+        .notify(event)
+        .unwrap();
+    // A permit dropped unused gives its room back: the next event gets it.
+    drop(within(manager.reserve()).await.unwrap());
+    within(manager.sync_notify(21)).await.unwrap();
+    assert_eq!(
+        lines(&log),
+        [
+            "g init",
+            "g event 0",
+            "g event 1",
+            "g event 20",
+            "g event 21"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn an_add_handler_dropped_at_any_await_point_installs_the_handler_once_sent() {
     let log = Log::default();
     let manager = EventManager::<u32>::start().unwrap();

@@ -450,11 +450,7 @@ async fn tree(t: usize, registry: &Arc<Registry>) -> Tree {
         )
         .build()
         .unwrap();
-    let backoff = Backoff {
-        first: Duration::from_millis(1),
-        max: Duration::from_millis(5),
-        attempts: 20,
-    };
+    let backoff = Backoff::new(Duration::from_millis(1), Duration::from_millis(5), 20);
     let guarded = Guard::new(
         &events,
         Install::<Worker>::new().key("guarded"),

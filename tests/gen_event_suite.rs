@@ -22,7 +22,7 @@ use capture::capture;
 
 use event_core::{
     handler, AddError, Args, BoxError, Call, CallError, Cause, Context, DeleteError, During,
-    EventManager, ExitReason, Handler, HandlerId, HandlerRef, Info, InfoSender, Install,
+    EventManager, ExitReason, Handler, HandlerId, HandlerRef, Info, InfoGone, InfoSender, Install,
     ManagerError, NotifyError, StartError, Step, SupLink, SwapError, Terminate,
 };
 use tokio::sync::{oneshot, watch};
@@ -680,6 +680,19 @@ async fn sup_link_try_exit_is_none_while_its_handler_is_installed() {
     m.delete_handler(link.handler(), ()).await.unwrap();
     // The exit reason is sent before the delete returns.
     assert!(matches!(link.try_exit(), Some(ExitReason::Normal)));
+}
+
+#[tokio::test]
+async fn sup_link_keeps_the_reason_try_exit_saw_for_its_await() {
+    let log = Log::new();
+    let m = start();
+    let mut link = add_sup_probe(&m, "a", &log).await;
+    m.delete_handler(link.handler(), ()).await.unwrap();
+    assert_eq!(link.try_exit(), Some(&ExitReason::Normal));
+    // Asked again, and then awaited: the same reason, while the manager is alive.
+    assert_eq!(link.try_exit(), Some(&ExitReason::Normal));
+    assert_eq!(link.await, ExitReason::Normal);
+    assert!(!m.is_stopped());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1422,8 +1435,12 @@ async fn handle_info_returning_an_error_removes_the_handler_and_the_supervisor_l
         log.last_of("a"),
         "a terminate crashed: failed (a was told to fail)"
     );
-    // A message to a handler that has left is dropped.
-    assert_eq!(to_a.send(Act::Note("late")), Ok(()));
+    // A message to a handler that has left comes back.
+    assert!(to_a.is_gone());
+    assert_eq!(
+        to_a.send(Act::Note("late")),
+        Err(InfoGone(Act::Note("late")))
+    );
     assert!(names(&m).await.is_empty());
 }
 
@@ -1474,7 +1491,8 @@ async fn crash_report_names_the_manager_the_handler_the_reason_and_the_status() 
         &out.text(),
         &[
             "ERROR",
-            "event handler crashed and was removed",
+            "event handler crashed",
+            r#"outcome="removed""#,
             r#"manager="reports""#,
             r#"handler=Probe("a")"#,
             "a was told to panic",
@@ -1495,7 +1513,8 @@ async fn crash_report_never_shows_state_that_format_status_leaves_out() {
     assert_contains(
         &text,
         &[
-            "event handler crashed and was removed",
+            "event handler crashed",
+            r#"outcome="removed""#,
             "handler=Vault",
             r#"status=Vault { user: "alice" }"#,
         ],
@@ -1515,7 +1534,8 @@ async fn crash_report_of_a_handler_without_format_status_shows_no_state() {
     assert_contains(
         &out.text(),
         &[
-            "event handler crashed and was removed",
+            "event handler crashed",
+            r#"outcome="removed""#,
             r#"handler=Heir("a")"#,
             "status=(state not shown)",
         ],

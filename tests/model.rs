@@ -962,6 +962,8 @@ struct Real {
     links: BTreeMap<u32, Link>,
     /// The restarts in place each link has told of.
     restarted: BTreeMap<u32, Vec<CrashDesc>>,
+    /// The manager was stopped.
+    stopped: bool,
 }
 
 impl Real {
@@ -1084,7 +1086,10 @@ impl Real {
                     None => Outcome::NoSender,
                     Some(sender) => match sender.send(Note { id, act }) {
                         Ok(()) => Outcome::Ok,
-                        Err(_) => Outcome::Refused,
+                        Err(_) if self.stopped => Outcome::Refused,
+                        // The handler has left: the message would have been dropped, as the
+                        // model has it (it only tells a stopped manager's refusal apart).
+                        Err(_) => Outcome::Ok,
                     },
                 }
             }
@@ -1094,7 +1099,10 @@ impl Real {
                 Outcome::None
             }
             Op::Stop => match m.stop().await {
-                Ok(()) => Outcome::Ok,
+                Ok(()) => {
+                    self.stopped = true;
+                    Outcome::Ok
+                }
                 Err(ManagerError::ManagerGone) => Outcome::ManagerGone,
                 Err(other) => panic!("unexpected stop error {other}"),
             },
@@ -1111,10 +1119,12 @@ impl Real {
             while let Some(crash) = link.try_restarted() {
                 self.restarted.entry(gen).or_default().push(desc(&crash));
             }
-            let Some(reason) = link.try_exit() else {
+            if link.try_exit().is_none() {
                 continue;
-            };
-            self.links.remove(&gen);
+            }
+            let link = self.links.remove(&gen).expect("listed");
+            // The link kept the reason `try_exit` saw: it is ready.
+            let reason = futures_util::FutureExt::now_or_never(link).expect("kept by try_exit");
             let exit = match reason {
                 ExitReason::Normal => Exit::Normal,
                 ExitReason::Shutdown => Exit::Shutdown,
@@ -1172,6 +1182,7 @@ impl<const D: bool, const MT: bool> StateMachineTest for ManagerTest<D, MT> {
             senders: Senders::default(),
             links: BTreeMap::new(),
             restarted: BTreeMap::new(),
+            stopped: false,
         }
     }
 

@@ -214,7 +214,8 @@ async fn handler_lifecycle_events_have_their_targets_and_levels() {
     out.assert_line(&[
         "ERROR",
         "event_core::crash",
-        "event handler crashed and is restarted in place",
+        "event handler crashed",
+        "outcome=\"restarted in place\"",
     ]);
     out.assert_line(&[
         "INFO",
@@ -428,7 +429,7 @@ async fn a_trace_says_what_the_manager_does_and_what_it_dropped() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_snapshot_shows_the_tree_whole_and_prints_as_text() {
-    use event_core::{ChildKind, ChildRef, ChildState, Inside, Restart};
+    use event_core::{ChildExit, ChildKind, ChildRef, ChildState, Inside, Restart};
 
     let (alarms, manager_child) = EventManager::<Ev>::builder()
         .name("alarms")
@@ -458,10 +459,14 @@ async fn a_snapshot_shows_the_tree_whole_and_prints_as_text() {
 
     let tree = top.snapshot().await.unwrap();
     assert_eq!(tree.name, "top");
+    assert_eq!(tree.restarts_left, 1, "the default intensity, none spent");
     let [worker, inner] = &tree.children[..] else {
         panic!("two children, newest first: {tree:?}");
     };
     assert_eq!(worker.id, ChildRef::Id("worker".into()));
+    assert_eq!(worker.name, "worker");
+    assert_eq!((worker.incarnation, worker.restarts), (1, 0));
+    assert_eq!(worker.last_exit, None);
     assert_eq!(
         (worker.kind, worker.restart, worker.state),
         (ChildKind::Worker, Restart::Transient, ChildState::Running)
@@ -485,17 +490,20 @@ async fn a_snapshot_shows_the_tree_whole_and_prints_as_text() {
 
     let text = tree.to_string();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "supervisor top", "{text}");
+    assert_eq!(lines[0], "supervisor top (restarts left: 1)", "{text}");
     assert!(
-        lines[1].starts_with("├─ worker (Worker, Transient, Running)"),
+        lines[1].starts_with("├─ worker (Worker, Transient, Running, #1)"),
         "{text}"
     );
     assert!(
-        lines[2].starts_with("└─ inner (Supervisor, Permanent, Running): supervisor inner"),
+        lines[2].starts_with(
+            "└─ inner (Supervisor, Permanent, Running, #1): supervisor inner (restarts left: 1)"
+        ),
         "{text}"
     );
     assert!(
-        lines[3].starts_with("   └─ alarms (Worker, Permanent, Running): manager alarms, 1 events"),
+        lines[3]
+            .starts_with("   └─ alarms (Worker, Permanent, Running, #1): manager alarms, 1 events"),
         "{text}"
     );
     assert!(
@@ -504,10 +512,77 @@ async fn a_snapshot_shows_the_tree_whole_and_prints_as_text() {
     );
     assert_eq!(lines.len(), 5, "{text}");
 
-    // A child not running is shown without its inside.
+    // A child not running is shown without its inside, and with how it ended.
     top.terminate_child("inner").await.unwrap();
     let tree = top.snapshot().await.unwrap();
     assert_eq!(tree.children[1].state, ChildState::NotRunning);
     assert_eq!(tree.children[1].inside, None);
+    assert_eq!(tree.children[1].last_exit, Some(ChildExit::Shutdown));
+    assert!(
+        tree.to_string()
+            .contains("inner (Supervisor, Permanent, NotRunning, #1, last exit: shutdown)"),
+        "{tree}"
+    );
+    top.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_snapshot_counts_a_childs_restarts_and_the_intensity_left() {
+    use event_core::{ChildEvent, ChildExit, ChildRef};
+
+    // A worker that fails each time it is told to.
+    let fail = Arc::new(tokio::sync::Notify::new());
+    let told = fail.clone();
+    let top = Supervisor::builder()
+        .name("top")
+        .intensity(Intensity::new(3, Duration::from_secs(3600)))
+        .child(ChildSpec::task("flaky", move |stop| {
+            let told = told.clone();
+            async move {
+                tokio::select! {
+                    _ = told.notified() => Err("told to fail".into()),
+                    _ = stop.stopped() => Ok(()),
+                }
+            }
+        }))
+        .start()
+        .await
+        .unwrap();
+    let mut events = top.child_events();
+    for restarts in 1..=2u32 {
+        fail.notify_one();
+        loop {
+            match events.recv().await {
+                Some(ChildEvent::Restarted { incarnation, .. }) => {
+                    assert_eq!(incarnation, restarts + 1);
+                    break;
+                }
+                Some(_) => {}
+                None => panic!("the supervisor ended"),
+            }
+        }
+    }
+
+    let tree = top.snapshot().await.unwrap();
+    assert_eq!(tree.restarts_left, 1, "3 allowed in the period, 2 spent");
+    let [flaky] = &tree.children[..] else {
+        panic!("one child: {tree:?}");
+    };
+    assert_eq!(flaky.id, ChildRef::Id("flaky".into()));
+    assert_eq!((flaky.incarnation, flaky.restarts), (3, 2));
+    let Some(ChildExit::Failed(cause)) = &flaky.last_exit else {
+        panic!("it last failed: {flaky:?}");
+    };
+    assert!(cause.to_string().contains("told to fail"), "{cause}");
+    let text = tree.to_string();
+    assert_eq!(
+        text.lines().next(),
+        Some("supervisor top (restarts left: 1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("flaky (Worker, Permanent, Running, #3, last exit: "),
+        "{text}"
+    );
     top.stop().await.unwrap();
 }

@@ -758,11 +758,11 @@ async fn a_guard_retries_a_failing_reinstall_with_backoff_until_it_succeeds() {
     let tries = script.tries.clone();
     let (events, manager) = events_child();
     let guard = Guard::new(&events, Install::<Scripted>::new(), script)
-        .backoff(event_core::Backoff {
-            first: Duration::from_millis(100),
-            max: Duration::from_secs(1),
-            attempts: 5,
-        })
+        .backoff(event_core::Backoff::new(
+            Duration::from_millis(100),
+            Duration::from_secs(1),
+            5,
+        ))
         .child("guard");
     let sup = within(Supervisor::builder().child(manager).child(guard).start())
         .await

@@ -85,10 +85,11 @@ async fn the_lager_tree_starts_in_order_and_reaches_its_children() {
         .start_child_keyed(1u32, "dynamic".to_owned())
         .await
         .unwrap();
+    let dynamic = dynamic.handler();
     tree.jobs().sync_notify(Job::Started).await.unwrap();
     assert_eq!(tree.jobs().call(tree.counter(), Seen).await.unwrap(), 1);
-    assert_eq!(tree.jobs().call(&dynamic, Seen).await.unwrap(), 1);
-    assert_eq!(tree.jobs().call(&dynamic, Label).await.unwrap(), "dynamic");
+    assert_eq!(tree.jobs().call(dynamic, Seen).await.unwrap(), 1);
+    assert_eq!(tree.jobs().call(dynamic, Label).await.unwrap(), "dynamic");
     assert_eq!(
         tree.jobs().call(tree.counter(), Label).await.unwrap(),
         "standing"
@@ -110,8 +111,8 @@ async fn a_template_starts_several_handlers_of_one_type_by_key_and_refuses_a_dup
         .start_child_keyed("b", "b".into())
         .await
         .unwrap();
-    assert_eq!(tree.jobs().call(&a, Label).await.unwrap(), "a");
-    assert_eq!(tree.jobs().call(&b, Label).await.unwrap(), "b");
+    assert_eq!(tree.jobs().call(a.handler(), Label).await.unwrap(), "a");
+    assert_eq!(tree.jobs().call(b.handler(), Label).await.unwrap(), "b");
     // `counter` is the one `JobCounter` without a key: a second is refused, clearly.
     let err = tree.guards().start_child("again".into()).await.unwrap_err();
     assert!(
@@ -185,7 +186,7 @@ async fn a_guard_reinstalls_its_handler_after_a_crash_under_the_same_reference()
     tree.jobs().sync_notify(Job::Poison).await.unwrap();
     assert_eq!(inits.recv().await, Some(0), "re-installed by its guard");
     assert_eq!(
-        tree.jobs().call(&watched, Seen).await.unwrap(),
+        tree.jobs().call(watched.handler(), Seen).await.unwrap(),
         0,
         "a fresh handler answers through the same reference"
     );
@@ -202,7 +203,7 @@ async fn an_in_place_guard_answers_the_request_queued_behind_the_crash() {
     tree.jobs().notify(Job::Started).await.unwrap();
     tree.jobs().notify(Job::Poison).await.unwrap();
     // No wait: the manager re-initialised the handler before taking this request.
-    assert_eq!(tree.jobs().call(&watched, Seen).await.unwrap(), 0);
+    assert_eq!(tree.jobs().call(watched.handler(), Seen).await.unwrap(), 0);
     assert_eq!(inits.recv().await, Some(0), "restarted in place");
     tree.stop().await.unwrap();
 }
@@ -403,4 +404,223 @@ async fn a_child_that_fails_to_start_fails_the_start_and_says_which() {
         Err(e) => panic!("another error: {e}"),
         Ok(_) => panic!("started"),
     }
+}
+
+supervisor! {
+    /// A manager with standing handlers: every incarnation installs them, in order.
+    struct Standing(inits: &Inits) {
+        children: [
+            manager jobs: Job {
+                handlers: [
+                    JobCounter { args: "first".to_owned() },
+                    JobCounter { key: 2u32, args: "second".to_owned(), dedicated: 8 },
+                    Watched { args: inits.clone(), in_place: true },
+                ],
+            },
+        ],
+    }
+}
+
+#[tokio::test]
+async fn standing_handlers_are_installed_by_every_incarnation_in_order() {
+    let (tx, mut inits) = tokio::sync::mpsc::unbounded_channel();
+    let tree = Standing::start(&Inits(tx)).await.unwrap();
+    assert_eq!(inits.recv().await, Some(0), "the first incarnation");
+    let first = event_core::HandlerRef::<JobCounter>::new();
+    let second = event_core::HandlerRef::<JobCounter>::with_key(2u32);
+    let watched = event_core::HandlerRef::<Watched>::new();
+    let order = [
+        watched.id().clone(),
+        second.id().clone(),
+        first.id().clone(),
+    ];
+    assert_eq!(
+        tree.jobs().which_handlers().await.unwrap(),
+        order,
+        "newest first: installed in the declared order"
+    );
+    tree.jobs().sync_notify(Job::Started).await.unwrap();
+    assert_eq!(tree.jobs().call(&first, Seen).await.unwrap(), 1);
+
+    // A permanent manager's stop is a restart: the next incarnation starts with them again,
+    // fresh, before the event sent meanwhile.
+    tree.jobs().stop().await.unwrap();
+    tree.jobs().notify(Job::Started).await.unwrap();
+    assert_eq!(inits.recv().await, Some(0), "the next incarnation");
+    assert_eq!(tree.jobs().which_handlers().await.unwrap(), order);
+    assert_eq!(tree.jobs().call(&first, Seen).await.unwrap(), 1);
+    assert_eq!(tree.jobs().call(&second, Label).await.unwrap(), "second");
+    assert_eq!(tree.jobs().call(&watched, Seen).await.unwrap(), 1);
+    tree.stop().await.unwrap();
+}
+
+supervisor! {
+    /// Given a manager and two values, used by a guard's `args`, a task's `run`, and a nested
+    /// tree.
+    struct Given(jobs: Job, label: &str, inits: &Inits) {
+        children: [
+            guard counter: JobCounter { manager: jobs, args: label.to_owned() },
+            task tell {
+                clone: [inits, jobs],
+                run: |stop: StopToken| async move {
+                    let _ = inits.0.send(1);
+                    jobs.notify(Job::Started).await?;
+                    stop.stopped().await;
+                    Ok(())
+                },
+            },
+            supervisor inner: GivenInner(jobs, inits),
+        ],
+    }
+}
+
+supervisor! {
+    struct GivenInner(jobs: Job, inits: &Inits) {
+        children: [
+            guard watched: Watched { manager: jobs, args: inits.clone() },
+        ],
+    }
+}
+
+#[tokio::test]
+async fn a_tree_is_given_values_for_its_args_and_its_tasks() {
+    let jobs = event_core::EventManager::<Job>::start().unwrap();
+    let (tx, mut inits) = tokio::sync::mpsc::unbounded_channel();
+    let tree = Given::start(&jobs, "given", &Inits(tx)).await.unwrap();
+    let mut told = vec![inits.recv().await.unwrap(), inits.recv().await.unwrap()];
+    told.sort_unstable();
+    assert_eq!(told, [0, 1], "the nested guard's init and the task");
+    assert_eq!(jobs.call(tree.counter(), Label).await.unwrap(), "given");
+    jobs.sync_notify(Job::Started).await.unwrap();
+    assert!(jobs.call(tree.counter(), Seen).await.unwrap() >= 1);
+
+    // The task again, after it is restarted: it clones its values afresh at each start.
+    tree.supervisor()
+        .terminate_child(tree.tell())
+        .await
+        .unwrap();
+    tree.supervisor().restart_child(tree.tell()).await.unwrap();
+    assert_eq!(inits.recv().await, Some(1));
+    tree.stop().await.unwrap();
+}
+
+/// The error of a task below: not a `BoxError`, converted into one by `?`.
+#[derive(Debug)]
+struct Overheated;
+
+impl std::fmt::Display for Overheated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("overheated")
+    }
+}
+
+impl std::error::Error for Overheated {}
+
+static OWN_ERROR: Trigger = Trigger::new();
+
+supervisor! {
+    struct OwnError {
+        intensity: 0,
+        children: [
+            task hot {
+                run: |stop: StopToken| async move {
+                    OWN_ERROR.started.add_permits(1);
+                    tokio::select! {
+                        () = OWN_ERROR.fire.notified() => Err(Overheated)?,
+                        () = stop.stopped() => {}
+                    }
+                    Ok(())
+                },
+            },
+        ],
+    }
+}
+
+#[tokio::test]
+async fn a_task_fails_with_its_own_error_through_question_mark() {
+    let tree = OwnError::start().await.unwrap();
+    OWN_ERROR.started().await;
+    OWN_ERROR.fire.notify_one();
+    // Allowed no restart: the task's failure ends the tree.
+    within(tree.supervisor().stopped()).await;
+}
+
+/// A child type of the tests' own: a task that counts its starts.
+struct Counted {
+    starts: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl event_core::IntoChild for Counted {
+    type Handle = std::sync::Arc<std::sync::atomic::AtomicU32>;
+
+    fn into_child(
+        self,
+        id: std::sync::Arc<str>,
+    ) -> Result<(Self::Handle, event_core::ChildSpec), SupervisorError> {
+        let starts = self.starts.clone();
+        let spec = event_core::ChildSpec::task(id, move |stop: StopToken| {
+            starts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                stop.stopped().await;
+                Ok(())
+            }
+        });
+        Ok((self.starts, spec))
+    }
+}
+
+supervisor! {
+    struct OwnChildren {
+        children: [
+            manager jobs: Job,
+            child counted: Counted { from: Counted { starts: Default::default() } },
+            // A later child uses an earlier one's handle.
+            task bump {
+                clone: [counted],
+                run: |stop: StopToken| {
+                    // At the start itself, before the tree's start returns.
+                    counted.fetch_add(100, std::sync::atomic::Ordering::SeqCst);
+                    async move {
+                        stop.stopped().await;
+                        Ok::<(), BoxError>(())
+                    }
+                },
+            },
+            child spec: event_core::ChildSpec {
+                from: event_core::ChildSpec::task("renamed", |stop: StopToken| async move {
+                    stop.stopped().await;
+                    Ok(())
+                }),
+                restart: transient,
+            },
+        ],
+    }
+}
+
+#[tokio::test]
+async fn a_child_of_any_type_that_knows_how_to_start_is_declared_and_reached() {
+    let tree = OwnChildren::start().await.unwrap();
+    let starts: &std::sync::Arc<std::sync::atomic::AtomicU32> = tree.counted();
+    assert_eq!(
+        starts.load(std::sync::atomic::Ordering::SeqCst),
+        101,
+        "started once, and bumped by the task given its handle"
+    );
+    assert_eq!(tree.spec(), &ChildRef::from("spec"), "named by the tree");
+    tree.supervisor()
+        .terminate_child(&ChildRef::from("counted"))
+        .await
+        .unwrap();
+    tree.supervisor()
+        .restart_child(&ChildRef::from("counted"))
+        .await
+        .unwrap();
+    assert_eq!(starts.load(std::sync::atomic::Ordering::SeqCst), 102);
+    let info = tree.supervisor().which_children().await.unwrap();
+    let spec = info
+        .iter()
+        .find(|c| c.id == ChildRef::from("spec"))
+        .unwrap();
+    assert_eq!(spec.restart, event_core::Restart::Transient);
+    tree.stop().await.unwrap();
 }

@@ -172,3 +172,159 @@ impl Call<Bench, Ping> for Fragile {
         Step::ok(())
     }
 }
+
+/// Where a scale handler tells the harness that its work is done, and when.
+pub type DoneAt = Arc<Mutex<Option<tokio::sync::oneshot::Sender<Instant>>>>;
+
+fn tell(done: &DoneAt) {
+    if let Some(tx) = done.lock().unwrap().take() {
+        let _ = tx.send(Instant::now());
+    }
+}
+
+/// Counts events up to its quota, then counts the managers left down; the last one to finish
+/// tells the harness (OTP's twin: `scale_handler` with `{quota, Q, Left, Parent}`).
+pub struct Quota {
+    seen: u64,
+    quota: u64,
+    left: Arc<std::sync::atomic::AtomicU64>,
+    done: DoneAt,
+}
+
+impl Handler<Bench> for Quota {
+    type Args = (u64, Arc<std::sync::atomic::AtomicU64>, DoneAt);
+    type Info = ();
+    type Handover = ();
+
+    fn init((quota, left, done): Self::Args, _: &mut Context<Bench, Self>) -> Step<'static, Self> {
+        Step::ok(Quota {
+            seen: 0,
+            quota,
+            left,
+            done,
+        })
+    }
+
+    fn handle_event(&mut self, _: &Bench, _: &mut Context<Bench, Self>) -> Step<'_> {
+        self.seen += 1;
+        if self.seen == self.quota
+            && self.left.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1
+        {
+            tell(&self.done);
+        }
+        Step::ok(())
+    }
+
+    fn terminate(self, _: Terminate) -> Step<'static, ()> {
+        Step::ok(())
+    }
+}
+
+/// Watches the subscribers it is called with; tells the harness when the last is gone (OTP's
+/// twin: `scale_handler` with `{watch, N, Parent}`).
+pub struct Watcher {
+    left: u64,
+    done: DoneAt,
+}
+
+/// Asks a [`Watcher`] to watch these tasks; the emptied list comes back, so that the harness
+/// frees it after counting the watches' bytes.
+pub struct WatchAll(pub Vec<tokio::task::JoinHandle<()>>);
+
+impl Handler<Bench> for Watcher {
+    type Args = (u64, DoneAt);
+    type Info = ();
+    type Handover = ();
+
+    fn init((left, done): Self::Args, _: &mut Context<Bench, Self>) -> Step<'static, Self> {
+        Step::ok(Watcher { left, done })
+    }
+
+    fn handle_event(&mut self, _: &Bench, _: &mut Context<Bench, Self>) -> Step<'_> {
+        Step::ok(())
+    }
+
+    fn handle_info<'a>(
+        &'a mut self,
+        info: event_core::Info<()>,
+        _: &'a mut Context<Bench, Self>,
+    ) -> Step<'a> {
+        if let event_core::Info::Down(_) = info {
+            self.left -= 1;
+            if self.left == 0 {
+                tell(&self.done);
+            }
+        }
+        Step::ok(())
+    }
+
+    fn terminate(self, _: Terminate) -> Step<'static, ()> {
+        Step::ok(())
+    }
+}
+
+impl Call<Bench, WatchAll> for Watcher {
+    type Reply = Vec<tokio::task::JoinHandle<()>>;
+    fn handle_call(
+        &mut self,
+        WatchAll(mut tasks): WatchAll,
+        cx: &mut Context<Bench, Self>,
+    ) -> Step<'_, Self::Reply> {
+        for task in tasks.drain(..) {
+            cx.watch(task);
+        }
+        Step::ok(tasks)
+    }
+}
+
+/// Arms timers due at one instant; tells the harness when the last has fired (OTP's twin:
+/// `scale_handler` with `{timers, N, Parent}`).
+pub struct Timers {
+    left: u64,
+    done: DoneAt,
+}
+
+/// Asks [`Timers`] to arm this many timers due at this instant.
+pub struct ArmAt(pub u64, pub tokio::time::Instant);
+
+impl Handler<Bench> for Timers {
+    type Args = (u64, DoneAt);
+    type Info = ();
+    type Handover = ();
+
+    fn init((left, done): Self::Args, _: &mut Context<Bench, Self>) -> Step<'static, Self> {
+        Step::ok(Timers { left, done })
+    }
+
+    fn handle_event(&mut self, _: &Bench, _: &mut Context<Bench, Self>) -> Step<'_> {
+        Step::ok(())
+    }
+
+    fn handle_info<'a>(
+        &'a mut self,
+        info: event_core::Info<()>,
+        _: &'a mut Context<Bench, Self>,
+    ) -> Step<'a> {
+        if let event_core::Info::Message(()) = info {
+            self.left -= 1;
+            if self.left == 0 {
+                tell(&self.done);
+            }
+        }
+        Step::ok(())
+    }
+
+    fn terminate(self, _: Terminate) -> Step<'static, ()> {
+        Step::ok(())
+    }
+}
+
+impl Call<Bench, ArmAt> for Timers {
+    type Reply = u64;
+    fn handle_call(&mut self, ArmAt(n, at): ArmAt, cx: &mut Context<Bench, Self>) -> Step<'_, u64> {
+        for _ in 0..n {
+            cx.send_at(at, ());
+        }
+        Step::ok(n)
+    }
+}

@@ -5,12 +5,15 @@
 //! Words given select the figures whose names contain them (`event-bench --quick --ct call_p`),
 //! for profiling one scenario.
 //! Every figure is measured on a multi-thread runtime with one worker per core, and again on a
-//! current-thread runtime with the suffix `_ct`.
+//! current-thread runtime with the suffix `_ct`; the scaling figures (`scale`) on the
+//! multi-thread runtime only (on the current-thread one with `--ct`), as OTP's side runs one
+//! scheduler per core.
 
 mod alloc;
 mod children;
 mod peers;
 mod restart;
+mod scale;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -297,6 +300,7 @@ fn main() {
     );
     let only = Only(args.into_iter().filter(|a| !a.starts_with("--")).collect());
     let sizes = if quick { &QUICK } else { &FULL };
+    let scale_sizes = if quick { &scale::QUICK } else { &scale::FULL };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
 
     if !ct_only {
@@ -306,6 +310,7 @@ fn main() {
             .build()
             .unwrap();
         run_all(&mt, "", sizes, &only);
+        scale::run_all(&mt, "", scale_sizes, &only);
     }
     if mt_only {
         return;
@@ -316,6 +321,9 @@ fn main() {
         .build()
         .unwrap();
     run_all(&ct, "_ct", sizes, &only);
+    if ct_only {
+        scale::run_all(&ct, "_ct", scale_sizes, &only);
+    }
 
     if only.wants("bytes_per") {
         let (per_handler, per_manager) =

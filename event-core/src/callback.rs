@@ -100,3 +100,101 @@ pub(crate) fn catching<T>(manager: u64, f: impl FnOnce() -> T) -> Result<T, Caus
     let _in = enter(manager);
     catch_unwind(AssertUnwindSafe(f)).map_err(Cause::from_panic)
 }
+
+/// Drops `value` catching a panic of its `Drop`: a user's value that the runtime drops (an
+/// event, a request, a reply, an info message, a hand-over, args) cannot take the manager or
+/// the supervisor down. The panic is logged and the value counts as dropped.
+pub(crate) fn drop_caught<T>(value: T) {
+    if !std::mem::needs_drop::<T>() {
+        return;
+    }
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        log_drop_panic(std::any::type_name::<T>(), panic);
+    }
+}
+
+#[cold]
+fn log_drop_panic(type_name: &'static str, panic: Box<dyn std::any::Any + Send>) {
+    let cause = Cause::from_panic(panic);
+    tracing::error!(
+        target: "event_core::crash",
+        value = type_name,
+        reason = %cause,
+        "dropping a value panicked; the value is dropped"
+    );
+    crate::observe::report::console(
+        "CRASH REPORT: dropping a value panicked; the value is dropped",
+        &[("value", &type_name), ("reason", &cause)],
+    );
+}
+
+/// A user's value owned by the runtime, dropped with [`drop_caught`] wherever it is dropped.
+/// (`None` only once taken out by [`into_inner`](Owned::into_inner).)
+pub(crate) struct Owned<T>(Option<T>);
+
+impl<T> Owned<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Owned(Some(value))
+    }
+
+    /// The value, to be dropped by its new owner.
+    #[allow(dead_code)]
+    pub(crate) fn into_inner(mut self) -> T {
+        match self.0.take() {
+            Some(value) => value,
+            None => unreachable!("an owned value is taken out once"),
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Owned<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match &self.0 {
+            Some(value) => value,
+            None => unreachable!("an owned value is taken out once"),
+        }
+    }
+}
+
+impl<T> std::ops::DerefMut for Owned<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        match &mut self.0 {
+            Some(value) => value,
+            None => unreachable!("an owned value is taken out once"),
+        }
+    }
+}
+
+impl<T> Drop for Owned<T> {
+    fn drop(&mut self) {
+        if std::mem::needs_drop::<T>() {
+            if let Some(value) = self.0.take() {
+                drop_caught(value);
+            }
+        }
+    }
+}
+
+/// The `Debug` form of a user's value, for a report: a `Debug` that panics gives
+/// [`DEBUG_PANICKED`] instead of taking the reporter down.
+pub(crate) fn debug_caught<T: ?Sized>(value: &T, debug: impl FnOnce(&T) -> String) -> String {
+    catch_unwind(AssertUnwindSafe(|| debug(value))).unwrap_or_else(|_| DEBUG_PANICKED.to_owned())
+}
+
+/// What a report shows of a value whose `Debug` panicked.
+pub(crate) const DEBUG_PANICKED: &str = "<Debug panicked>";
+
+/// Runs `fut` to its end, catching a panic in any of its polls.
+pub(crate) async fn catch_panic<F: Future>(fut: F) -> Result<F::Output, Cause> {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(
+        |cx| match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(panic) => Poll::Ready(Err(Cause::from_panic(panic))),
+        },
+    )
+    .await
+}

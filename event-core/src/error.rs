@@ -9,6 +9,7 @@ const DEADLOCK: &str = "a handler called a blocking operation of its own manager
      wait for itself forever; use the deferred form on its Context instead";
 
 /// Why an event could not be sent. The event comes back with the error.
+#[derive(PartialEq, Eq)]
 pub enum NotifyError<E> {
     /// The manager has stopped.
     ManagerGone(E),
@@ -53,7 +54,7 @@ impl<E> fmt::Debug for NotifyError<E> {
 impl<E> std::error::Error for NotifyError<E> {}
 
 /// Why a [`call`](crate::EventManager::call) got no reply.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CallError {
     /// The manager has stopped.
@@ -71,7 +72,7 @@ pub enum CallError {
 }
 
 /// Why a handler could not be installed.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AddError {
     /// The manager has stopped.
@@ -96,7 +97,7 @@ pub enum AddError {
 }
 
 /// Why a [`delete_handler`](crate::EventManager::delete_handler) failed.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DeleteError {
     /// The manager has stopped.
@@ -115,7 +116,7 @@ pub enum DeleteError {
 
 /// Why a swap failed. After [`InitFailed`](SwapError::InitFailed) the old handler is gone, as
 /// in OTP; the other errors are found before anything is done, so the old handler stays.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SwapError {
     /// The manager has stopped.
@@ -158,6 +159,14 @@ pub enum StartError {
     /// A bounded mailbox of capacity zero could never accept an event.
     #[error("a bounded mailbox needs room for at least one event")]
     ZeroCapacity,
+    /// A bounded mailbox larger than [`Builder::MAX_BOUND`](crate::Builder::MAX_BOUND).
+    #[error("a bounded mailbox holds at most {max} events ({requested} asked for); leave it unbounded for more")]
+    CapacityTooLarge {
+        /// The capacity asked for.
+        requested: usize,
+        /// The largest capacity taken.
+        max: usize,
+    },
 }
 
 /// The failures every request to a manager can meet; implemented by each error family so the

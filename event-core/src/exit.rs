@@ -5,6 +5,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::callback::Owned;
 use crate::handler::{BoxError, HandlerId};
 use crate::manager::Link;
 
@@ -20,12 +21,12 @@ use crate::manager::Link;
 /// assert_eq!(args.downcast_ref::<&str>(), Some(&"rotate"));
 /// assert!(args.downcast_ref::<u32>().is_none());
 /// ```
-pub struct Args(Box<dyn Any + Send>);
+pub struct Args(Owned<Box<dyn Any + Send>>);
 
 impl Args {
     /// Wraps a value.
     pub fn new<T: Any + Send>(value: T) -> Self {
-        Args(Box::new(value))
+        Args(Owned::new(Box::new(value)))
     }
 
     /// Whether the value is `()`, i.e. no arguments were given.
@@ -40,7 +41,25 @@ impl Args {
 
     /// Takes the value out, if it is a `T`; gives the arguments back otherwise.
     pub fn downcast<T: Any>(self) -> Result<T, Args> {
-        self.0.downcast().map(|b| *b).map_err(Args)
+        match self.0.is::<T>() {
+            true => self
+                .0
+                .into_inner()
+                .downcast()
+                .map(|b| *b)
+                .map_err(|b| Args(Owned::new(b))),
+            false => Err(self),
+        }
+    }
+}
+
+/// Two `Args` are equal when both are `()` (no arguments given), and never otherwise: the
+/// value inside is any type, which may not be comparable. So `Terminate::Deleted(Args::new(()))`
+/// compares equal to itself, and one holding a value compares equal to nothing, as a NaN does.
+/// To compare the value, [`downcast_ref`](Args::downcast_ref) it.
+impl PartialEq for Args {
+    fn eq(&self, other: &Self) -> bool {
+        self.is_empty() && other.is_empty()
     }
 }
 
@@ -65,7 +84,10 @@ impl fmt::Debug for Args {
 /// | its supervising link was dropped | [`SupervisorGone`](Terminate::SupervisorGone) | nobody: nobody is left to tell |
 /// | the manager stops | [`Stop`](Terminate::Stop) | [`Shutdown`](ExitReason::Shutdown) |
 /// | a dedicated handler fell behind ([`Overload::Remove`](crate::Overload::Remove)) | [`Overloaded`](Terminate::Overloaded) | [`Overloaded`](ExitReason::Overloaded) |
-#[derive(Debug)]
+///
+/// `Terminate` is `PartialEq` for tests: the [`Args`] of `Deleted` and `Swapped` compare equal
+/// only when both are `()` (see [`Args`]), a crash as [`Crash`] does.
+#[derive(Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Terminate {
     /// Deleted with [`delete_handler`](crate::EventManager::delete_handler); the args given.
@@ -111,7 +133,11 @@ impl fmt::Display for Terminate {
 
 /// Why a supervised handler left, as its [`SupLink`](crate::SupLink) reports it (OTP's
 /// `{gen_event_EXIT, Handler, Reason}`).
-#[derive(Debug)]
+///
+/// `ExitReason` is `PartialEq` for tests, `assert_eq!(link.await, ExitReason::Normal)`: a crash
+/// compares as [`Crash`] does, and the `link` of `Swapped` is equal only to itself (a link is
+/// unique), so `Swapped { to, link: None }` compares by `to`.
+#[derive(Debug, PartialEq)]
 #[non_exhaustive]
 pub enum ExitReason {
     /// Deleted through the API, or removed itself.
@@ -180,7 +206,10 @@ impl fmt::Display for ExitReason {
 }
 
 /// A crash report: which handler failed, how, and while doing what.
-#[derive(Clone, Debug)]
+///
+/// Two reports are equal when they name the same handler, cause and what it was doing (see
+/// [`Cause`] for how causes compare).
+#[derive(Clone, Debug, PartialEq)]
 pub struct Crash {
     pub(crate) handler: HandlerId,
     pub(crate) cause: Cause,
@@ -220,6 +249,12 @@ impl std::error::Error for Crash {
 }
 
 /// How a callback failed.
+///
+/// Causes compare for tests: two panics by their messages; two errors by their messages too
+/// (their `Display`), as the error is a `dyn Error` whose type may not be comparable and which
+/// cannot be downcast to compare without knowing it. Two errors of different types that read
+/// the same are therefore equal; to tell them apart, downcast the error
+/// (`downcast_ref` on `dyn Error`) and compare the values.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Cause {
@@ -229,7 +264,21 @@ pub enum Cause {
     Error(Arc<dyn std::error::Error + Send + Sync + 'static>),
 }
 
+impl PartialEq for Cause {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Cause::Panic(a), Cause::Panic(b)) => a == b,
+            (Cause::Error(a), Cause::Error(b)) => {
+                Arc::ptr_eq(a, b) || a.to_string() == b.to_string()
+            }
+            _ => false,
+        }
+    }
+}
+
 impl Cause {
+    /// The cause of a panic, from its payload (which is dropped: a payload whose own `Drop`
+    /// panics is leaked instead).
     pub(crate) fn from_panic(payload: Box<dyn Any + Send>) -> Self {
         let msg: Arc<str> = if let Some(s) = payload.downcast_ref::<&'static str>() {
             (*s).into()
@@ -238,6 +287,7 @@ impl Cause {
         } else {
             "(a panic with a non-string payload)".into()
         };
+        drop_payload(payload);
         Cause::Panic(msg)
     }
 
@@ -286,6 +336,8 @@ pub enum During {
     Info,
     /// Its `terminate`.
     Terminate,
+    /// On a dedicated handler's task, outside its callbacks: the task failed around them.
+    Task,
 }
 
 impl fmt::Display for During {
@@ -304,6 +356,16 @@ impl fmt::Display for During {
             ),
             During::Info => f.write_str("handling an info message"),
             During::Terminate => f.write_str("in terminate"),
+            During::Task => f.write_str("on its task, outside its callbacks"),
         }
+    }
+}
+
+/// Drops a panic's payload; one whose `Drop` panics in turn is leaked (with the payload of
+/// that second panic), never unwound into the runtime.
+fn drop_payload(payload: Box<dyn Any + Send>) {
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(payload)));
+    if let Err(again) = dropped {
+        std::mem::forget(again);
     }
 }

@@ -245,7 +245,7 @@ pub trait Handler<E: 'static>: Sized + Send + 'static {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not answer requests of type `{R}`",
     label = "no `handle_call` for `{R}`",
-    note = "implement `event_core::Call<{E}, {R}>` for `{Self}`, or add a method taking `{R}` to its `#[handler]` impl"
+    note = "did you forget `#[call]`? In a `#[handler]` impl block, the method that answers `{R}` is marked `#[call]`: `#[call] fn name(&mut self, request: {R}) -> Reply`; without `#[handler]`, implement `event_core::Call<{E}, {R}>` for `{Self}`"
 )]
 pub trait Call<E: 'static, R: Send + 'static>: Handler<E> {
     /// The reply to a request of type `R`.

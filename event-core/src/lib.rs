@@ -30,16 +30,19 @@ pub use exit::{Args, Cause, Crash, During, ExitReason, Terminate};
 pub use handler::{BoxError, BoxFuture, Call, Handler, HandlerId, HandlerRef, Info, Key, Step};
 pub use intensity::Intensity;
 pub use manager::{
-    Builder, Context, Deferred, EventManager, HandlerStatistics, InfoSender, Install, Link, Notice,
-    Overload, OverloadStats, PendingReply, Statistics, SupLink, TimerRef, Trace, TraceEntry,
-    TraceOutcome, TracedCallback, WatchRef, Watchable,
+    Builder, Context, Deferred, EventManager, HandlerStatistics, InfoGone, InfoSender, Install,
+    Link, Notice, NotifyPermit, Overload, OverloadStats, PendingReply, Statistics, SupLink,
+    TimerRef, Trace, TraceEntry, TraceOutcome, TracedCallback, WatchRef, Watchable,
 };
 pub use supervision::{
-    AutoShutdown, Backoff, ChildCount, ChildExit, ChildInfo, ChildKind, ChildRef, ChildSnapshot,
-    ChildSpec, ChildState, Fatal, Guard, GuardError, Inside, InstallError, ManagerChild,
-    ManagerSnapshot, Restart, Shutdown, Start, StopToken, Strategy, Supervisor, SupervisorBuilder,
-    SupervisorError, SupervisorSnapshot,
+    AutoShutdown, Backoff, ChildCount, ChildEvent, ChildEvents, ChildExit, ChildInfo, ChildKind,
+    ChildRef, ChildSnapshot, ChildSpec, ChildSpecView, ChildState, Fatal, Guard, GuardChild,
+    GuardError, Inside, InstallError, IntoChild, ManagerChild, ManagerSnapshot, Restart, Shutdown,
+    Start, StopToken, Strategy, Supervisor, SupervisorBuilder, SupervisorError, SupervisorExit,
+    SupervisorSnapshot,
 };
+
+pub use macro_support::Outcome;
 
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
@@ -63,13 +66,15 @@ struct ReadmeExamples;
 #[doc(hidden)]
 pub mod __private_0_1_0 {
     pub use crate::macro_support::{
-        assert_handler, guard, guard_template, manager, start_guard, GuardArgs, NoArgs, Outcome,
-        Redacted, Status, StatusProbe, ViaDefault, ViaStatus,
+        assert_handler, child, guard, guard_template, manager, standing, start_guard, task,
+        ChildHandle, GuardArgs, NoArgs, Outcome, Redacted, Status, StatusProbe, ViaDefault,
+        ViaStatus,
     };
     pub use crate::{
-        AutoShutdown, Backoff, BoxError, Call, ChildRef, ChildSpec, Context, EventManager, Handler,
-        HandlerRef, Info, Install, Intensity, Key, Restart, Shutdown, Step, StopToken, Strategy,
-        Supervisor, SupervisorBuilder, SupervisorError, Terminate,
+        AutoShutdown, Backoff, BoxError, Call, ChildRef, ChildSpec, Context, EventManager,
+        GuardChild, Handler, HandlerRef, Info, Install, Intensity, IntoChild, Key, Restart,
+        Shutdown, Step, StopToken, Strategy, Supervisor, SupervisorBuilder, SupervisorError,
+        Terminate,
     };
     pub use ::core::default::Default;
     pub use ::core::fmt;

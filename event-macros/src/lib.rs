@@ -75,7 +75,7 @@ use proc_macro::TokenStream;
 ///
 /// | method | shape | generates |
 /// |---|---|---|
-/// | `init` | `fn init(args: A) -> Self` or `-> Result<Self, Er>`; several values make a tuple; no parameter: `A = ()` | `type Args = A`. No `init`: `Args = ()`, built with `Default`. |
+/// | `init` | `fn init(args: A) -> Self` or `-> Result<Self, Er>`; several values are one tuple parameter, `fn init((a, b): (A, B))` given `(a, b)` (not `fn init(a: A, b: B)`); no parameter: `A = ()` | `type Args = A`. No `init`: `Args = ()`, built with `Default`. |
 /// | `handle_event` | `fn handle_event(&mut self, event: &E)` returning `()` or `Result<(), Er>` | required |
 /// | `handle_info` | `fn handle_info(&mut self, info: Info<M>)`, returning as `handle_event` | `type Info = M`. None: `Info = ()`, messages ignored. |
 /// | `#[call]` | `fn name(&mut self, request: R) -> Reply` | `impl Call<E, R>` with `type Reply = Reply`, one per request type |
@@ -99,6 +99,11 @@ use proc_macro::TokenStream;
 /// `#[handler]` on the struct makes crash reports show its fields with `Debug`, `#[redact]`
 /// ones as `<redacted>`. Without it crash reports show `(state not shown)`. For a generic
 /// struct, the fields are shown when the impl block's bounds make its type parameters `Debug`.
+///
+/// `#[redact]` is read by `#[handler]` on the struct, and only there: rustc reports a
+/// `#[redact]` on a struct without it as ``cannot find attribute `redact` in this scope``
+/// (an attribute on a field cannot be a macro of its own, so no other message can be given).
+/// That error means: add `#[handler]` to the struct.
 ///
 /// # Errors
 ///
@@ -183,7 +188,7 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 /// let tree = Logging::start().await?;                  // in order: once it returns, all run
 /// let console = tree.sinks().start_child("console".into()).await?;
 /// tree.events().sync_notify(Log::Line("hello".into())).await?;
-/// assert_eq!(tree.events().call(&console, Lines).await?, 1);
+/// assert_eq!(tree.events().call(console.handler(), Lines).await?, 1);
 /// tree.stop().await?;                                  // in reverse order
 /// # Ok(()) }
 /// ```
@@ -191,8 +196,12 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 /// # The declaration
 ///
 /// `supervisor! { #[attrs] vis struct Name(params) { key: value, .. } }`. The optional
-/// `params` are event managers the tree is given (`events: Log` is a `&EventManager<Log>`
-/// argument of `start`), for guards that install on a manager of another tree.
+/// `params` are what the tree is given when it starts: an event manager, named with its event
+/// type (`events: Log` is a `&EventManager<Log>` argument of `start`), for guards that install
+/// on a manager of another tree; or any value, named with a reference type (`bus: &Bus`,
+/// `name: &'static str`: arguments of `start` of that type), for `args`, `run`, `from` and
+/// nested trees to use. (So a manager whose events are references is declared in the tree,
+/// not given.)
 ///
 /// | key | value | default |
 /// |---|---|---|
@@ -209,10 +218,11 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 ///
 /// | child | keys | accessor returns |
 /// |---|---|---|
-/// | `manager name: Event` | `name` (string), `bounded` (capacity), `debug_events` (bool) | `&EventManager<Event>` |
+/// | `manager name: Event` | `name` (string), `bounded` (capacity), `debug_events` (bool), `handlers` (standing handlers, below) | `&EventManager<Event>` |
 /// | `guard name: Handler` | `manager` (required: a manager declared before it, or a parameter), `args` (the handler's `init` args; default `()`), `key`, `dedicated` (queue capacity), `in_place` (`true`, or `{ intensity: 3, period: 10 }`), `backoff` (how re-installs are retried: `{ first: 10ms, max: 1s, attempts: 5 }`) | `&HandlerRef<Handler>` |
-/// | `task name` | `run` (required): a `Fn(StopToken) -> impl Future<Output = Result<(), E>>` | `ChildRef` |
-/// | `supervisor name: Tree(managers..)` | (a tree another `supervisor!` declares, given managers declared before it) | `&Tree` |
+/// | `task name` | `run` (required): a `Fn(StopToken) -> impl Future<Output = Result<(), BoxError>>` (so an `async` block's `Ok(())` needs no annotation, and `?` converts any error); `clone` (`[events, bus]`, below) | `ChildRef` |
+/// | `supervisor name: Tree(args..)` | (a tree another `supervisor!` declares, given managers declared before it and the tree's parameters) | `&Tree` |
+/// | `child name: Type` | `from` (required): a value of `Type`, which implements `event_core::IntoChild` | `&<Type as IntoChild>::Handle` |
 ///
 /// Every child also takes `restart` (`permanent`, `transient`, `temporary`; guards are
 /// `transient` by default, the others `permanent`), `shutdown` (`brutal_kill`, `infinity`, or a
@@ -221,8 +231,27 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 /// non-permanent child and an `auto_shutdown`). A template takes a guard's keys but `args` and
 /// `key`, which `start_child` is given.
 ///
-/// The `args` and `run` expressions are evaluated when the tree is built, and may name the
-/// managers declared before them (`run: publisher(events.clone())`).
+/// The `args`, `run` and `from` expressions are evaluated when the tree is built, and may name
+/// the tree's parameters and the children declared before them (a manager's
+/// `EventManager`, a guard's `HandlerRef`, a nested tree, a `child`'s handle):
+/// `run: publisher(events.clone())`.
+///
+/// A task's `run` is called at each start. A closure whose `async move` block uses a handle
+/// would move it out of the closure at the first start; `clone: [events, bus]` gives `run`
+/// fresh clones of those values at each start instead, so it can move them:
+/// `task pump { clone: [events], run: |stop: StopToken| async move { events.notify(..).await?; .. } }`.
+/// With `clone`, `run` is evaluated at each start, and may be any `FnOnce(StopToken) -> impl Future`.
+///
+/// A manager's `handlers: [Handler, Handler { .. }, ..]` are its standing handlers: every
+/// incarnation installs them, in that order, before it takes its first event, so that events
+/// sent while it restarts reach them. Each takes `args` (its `init` args, cloned for each
+/// incarnation; default `()`), `key`, `dedicated` (queue capacity) and `in_place` (as a
+/// guard's). A standing handler is reached with `HandlerRef::<Handler>::new()` (or
+/// `with_key(key)`); its `init` failing fails the manager's start.
+///
+/// The `child` form takes any type that knows how to start as a child: a hand-made
+/// `ChildSpec` (renamed after the child; its accessor returns its `ChildRef`), a bridge or a
+/// remote-call server of another crate, or a type of your own that implements `IntoChild`.
 ///
 /// # What it generates
 ///
@@ -233,8 +262,10 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 ///   reference.
 /// - `supervisor()`, the tree's `Supervisor`, for
 ///   `which_children`, `count_children`, `terminate_child` and the rest; `stop()`.
-/// - for `simple_one_for_one`: `start_child(args)` starts a guard and returns its handler's
-///   reference; `start_child_keyed(key, args)` one of several handlers of the same type.
+/// - for `simple_one_for_one`: `start_child(args)` starts a guard and returns a `GuardChild`:
+///   the guard's child reference (to `terminate_child` that guard alone) and its handler's
+///   reference; `start_child_keyed(key, args)` one of several handlers of the same type. Each
+///   guard is named after its handler and key in `which_children`.
 ///
 /// # Checked at compile time
 ///
@@ -248,7 +279,12 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
 /// `simple_one_for_one` tree with no template, several, static children, or an
 /// `auto_shutdown` other than `never` (OTP's `bad_combination`); a template in
 /// another strategy; a significant child that is permanent or in a tree that never shuts down
-/// automatically; an empty tree. A slip of syntax in a key or a child (a missing `:` or `,`)
+/// automatically; an empty tree; a task's `run` that is not a function or whose future's
+/// output is not a `Result<(), BoxError>` (on `run`); a `clone` naming no value of the tree, a task,
+/// or a child declared after it; a standing handler that is not a handler of the manager's
+/// events, args of the wrong type, two of one type with the same key; a value parameter used
+/// as a manager; a `child` type that does not implement `IntoChild` (on the type), or a `from`
+/// of another type (on `from`). A slip of syntax in a key or a child (a missing `:` or `,`)
 /// is reported on its token and reading goes on at the next `,`, so the children around it keep
 /// their accessors; one in the declaration's head (`struct Name(params)`) ends the reading
 /// there, and no struct is generated.

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
 use async_nats::jetstream::{AckKind, Message};
-use event_core::{BoxError, ChildSpec, EventManager, StopToken};
+use event_core::{BoxError, ChildSpec, EventManager, IntoChild, StopToken, SupervisorError};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
@@ -315,5 +315,19 @@ where
     fn mark(&self, origin: &Origin) -> u64 {
         let marks = self.marks.lock().unwrap_or_else(|e| e.into_inner());
         marks.get(origin).copied().unwrap_or(0)
+    }
+}
+
+/// A bridge declared in a `supervisor!` tree, `child name: Bridge<Event> { from: Bridge::new(..) }`:
+/// a permanent child, as [`Bridge::child`] makes, and the tree keeps its [`BridgeStats`].
+impl<E> IntoChild for Bridge<E>
+where
+    E: DeserializeOwned + Send + Sync + 'static,
+{
+    type Handle = BridgeStats;
+
+    fn into_child(self, id: Arc<str>) -> Result<(BridgeStats, ChildSpec), SupervisorError> {
+        let stats = self.stats();
+        Ok((stats, self.child(id)))
     }
 }

@@ -34,6 +34,50 @@
 //! # let _ = tree; Ok(()) }
 //! ```
 //!
+//! # In a `supervisor!` tree
+//!
+//! [`Bridge`] and [`Serve`] implement [`IntoChild`](event_core::IntoChild), so a tree declares
+//! them with `supervisor!`'s `child` form, after the manager they feed or serve; the tree
+//! keeps a bridge's [`BridgeStats`] and a server's child reference:
+//!
+//! ```no_run
+//! use event_core::{handler, supervisor};
+//! use event_nats::{Bridge, Bus, Inbound, Serve};
+//! # #[derive(Debug, serde::Serialize, serde::Deserialize)]
+//! # enum Alarm { Set(String) }
+//! # #[derive(serde::Serialize, serde::Deserialize)]
+//! # struct Count;
+//! # struct Console(usize);
+//! # #[handler(event = Alarm)]
+//! # impl Console {
+//! #     fn init() -> Self { Console(0) }
+//! #     fn handle_event(&mut self, _: &Alarm) { self.0 += 1; }
+//! #     #[call] fn count(&mut self, _: Count) -> usize { self.0 }
+//! # }
+//!
+//! supervisor! {
+//!     /// A node: its manager, fed from the bus and served to remote handles.
+//!     struct Node(bus: &Bus) {
+//!         strategy: rest_for_one, // a restarted manager restarts its bridge and its server
+//!         children: [
+//!             manager alarms: Alarm { handlers: [Console] },
+//!             child bridge: Bridge<Alarm> {
+//!                 from: Bridge::new(&alarms, Inbound::new(bus.clone(), "console")),
+//!             },
+//!             child serve: Serve<Alarm> {
+//!                 from: Serve::new(&alarms, bus.clone()).call::<Console, Count>(),
+//!             },
+//!         ],
+//!     }
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let bus = Bus::new(async_nats::connect("127.0.0.1:4222").await?, "alarms")?;
+//! let node = Node::start(&bus).await?;
+//! println!("{} events applied", node.bridge().applied());
+//! # Ok(()) }
+//! ```
+//!
 //! # When to use it
 //!
 //! When the managers that must see an event live in different processes or on different
@@ -70,8 +114,9 @@
 //! `.sync_notify` and `.call` (core NATS request/reply, not the stream: at most once, as
 //! OTP's, with the outcome in the reply); a [`RemoteManager`] sends to it. Calls are typed: the
 //! serving side registers each handler and request type it answers ([`Serve::call`]), and a
-//! call names them by their Rust type names (headers `Event-Handler`, `Event-Handler-Key`,
-//! `Event-Request`), so both sides are built from the same types. A reply is
+//! call names them by their Rust type names in its body
+//! (`{"handler":"…","key":…,"request":"…","body":<request>}`), so both sides are built from the
+//! same types. A reply is
 //! `{"ok":<value>}` or `{"err":{"kind":"…","message":"…"}}`, `kind` one of `manager_gone`,
 //! `not_installed`, `crashed`, `no_such_call` and `codec`.
 //!

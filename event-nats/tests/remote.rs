@@ -169,3 +169,38 @@ async fn bus_of(s: &Served) -> Bus {
     let client = async_nats::connect(s._server.url()).await.unwrap();
     Bus::new(client, "rpc").unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_waiting_on_its_handler_holds_no_other_request() {
+    if !support::available() {
+        return;
+    }
+    let s = served().await;
+    s.remote.sync_notify(5).await.unwrap();
+    // The handler answers this one only once the gate opens: the server must meanwhile
+    // answer the requests that do not need the manager.
+    let waiting = {
+        let remote = s.remote.clone();
+        tokio::spawn(async move { remote.call(&tally(), Gated).await })
+    };
+    for _ in 0..3 {
+        assert!(matches!(
+            s.remote.call(&tally(), Unserved).await,
+            Err(RemoteError::NoSuchCall(_))
+        ));
+    }
+    let client = async_nats::connect(s._server.url()).await.unwrap();
+    let garbage = client
+        .request("rpc.rpc.tally.call", "not a call".into())
+        .await
+        .unwrap();
+    let garbage = String::from_utf8_lossy(&garbage.payload).into_owned();
+    assert!(garbage.contains("codec"), "{garbage}");
+    assert!(
+        !waiting.is_finished(),
+        "the gated call answered before its gate opened"
+    );
+    s.gate.notify_one();
+    assert_eq!(waiting.await.unwrap(), Ok(5));
+    s.tree.stop().await.unwrap();
+}

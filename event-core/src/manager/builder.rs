@@ -33,6 +33,13 @@ pub struct Builder<E> {
     debug_event: Option<fn(&E) -> String>,
 }
 
+impl<E> Builder<E> {
+    /// The largest capacity [`bounded`](Builder::bounded) takes: the most permits tokio's
+    /// semaphore, which counts the room, can hold (`usize::MAX >> 3`). A larger one is refused
+    /// with [`StartError::CapacityTooLarge`]; leave the mailbox unbounded instead.
+    pub const MAX_BOUND: usize = tokio::sync::Semaphore::MAX_PERMITS;
+}
+
 impl<E: Send + Sync + 'static> Builder<E> {
     pub(super) fn new() -> Self {
         Builder {
@@ -52,6 +59,9 @@ impl<E: Send + Sync + 'static> Builder<E> {
     /// waits for room and [`try_notify`](EventManager::try_notify) returns
     /// [`NotifyError::Full`]. Requests (calls, installs, ...) are not counted: each caller
     /// waits for its reply anyway.
+    ///
+    /// `capacity` is from 1 to [`Builder::MAX_BOUND`]: starting the manager refuses 0 with
+    /// [`StartError::ZeroCapacity`] and more with [`StartError::CapacityTooLarge`].
     pub fn bounded(mut self, capacity: usize) -> Self {
         self.bound = Some(capacity);
         self
@@ -88,8 +98,15 @@ impl<E: Send + Sync + 'static> Builder<E> {
     pub(super) fn into_parts(
         self,
     ) -> Result<(Arc<Mailbox<E>>, Option<fn(&E) -> String>), StartError> {
-        if self.bound == Some(0) {
-            return Err(StartError::ZeroCapacity);
+        match self.bound {
+            Some(0) => return Err(StartError::ZeroCapacity),
+            Some(requested) if requested > Self::MAX_BOUND => {
+                return Err(StartError::CapacityTooLarge {
+                    requested,
+                    max: Self::MAX_BOUND,
+                })
+            }
+            _ => {}
         }
         Ok((
             Arc::new(Mailbox::new(self.name, self.bound)),

@@ -6,28 +6,31 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
-use tokio::task::AbortHandle;
+use tokio::time::Instant;
 
+use super::erased::CallCell;
 use super::handle::{typed_handover, EventManager};
 use super::install::{Install, NewHandler};
-use super::mailbox::Mailbox;
+use super::mailbox::{Mailbox, Owned};
 use super::message::{Msg, Op, Reply};
 use super::watch::Watchable;
 use crate::callback;
-use crate::error::{AddError, DeleteError, RequestError, SwapError};
+use crate::error::{AddError, CallError, DeleteError, RequestError, SwapError};
 use crate::exit::{Args, Cause};
-use crate::handler::{Handler, HandlerRef, Info};
+use crate::handler::{Call, Handler, HandlerRef, Info};
 
 /// The handle a handler's callbacks get to their surroundings.
 ///
 /// Everything here is non-blocking: operations on the handler's own manager are *deferred*,
 /// applied right after the current message, so a handler can never deadlock on its manager
-/// (say, a router that installs the dialer handler it needs). The blocking operations of
+/// (say, a router that installs the dialer handler it needs), and a request to another handler
+/// is answered later, to [`handle_info`](Handler::handle_info)
+/// ([`call_later`](Context::call_later)). The blocking operations of
 /// [`EventManager`] called from inside a callback of the same manager return a `WouldDeadlock`
 /// error instead of hanging.
 pub struct Context<E: 'static, H> {
@@ -41,9 +44,10 @@ pub struct Context<E: 'static, H> {
 struct Extra<E: 'static> {
     deferred: Vec<Op<E>>,
     action: Option<SelfAction<E>>,
-    timers: Spawned,
-    watches: Spawned,
-    next_ref: u64,
+    /// Its timers and watches, kept by its manager.
+    owned: Owned,
+    /// Alive while the handler is installed: its [`InfoSender`]s hold it weakly.
+    alive: Option<Arc<()>>,
 }
 
 impl<E: 'static> Default for Extra<E> {
@@ -51,48 +55,8 @@ impl<E: 'static> Default for Extra<E> {
         Extra {
             deferred: Vec::new(),
             action: None,
-            timers: Spawned::default(),
-            watches: Spawned::default(),
-            next_ref: 0,
-        }
-    }
-}
-
-impl<E: 'static> Extra<E> {
-    /// A reference for a new timer or watch, unique within the handler.
-    fn next_ref(&mut self) -> u64 {
-        self.next_ref += 1;
-        self.next_ref
-    }
-}
-
-/// The tasks a context spawned for its handler (its timers, or its watches), by reference:
-/// each is aborted when cancelled or when the handler leaves, and forgotten when it fires.
-#[derive(Default)]
-struct Spawned(Vec<(u64, AbortHandle)>);
-
-impl Spawned {
-    fn spawn(&mut self, id: u64, task: impl Future<Output = ()> + Send + 'static) {
-        self.0.push((id, tokio::spawn(task).abort_handle()));
-    }
-
-    /// Forgets task `id`, aborting it unless it has fired; returns whether it was there.
-    fn forget(&mut self, id: u64, fired: bool) -> bool {
-        match self.0.iter().position(|(i, _)| *i == id) {
-            Some(i) => {
-                let (_, task) = self.0.swap_remove(i);
-                if !fired {
-                    task.abort();
-                }
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn abort_all(&mut self) {
-        for (_, task) in self.0.drain(..) {
-            task.abort();
+            owned: Owned::default(),
+            alive: None,
         }
     }
 }
@@ -204,70 +168,168 @@ impl<E: Send + Sync + 'static, H> Context<E, H> {
     }
 
     /// Records a message to be delivered to this handler's
-    /// [`handle_info`](Handler::handle_info) after `delay`. Only this handler receives it, and
-    /// it is cancelled when the handler leaves.
+    /// [`handle_info`](Handler::handle_info) after `delay`, counted from this call. Only this
+    /// handler receives it, and it is cancelled when the handler leaves.
+    ///
+    /// Timers are kept by the manager, which fires them from its own task, without a task
+    /// each: setting, cancelling and firing one costs O(1) a timer when others are due in the
+    /// same millisecond, O(log M) in the M distinct milliseconds otherwise. Deadlines count
+    /// in milliseconds, as tokio's timers do.
     pub fn send_after(&mut self, delay: Duration, message: H::Info) -> TimerRef
     where
         H: Handler<E>,
     {
-        let sink = self.mailbox.clone();
-        let uid = self.uid;
-        let extra = self.extra();
-        let id = extra.next_ref();
-        extra.timers.spawn(id, async move {
-            tokio::time::sleep(delay).await;
-            let payload: Box<dyn Any + Send> = Box::new(Info::Message(message));
-            let _ = sink.push(Msg::Info {
-                uid,
-                timer: Some(id),
-                payload,
-            });
-        });
-        TimerRef(id)
+        let at = Instant::now().checked_add(delay).unwrap_or_else(far_future);
+        self.send_at(at, message)
+    }
+
+    /// Records a message to be delivered to this handler's
+    /// [`handle_info`](Handler::handle_info) at the instant `at` (OTP's `send_after` with
+    /// `{abs, true}`); an instant past is due at once. As with
+    /// [`send_after`](Context::send_after), only this handler receives it, and it is cancelled
+    /// when the handler leaves.
+    pub fn send_at(&mut self, at: Instant, message: H::Info) -> TimerRef
+    where
+        H: Handler<E>,
+    {
+        let payload: Box<dyn Any + Send> = Box::new(Info::Message(message));
+        let payload = callback::Owned::new(payload);
+        let extra = self.extra.get_or_insert_with(Box::default);
+        TimerRef(
+            self.mailbox
+                .arm_timer(self.uid, &mut extra.owned, at, payload),
+        )
     }
 
     /// Cancels a timer. Returns whether it was still pending; a timer that fired but whose
     /// message was not handled yet is cancelled too.
     pub fn cancel_timer(&mut self, timer: TimerRef) -> bool {
-        self.extra
-            .as_mut()
-            .is_some_and(|x| x.timers.forget(timer.0, false))
+        match self.extra.as_mut() {
+            Some(x) => self.mailbox.cancel_timer(self.uid, &mut x.owned, timer.0),
+            None => false,
+        }
     }
 
     /// Watches a subscriber: when it goes away (a channel's receiver is dropped, a task ends),
     /// this handler receives [`Info::Down`] with the returned reference. The watch ends when
     /// the handler leaves. A watched channel stays open until then: see [`Watchable`] for why
     /// a handler that drops a subscriber should [`unwatch`](Context::unwatch) it.
+    ///
+    /// Watches are kept and polled by the manager, without a task each: a subscriber's end
+    /// reaches its handler in O(1) among the manager's watches.
     pub fn watch(&mut self, subscriber: impl Watchable) -> WatchRef {
-        let sink = self.mailbox.clone();
-        let uid = self.uid;
-        let extra = self.extra();
-        let id = extra.next_ref();
-        let gone = subscriber.gone();
-        extra.watches.spawn(id, async move {
-            gone.await;
-            let _ = sink.push(Msg::Down { uid, watch: id });
+        // The subscriber's own code: if its future panics, the subscriber counts as gone; it
+        // is dropped under a guard too, when the watch ends.
+        let mut gone = callback::Owned::new(Box::pin(subscriber.gone()));
+        let gone = Box::pin(async move {
+            if let Err(cause) = callback::catch_panic(gone.as_mut()).await {
+                tracing::warn!(reason = %cause, "a watched subscriber's `gone` panicked; it counts as gone");
+            }
         });
-        WatchRef(id)
+        let extra = self.extra.get_or_insert_with(Box::default);
+        WatchRef(self.mailbox.watch(self.uid, &mut extra.owned, gone))
     }
 
-    /// Stops watching a subscriber. Returns whether the watch was active.
+    /// Stops watching a subscriber. Returns whether the watch was active (or its subscriber
+    /// gone and the notice not handled yet, which is then dropped).
     pub fn unwatch(&mut self, watch: WatchRef) -> bool {
-        self.extra
-            .as_mut()
-            .is_some_and(|x| x.watches.forget(watch.0, false))
+        match self.extra.as_mut() {
+            Some(x) => self.mailbox.unwatch(self.uid, &mut x.owned, watch.0),
+            None => false,
+        }
     }
 
     /// A sender that delivers messages to this handler's `handle_info`, for tasks it spawns.
-    pub fn info_sender(&self) -> InfoSender<H::Info>
+    /// Its [`send`](InfoSender::send) fails once the handler has left.
+    pub fn info_sender(&mut self) -> InfoSender<H::Info>
     where
         H: Handler<E>,
     {
+        let alive = self.extra().alive.get_or_insert_with(Arc::default);
         InfoSender {
+            alive: Arc::downgrade(alive),
             sink: self.mailbox.clone(),
             uid: self.uid,
             _message: PhantomData,
         }
+    }
+
+    /// Asks a handler of this manager a request without waiting for it (a sibling, or this
+    /// handler itself): the reply comes back later to this handler's
+    /// [`handle_info`](Handler::handle_info), as the message `reply` makes of it.
+    ///
+    /// The request is queued in the manager's mailbox now, behind what was sent before it, and
+    /// is answered in its turn like any [`call`](EventManager::call); the reply (or the
+    /// [`CallError`] the call met: not installed, crashed) is then queued as an info message
+    /// for this handler. Neither step waits inside a callback, so this cannot deadlock, even
+    /// when two handlers ask each other: each callback returns at once, and each answer is a
+    /// message of its own. The reply is dropped if this handler has left by then.
+    ///
+    /// ```
+    /// use event_core::{handler, Context, EventManager, Info};
+    ///
+    /// struct Rates { eur: u32 }
+    /// struct Rate;
+    ///
+    /// #[handler(event = u32)]
+    /// impl Rates {
+    ///     fn init() -> Self { Rates { eur: 90 } }
+    ///     fn handle_event(&mut self, _: &u32) {}
+    ///     #[call]
+    ///     fn rate(&mut self, _: Rate) -> u32 { self.eur }
+    /// }
+    ///
+    /// struct Pricer { rates: event_core::HandlerRef<Rates>, done: tokio::sync::mpsc::UnboundedSender<u32> }
+    ///
+    /// #[handler(event = u32)]
+    /// impl Pricer {
+    ///     fn init(args: (event_core::HandlerRef<Rates>, tokio::sync::mpsc::UnboundedSender<u32>)) -> Self {
+    ///         Pricer { rates: args.0, done: args.1 }
+    ///     }
+    ///     fn handle_event(&mut self, dollars: &u32, cx: &mut Context<u32, Self>) {
+    ///         let dollars = *dollars;
+    ///         // Ask the sibling; the answer comes back to handle_info.
+    ///         cx.call_later(&self.rates, Rate, move |rate| (dollars, rate.ok()));
+    ///     }
+    ///     fn handle_info(&mut self, info: Info<(u32, Option<u32>)>) {
+    ///         if let Info::Message((dollars, Some(rate))) = info {
+    ///             let _ = self.done.send(dollars * rate / 100);
+    ///         }
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let manager = EventManager::<u32>::start()?;
+    /// let rates = manager.add_handler::<Rates>(()).await?;
+    /// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    /// manager.add_handler::<Pricer>((rates, tx)).await?;
+    /// manager.notify(200).await?;
+    /// assert_eq!(rx.recv().await, Some(180));
+    /// # Ok(()) }
+    /// ```
+    #[doc(alias = "ask")]
+    pub fn call_later<S, R>(
+        &mut self,
+        handler: &HandlerRef<S>,
+        request: R,
+        reply: impl FnOnce(Result<S::Reply, CallError>) -> H::Info + Send + 'static,
+    ) where
+        H: Handler<E>,
+        S: Call<E, R>,
+        R: Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let cell = CallCell::<E, S, R>::new(handler.id().clone(), request, tx);
+        if self.mailbox.push(Msg::Call(Box::new(cell))).is_err() {
+            // The manager is stopping: this handler gets no more messages either.
+            return;
+        }
+        let info = self.info_sender();
+        tokio::spawn(async move {
+            let result = rx.await.unwrap_or(Err(CallError::ManagerGone));
+            // Dropped if the handler has left meanwhile.
+            let _ = info.send(reply(result));
+        });
     }
 
     /// Replaces this handler, once the current callback returns, by the one `to` names: this
@@ -394,25 +456,31 @@ impl<E: 'static, H> Context<E, H> {
 
     /// Forgets a timer that fired; returns whether it was still wanted.
     pub(super) fn timer_fired(&mut self, timer: u64) -> bool {
-        self.extra
-            .as_mut()
-            .is_some_and(|x| x.timers.forget(timer, true))
+        match self.extra.as_mut() {
+            Some(x) => self.mailbox.timer_handled(self.uid, &mut x.owned, timer),
+            None => false,
+        }
     }
 
     /// Forgets a watch that fired; returns whether it was still wanted.
     pub(super) fn watch_fired(&mut self, watch: u64) -> bool {
-        self.extra
-            .as_mut()
-            .is_some_and(|x| x.watches.forget(watch, true))
+        match self.extra.as_mut() {
+            Some(x) => self.mailbox.watch_handled(self.uid, &mut x.owned, watch),
+            None => false,
+        }
     }
 
     /// Cancels every timer and watch: the handler is leaving.
     pub(super) fn cancel_all(&mut self) {
         if let Some(x) = self.extra.as_mut() {
-            x.timers.abort_all();
-            x.watches.abort_all();
+            self.mailbox.cancel_owned(&mut x.owned);
         }
     }
+}
+
+/// An instant far enough ahead to stand for never: a delay too long to add to now.
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86400 * 365 * 30)
 }
 
 impl<E: 'static, H> Drop for Context<E, H> {
@@ -432,29 +500,74 @@ impl<E: 'static, H> fmt::Debug for Context<E, H> {
 /// Sends messages to one handler's [`handle_info`](Handler::handle_info) from anywhere, e.g.
 /// from a task the handler spawned. Made by [`Context::info_sender`].
 pub struct InfoSender<M> {
+    /// Gone once the handler has left (its context is dropped with it).
+    alive: Weak<()>,
     sink: Arc<dyn InfoSink>,
     uid: u64,
     _message: PhantomData<fn(M)>,
 }
 
 impl<M: Send + 'static> InfoSender<M> {
-    /// Sends a message. It is dropped if the handler has left by the time it arrives; the
-    /// message comes back if the manager has stopped.
-    pub fn send(&self, message: M) -> Result<(), M> {
+    /// Sends a message to the handler.
+    ///
+    /// `Ok` means the message is in the manager's mailbox, behind what was sent before it,
+    /// while the handler is installed; a handler that leaves before the message's turn does
+    /// not get it. A handler restarted in place gets it, as the same installation.
+    ///
+    /// # Errors
+    /// [`InfoGone`] with the message if the handler has left, or its manager has stopped.
+    #[doc(alias = "tell")]
+    pub fn send(&self, message: M) -> Result<(), InfoGone<M>> {
+        if self.alive.strong_count() == 0 {
+            return Err(InfoGone(message));
+        }
         let payload: Box<dyn Any + Send> = Box::new(Info::Message(message));
         self.sink.send_info(self.uid, payload).map_err(|back| {
             match back.downcast::<Info<M>>().map(|b| *b) {
-                Ok(Info::Message(m)) => m,
+                Ok(Info::Message(m)) => InfoGone(m),
                 // The payload is the one built above.
                 _ => unreachable!("an info payload comes back as it was sent"),
             }
         })
     }
+
+    /// Whether the handler has left (a handler leaves when its manager stops): a
+    /// [`send`](InfoSender::send) now would fail.
+    pub fn is_gone(&self) -> bool {
+        self.alive.strong_count() == 0
+    }
 }
+
+/// A message [`InfoSender::send`] could not deliver, given back: the handler has left, or its
+/// manager has stopped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct InfoGone<M>(pub M);
+
+impl<M> InfoGone<M> {
+    /// The message that was not sent.
+    pub fn into_inner(self) -> M {
+        self.0
+    }
+}
+
+impl<M> fmt::Debug for InfoGone<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InfoGone(..)")
+    }
+}
+
+impl<M> fmt::Display for InfoGone<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the handler has left, or its event manager has stopped")
+    }
+}
+
+impl<M> std::error::Error for InfoGone<M> {}
 
 impl<M> Clone for InfoSender<M> {
     fn clone(&self) -> Self {
         InfoSender {
+            alive: self.alive.clone(),
             sink: self.sink.clone(),
             uid: self.uid,
             _message: PhantomData,
@@ -481,6 +594,10 @@ pub(super) trait InfoSink: Send + Sync {
 /// cannot be waited for there: the operation itself is still applied. Await it in a task the
 /// handler spawns, or drop it. (From a dedicated handler the operation travels to the manager
 /// as a message of its own, so even in a later callback it may not be applied yet.)
+///
+/// # Cancel safety
+/// Cancel safe: the operation is applied whether or not the `Deferred` is awaited; dropping
+/// it drops only the result.
 #[must_use = "dropping a Deferred is fine, but then the operation's result is not seen"]
 pub struct Deferred<T, Er> {
     manager: u64,

@@ -28,9 +28,11 @@ pub(super) struct InPlace {
 
 impl InPlace {
     pub(super) fn new<A: Clone + Send + 'static>(intensity: Intensity, args: A) -> Box<Self> {
+        // The args are the user's: dropped (with the policy) under a guard.
+        let args = callback::Owned::new(args);
         Box::new(InPlace {
             window: RestartWindow::new(intensity),
-            fresh_args: Box::new(move || Box::new(args.clone())),
+            fresh_args: Box::new(move || Box::new(A::clone(&args))),
         })
     }
 
@@ -48,12 +50,13 @@ pub(super) enum Doing<'a, E: 'static> {
 }
 
 impl<E: 'static> Doing<'_, E> {
-    /// The crash report's `During`; the event's `Debug` form only if the manager keeps one.
+    /// The crash report's `During`; the event's `Debug` form only if the manager keeps one. A
+    /// `Debug` that panics shows as a placeholder: the report is made all the same.
     pub(super) fn during(self, debug_event: Option<fn(&E) -> String>) -> During {
         match self {
             Doing::Event { seq, event } => During::Event {
                 seq,
-                event: debug_event.map(|f| f(event)),
+                event: debug_event.map(|f| callback::debug_caught(event, f)),
             },
             Doing::Call { request } => During::Call { request },
             Doing::Info => During::Info,
@@ -61,35 +64,72 @@ impl<E: 'static> Doing<'_, E> {
     }
 }
 
-/// The `tracing` error event of a crash: the manager, the handler, the reason and the
-/// handler's redacted status view.
+/// Whether a crashed handler with the in-place restart `policy` is restarted: its intensity
+/// allows one more restart (counted here). A policy spent is dropped: the handler is removed.
+pub(super) fn allow(policy: &mut Option<Box<InPlace>>) -> bool {
+    let allowed = policy.as_mut().is_some_and(|p| p.window.allow());
+    if !allowed {
+        *policy = None;
+    }
+    allowed
+}
+
+/// What became of a crashed handler, as its crash report says.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Outcome {
+    /// Removed: it has no in-place restart policy.
+    Removed,
+    /// Restarted in place.
+    Restarted,
+    /// Removed: it crashed more often than its in-place restart intensity allows.
+    IntensityReached,
+}
+
+impl Outcome {
+    pub(super) fn of(restarting: bool, had_policy: bool) -> Self {
+        match (restarting, had_policy) {
+            (true, _) => Outcome::Restarted,
+            (false, true) => Outcome::IntensityReached,
+            (false, false) => Outcome::Removed,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Removed => "removed",
+            Outcome::Restarted => "restarted in place",
+            Outcome::IntensityReached => "removed: its in-place restart intensity is reached",
+        }
+    }
+}
+
+/// The `tracing` error event of a crash, one message for every crash: the manager, the
+/// handler, the reason, the handler's redacted status view, and what became of it.
 pub(super) fn log_crash<E: Send + 'static>(
     mailbox: &Mailbox<E>,
     crash: &Crash,
     cell: &dyn ErasedHandler<E>,
-    restarting: bool,
+    outcome: Outcome,
 ) {
     let status = callback::catching(mailbox.uid(), || Status(cell).to_string())
         .unwrap_or_else(|cause| format!("(format_status {cause})"));
-    let outcome = match restarting {
-        true => "is restarted in place",
-        false => "was removed",
-    };
     tracing::error!(
         target: "event_core::crash",
         manager = mailbox.name(),
         handler = %crash.handler,
         reason = %crash,
         status = %status,
-        "event handler crashed and {outcome}"
+        outcome = outcome.as_str(),
+        "event handler crashed"
     );
     report::console(
-        &format!("CRASH REPORT: event handler crashed and {outcome}"),
+        "CRASH REPORT: event handler crashed",
         &[
             ("manager", &mailbox.name()),
             ("handler", &crash.handler),
             ("reason", crash),
             ("status", &status),
+            ("outcome", &outcome.as_str()),
         ],
     );
 }
@@ -130,9 +170,10 @@ pub(super) async fn init<E: Send + 'static>(
     })
 }
 
-/// Re-initialises a crashed handler that has been terminated, counting each try against its
-/// intensity; `restarted` tells its supervising side of each try. Gives back the last crash
-/// once the intensity is spent (and drops the policy: the handler is to be removed).
+/// Re-initialises a crashed handler that has been terminated and whose restart `allow` has
+/// granted; a failed `init` is a crash of its own, reported and counted against the intensity
+/// in turn. `restarted` tells its supervising side of each try. Gives back the last crash once
+/// the intensity is spent (and drops the policy: the handler is to be removed).
 pub(super) async fn restart_in_place<E: Send + 'static>(
     policy: &mut Option<Box<InPlace>>,
     mailbox: &Mailbox<E>,
@@ -146,21 +187,6 @@ pub(super) async fn restart_in_place<E: Send + 'static>(
         let Some(restart) = policy.as_mut() else {
             return Err(crash);
         };
-        if !restart.window.allow() {
-            tracing::error!(
-                target: "event_core::crash",
-                manager = mailbox.name(),
-                handler = %id,
-                reason = %crash,
-                "event handler crashed more often than its in-place restart intensity allows and was removed"
-            );
-            report::console(
-                "CRASH REPORT: event handler crashed more often than its in-place restart intensity allows and was removed",
-                &[("manager", &mailbox.name()), ("handler", id), ("reason", &crash)],
-            );
-            *policy = None;
-            return Err(crash);
-        }
         restarted(crash);
         // Making the args is user code too (a `Clone`): its panic fails this try.
         let args = callback::catching(mailbox.uid(), || (restart.fresh_args)());
@@ -175,7 +201,11 @@ pub(super) async fn restart_in_place<E: Send + 'static>(
                 return Ok(());
             }
             Err(c) => {
-                log_crash(mailbox, &c, cell, true);
+                let again = allow(policy);
+                log_crash(mailbox, &c, cell, Outcome::of(again, true));
+                if !again {
+                    return Err(c);
+                }
                 crash = c;
             }
         }

@@ -11,6 +11,7 @@ use std::marker::PhantomData;
 use tokio::sync::oneshot;
 
 use super::context::{Context, Requests, WatchRef};
+use crate::callback::{self, Owned};
 use crate::error::CallError;
 use crate::exit::Terminate;
 use crate::handler::{Call, Handler, HandlerId, Info, Key, Step};
@@ -52,6 +53,16 @@ impl<E: 'static, H> HandlerCell<E, H> {
     /// The handler, while it runs.
     pub(super) fn handler_mut(&mut self) -> Option<&mut H> {
         self.handler.as_mut()
+    }
+}
+
+impl<E: 'static, H> Drop for HandlerCell<E, H> {
+    /// A handler dropped without its `terminate` (its task ended) drops its state under a
+    /// guard.
+    fn drop(&mut self) {
+        if let Some(handler) = self.handler.take() {
+            callback::drop_caught(handler);
+        }
     }
 }
 
@@ -167,8 +178,9 @@ where
     E: 'static,
 {
     target: HandlerId,
-    request: Option<R>,
-    answer: Option<H::Reply>,
+    /// The user's values, dropped under a guard wherever they are dropped.
+    request: Option<Owned<R>>,
+    answer: Option<Owned<H::Reply>>,
     reply: Option<oneshot::Sender<Result<H::Reply, CallError>>>,
     _event: PhantomData<fn(&E)>,
 }
@@ -181,7 +193,7 @@ impl<E: 'static, H: Call<E, R>, R: Send + 'static> CallCell<E, H, R> {
     ) -> Self {
         CallCell {
             target,
-            request: Some(request),
+            request: Some(Owned::new(request)),
             answer: None,
             reply: Some(reply),
             _event: PhantomData,
@@ -216,16 +228,16 @@ where
         let Some(request) = self.request.take() else {
             return Step::ok(());
         };
-        match h.handle_call(request, cx) {
+        match h.handle_call(request.into_inner(), cx) {
             Step::Ready(Ok(reply)) => {
-                self.answer = Some(reply);
+                self.answer = Some(Owned::new(reply));
                 Step::ok(())
             }
             Step::Ready(Err(e)) => Step::Ready(Err(e)),
             Step::Async(fut) => {
                 let answer = &mut self.answer;
                 Step::from_async(async move {
-                    *answer = Some(fut.await?);
+                    *answer = Some(Owned::new(fut.await?));
                     Ok(())
                 })
             }
@@ -235,7 +247,10 @@ where
     fn answer(&mut self) {
         if let Some(answer) = self.answer.take() {
             if let Some(tx) = self.reply.take() {
-                let _ = tx.send(Ok(answer));
+                // A reply its caller no longer waits for comes back, and is dropped here.
+                if let Err(unsent) = tx.send(Ok(answer.into_inner())) {
+                    callback::drop_caught(unsent);
+                }
             }
         }
     }

@@ -4,7 +4,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use tokio::sync::{oneshot, TryAcquireError};
+use tokio::sync::{oneshot, SemaphorePermit, TryAcquireError};
 
 use super::builder::Builder;
 use super::crash::InPlace;
@@ -13,7 +13,7 @@ use super::install::Install;
 use super::link::SupLink;
 use super::mailbox::Mailbox;
 use super::message::{Msg, Op, Reply};
-use crate::callback;
+use crate::callback::{self, Owned};
 use crate::error::{
     AddError, CallError, DeleteError, ManagerError, NotifyError, RequestError, StartError,
     SwapError,
@@ -87,6 +87,17 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// On an unbounded mailbox this never waits. On a bounded one it waits for room, so a fast
     /// publisher is slowed to the handlers' pace instead of growing the mailbox without bound.
     /// The event comes back inside the error if the manager has stopped.
+    ///
+    /// # Cancel safety
+    /// Not cancel safe on a full bounded mailbox: dropped while it waits for room (say, the
+    /// losing branch of a `tokio::select!`), it has not sent the event, and the event is dropped
+    /// with it. As with tokio's `mpsc::Sender::send`, the event is either sent whole or not at
+    /// all, never half. To wait for room without risking the event, wait with
+    /// [`reserve`](EventManager::reserve), which is cancel safe, then send through the permit.
+    /// On an unbounded mailbox, or with room, it completes on its first poll.
+    #[doc(alias = "tell")]
+    #[doc(alias = "cast")]
+    #[doc(alias = "send")]
     pub async fn notify(&self, event: E) -> Result<(), NotifyError<E>> {
         if let Some(bound) = self.mailbox.bound() {
             match bound.try_acquire() {
@@ -103,7 +114,58 @@ impl<E: Send + Sync + 'static> EventManager<E> {
                 }
             }
         }
-        self.push_event(Msg::Event(event))
+        self.push_event(Msg::Event(Owned::new(event)))
+    }
+
+    /// Waits for room for one event, and returns the permit to send it with (tokio's
+    /// `Sender::reserve`): the event is only handed over once there is room, so nothing is
+    /// lost if the wait is given up.
+    ///
+    /// ```
+    /// # use event_core::EventManager;
+    /// # use std::time::Duration;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let manager = EventManager::<String>::builder().bounded(8).start()?;
+    /// let event = "reading".to_owned();
+    /// tokio::select! {
+    ///     permit = manager.reserve() => permit?.notify(event)?,
+    ///     _ = tokio::time::sleep(Duration::from_secs(1)) => {
+    ///         // No room in time: `event` is still here, to retry or log.
+    ///         drop(event);
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Cancel safety
+    /// Cancel safe: dropped while it waits, it has taken no room and no event.
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerGone`] if the manager has stopped;
+    /// [`ManagerError::WouldDeadlock`] from inside one of its own callbacks when the mailbox is
+    /// full (the room could only be made by the callback that waits).
+    pub async fn reserve(&self) -> Result<NotifyPermit<'_, E>, ManagerError> {
+        let permit = match self.mailbox.bound() {
+            None => None,
+            Some(bound) => Some(match bound.try_acquire() {
+                Ok(permit) => permit,
+                Err(TryAcquireError::Closed) => return Err(ManagerError::ManagerGone),
+                Err(TryAcquireError::NoPermits) => {
+                    if callback::inside(self.mailbox.uid()) {
+                        return Err(ManagerError::WouldDeadlock);
+                    }
+                    bound
+                        .acquire()
+                        .await
+                        .map_err(|_| ManagerError::ManagerGone)?
+                }
+            }),
+        };
+        Ok(NotifyPermit {
+            manager: self,
+            permit,
+        })
     }
 
     /// Sends an event if there is room now: on a full bounded mailbox it returns
@@ -116,18 +178,23 @@ impl<E: Send + Sync + 'static> EventManager<E> {
                 Err(TryAcquireError::NoPermits) => return Err(NotifyError::Full(event)),
             }
         }
-        self.push_event(Msg::Event(event))
+        self.push_event(Msg::Event(Owned::new(event)))
     }
 
     fn push_event(&self, msg: Msg<E>) -> Result<(), NotifyError<E>> {
         self.mailbox.push(msg).map_err(|msg| match msg {
-            Msg::Event(e) => NotifyError::ManagerGone(e),
+            Msg::Event(e) => NotifyError::ManagerGone(e.into_inner()),
             _ => unreachable!("push gives back the message it was given"),
         })
     }
 
     /// Sends an event and returns once every handler has handled it (OTP's `sync_notify`),
     /// dedicated handlers included. Like OTP, it says nothing about handlers that failed on it.
+    ///
+    /// # Cancel safety
+    /// Dropped while it waits for room in a full bounded mailbox, it has not sent the event,
+    /// which is lost with it (as for [`notify`](EventManager::notify)). Dropped after that, the
+    /// event is delivered to every handler all the same; only the wait for them is given up.
     pub async fn sync_notify(&self, event: E) -> Result<(), ManagerError> {
         if callback::inside(self.mailbox.uid()) {
             return Err(ManagerError::WouldDeadlock);
@@ -140,7 +207,7 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         }
         let (tx, rx) = oneshot::channel();
         self.mailbox
-            .push(Msg::SyncEvent(event, tx))
+            .push(Msg::SyncEvent(Owned::new(event), tx))
             .map_err(|_| ManagerError::ManagerGone)?;
         rx.await.map_err(|_| ManagerError::ManagerGone)
     }
@@ -167,6 +234,11 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// collect the reply later, use [`send_request`](EventManager::send_request)). For a
     /// deadline, wrap the call in `tokio::time::timeout`; dropping the call after it was sent
     /// leaves the manager as it is (the handler still runs the request; the reply is dropped).
+    ///
+    /// # Cancel safety
+    /// Dropped before its first poll, it has sent nothing. Dropped after, the request is in the
+    /// mailbox and the handler runs it; only the reply is lost.
+    #[doc(alias = "ask")]
     pub async fn call<H, R>(
         &self,
         handler: &HandlerRef<H>,
@@ -237,6 +309,12 @@ impl<E: Send + Sync + 'static> EventManager<E> {
 
     /// Installs a handler of type `H` (no key, inline), built by its `init` from `args`
     /// (OTP's `add_handler`). Fails if one is installed already, or if `init` fails.
+    ///
+    /// # Cancel safety
+    /// Once first polled, the install is in the mailbox: dropped after that, the handler is
+    /// installed all the same (or its `init` fails) and only the result is lost.
+    #[doc(alias = "spawn")]
+    #[doc(alias = "subscribe")]
     pub async fn add_handler<H: Handler<E>>(
         &self,
         args: H::Args,
@@ -245,6 +323,10 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     }
 
     /// Installs a handler as `install` says: with a key, or dedicated to a task of its own.
+    ///
+    /// # Cancel safety
+    /// As for [`add_handler`](EventManager::add_handler): once first polled, the install
+    /// happens whether or not the future is awaited to the end.
     pub async fn add_handler_with<H: Handler<E>>(
         &self,
         install: impl Into<Install<H>>,
@@ -256,6 +338,14 @@ impl<E: Send + Sync + 'static> EventManager<E> {
 
     /// Installs a supervised handler of type `H` (OTP's `add_sup_handler`): the returned
     /// [`SupLink`] yields why the handler left, and dropping it removes the handler.
+    ///
+    /// # Cancel safety
+    /// Dropped after its first poll, the install still happens, but the supervising link is
+    /// dropped with the reply, which removes the handler again (its supervisor is gone): nothing
+    /// is left installed for long, and its `terminate` is told
+    /// [`SupervisorGone`](crate::Terminate::SupervisorGone).
+    #[doc(alias = "spawn_link")]
+    #[doc(alias = "subscribe")]
     pub async fn add_sup_handler<H: Handler<E>>(
         &self,
         args: H::Args,
@@ -264,6 +354,9 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     }
 
     /// Installs a supervised handler as `install` says.
+    ///
+    /// # Cancel safety
+    /// As for [`add_sup_handler`](EventManager::add_sup_handler).
     pub async fn add_sup_handler_with<H: Handler<E>>(
         &self,
         install: impl Into<Install<H>>,
@@ -311,6 +404,9 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// assert_eq!(manager.which_handlers().await?.len(), 1);
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Cancel safety
+    /// As for [`add_handler`](EventManager::add_handler).
     pub async fn add_handler_in_place<H>(
         &self,
         install: impl Into<Install<H>>,
@@ -331,6 +427,9 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// Like [`add_handler_in_place`](EventManager::add_handler_in_place), supervised: the
     /// link's [`notice`](SupLink::notice) tells of every restart in place, then of the exit
     /// (a crash past the intensity is [`ExitReason::Crashed`](crate::ExitReason::Crashed)).
+    ///
+    /// # Cancel safety
+    /// As for [`add_sup_handler`](EventManager::add_sup_handler).
     pub async fn add_sup_handler_in_place<H>(
         &self,
         install: impl Into<Install<H>>,
@@ -379,6 +478,12 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// Removes a handler (OTP's `delete_handler`): its `terminate` is told
     /// [`Terminate::Deleted`](crate::Terminate::Deleted) with `args` (pass `()` for none), and
     /// what it returns is returned here. Its supervisor, if any, is told `Normal`.
+    ///
+    /// # Cancel safety
+    /// Once first polled, the delete is in the mailbox: dropped after that, the handler is
+    /// deleted all the same, and what its `terminate` returned is lost.
+    #[doc(alias = "unsubscribe")]
+    #[doc(alias = "remove")]
     pub async fn delete_handler<H: Handler<E>>(
         &self,
         handler: &HandlerRef<H>,
@@ -398,6 +503,19 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         typed_handover::<H, E>(reply.map_err(Some), id)
     }
 
+    /// Removes a handler, passing its `terminate` no args: the short form of
+    /// [`delete_handler(handler, ())`](EventManager::delete_handler).
+    ///
+    /// # Cancel safety
+    /// As for [`delete_handler`](EventManager::delete_handler).
+    #[doc(alias = "unsubscribe")]
+    pub async fn delete<H: Handler<E>>(
+        &self,
+        handler: &HandlerRef<H>,
+    ) -> Result<H::Handover, DeleteError> {
+        self.delete_handler(handler, ()).await
+    }
+
     /// Replaces a handler by another (OTP's `swap_handler`): the old handler's `terminate`
     /// runs with [`Terminate::Swapped`](crate::Terminate::Swapped) and `args`, `make_args`
     /// turns what it returns into the new handler's init args (`None` if the old handler was
@@ -406,6 +524,10 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// [`ExitReason::Swapped`](crate::ExitReason::Swapped) carrying the link to the new one.
     ///
     /// The old handler is gone even if the new `init` fails, as in OTP.
+    ///
+    /// # Cancel safety
+    /// Once first polled, the swap is in the mailbox and happens all the same; only its result
+    /// is lost.
     pub async fn swap_handler<Old, New>(
         &self,
         old: &HandlerRef<Old>,
@@ -426,6 +548,10 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// Like [`swap_handler`](EventManager::swap_handler), but the caller supervises the new
     /// handler through the returned link (OTP's `swap_sup_handler`); the old handler's
     /// supervisor is told [`ExitReason::Swapped`](crate::ExitReason::Swapped) without a link.
+    ///
+    /// # Cancel safety
+    /// Once first polled, the swap happens all the same, but the new handler's supervising link
+    /// is dropped with the reply, which removes the new handler again.
     pub async fn swap_sup_handler<Old, New>(
         &self,
         old: &HandlerRef<Old>,
@@ -475,6 +601,9 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     }
 
     /// The installed handlers, newest first (the order events run through them).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: it changes nothing.
     pub async fn which_handlers(&self) -> Result<Vec<HandlerId>, ManagerError> {
         self.request::<_, ManagerError>(|reply| Msg::Op(Box::new(Op::Which(reply))))
             .await
@@ -487,6 +616,10 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// restarts the manager after it (a permanent child made with [`Builder::supervised`]):
     /// then the handle reaches the next incarnation, and what is sent after the stop waits
     /// for it.
+    ///
+    /// # Cancel safety
+    /// Once first polled, the stop is queued and happens all the same; dropping the future only
+    /// gives up waiting for it.
     pub async fn stop(&self) -> Result<(), ManagerError> {
         if callback::inside(self.mailbox.uid()) {
             return Err(ManagerError::WouldDeadlock);
@@ -504,6 +637,9 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     ///
     /// Called from inside one of the manager's own callbacks it would wait forever; it
     /// returns at once there instead, as the manager cannot end while its callback runs.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: it only waits.
     pub async fn stopped(&self) {
         if callback::inside(self.mailbox.uid()) {
             return;
@@ -514,6 +650,35 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// Whether the manager has ended.
     pub fn is_stopped(&self) -> bool {
         self.mailbox.is_done()
+    }
+}
+
+/// Room for one event in a manager's mailbox, from [`EventManager::reserve`]. Dropping it
+/// gives the room back.
+#[must_use = "a permit holds room in the mailbox until it sends an event or is dropped"]
+pub struct NotifyPermit<'a, E: 'static> {
+    manager: &'a EventManager<E>,
+    /// `None` for an unbounded mailbox.
+    permit: Option<SemaphorePermit<'a>>,
+}
+
+impl<E: Send + Sync + 'static> NotifyPermit<'_, E> {
+    /// Sends the event into the room held, without waiting.
+    ///
+    /// # Errors
+    /// [`NotifyError::ManagerGone`] with the event if the manager stopped meanwhile.
+    pub fn notify(self, event: E) -> Result<(), NotifyError<E>> {
+        if let Some(permit) = self.permit {
+            // The manager gives the room back when it takes the event.
+            permit.forget();
+        }
+        self.manager.push_event(Msg::Event(Owned::new(event)))
+    }
+}
+
+impl<E: 'static> fmt::Debug for NotifyPermit<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotifyPermit").finish_non_exhaustive()
     }
 }
 
@@ -558,6 +723,11 @@ impl<E: 'static> fmt::Debug for EventManager<E> {
 
 /// The reply to a request sent with [`send_request`](EventManager::send_request): a future of
 /// the handler's reply, or why there is none.
+///
+/// # Cancel safety
+/// Awaited through a reference (`&mut pending`), it is cancel safe: dropped before it
+/// completes, the reply is still to come. Dropping the `PendingReply` itself drops the reply;
+/// the handler still runs the request.
 #[must_use = "the reply arrives through this future; dropping it drops the reply"]
 pub struct PendingReply<T> {
     rx: oneshot::Receiver<Result<T, CallError>>,

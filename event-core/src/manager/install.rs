@@ -11,6 +11,7 @@ use super::crash::InPlace;
 use super::dedicated::{Overload, OverloadSpec, OverloadStats};
 use super::erased::{ErasedHandler, HandlerCell};
 use super::mailbox::Mailbox;
+use crate::callback::{self, Owned};
 use crate::handler::{Handler, HandlerId, HandlerRef, Key};
 
 /// How to install a handler of type `H`: its key, and whether it runs inline in the manager's
@@ -145,9 +146,9 @@ type FromHandover = Box<dyn FnOnce(Option<Box<dyn Any + Send>>) -> Box<dyn Any +
 
 /// Where a new handler's init args come from.
 enum ArgSource {
-    Given(Box<dyn Any + Send>),
+    Given(Owned<Box<dyn Any + Send>>),
     /// Built from the hand-over of the handler it replaces (`None` when there was none).
-    FromHandover(FromHandover),
+    FromHandover(Owned<FromHandover>),
     /// Taken already.
     Taken,
 }
@@ -175,9 +176,15 @@ impl<E: 'static> NewHandler<E> {
         handover: Option<Box<dyn Any + Send>>,
     ) -> Box<dyn Any + Send> {
         match std::mem::replace(&mut self.args, ArgSource::Taken) {
-            ArgSource::Given(a) => a,
-            ArgSource::FromHandover(make) => make(handover),
-            ArgSource::Taken => Box::new(()),
+            ArgSource::FromHandover(make) => (make.into_inner())(handover),
+            source => {
+                // A hand-over nobody takes is the old handler's value: dropped under a guard.
+                callback::drop_caught(handover);
+                match source {
+                    ArgSource::Given(a) => a.into_inner(),
+                    _ => Box::new(()),
+                }
+            }
         }
     }
 }
@@ -212,7 +219,7 @@ impl<H> Install<H> {
         E: Send + Sync + 'static,
         H: Handler<E>,
     {
-        let mut new = self.erase(mailbox, ArgSource::Given(Box::new(args)));
+        let mut new = self.erase(mailbox, ArgSource::Given(Owned::new(Box::new(args))));
         new.restart = restart;
         new
     }
@@ -235,6 +242,6 @@ impl<H> Install<H> {
                 .map(|h| *h);
             Box::new(make_args(handover))
         };
-        self.erase(mailbox, ArgSource::FromHandover(Box::new(make)))
+        self.erase(mailbox, ArgSource::FromHandover(Owned::new(Box::new(make))))
     }
 }

@@ -63,6 +63,7 @@ pub(super) fn link(
             id,
             handler,
             rx: Some(rx),
+            exit: None,
             restarts: rrx,
             owner: Some(owner),
         },
@@ -92,11 +93,18 @@ pub enum Notice {
 /// [`SupLink`] is the typed form returned by
 /// [`add_sup_handler`](crate::EventManager::add_sup_handler); a `Link` arrives inside
 /// [`ExitReason::Swapped`] when supervision passes to a swapped-in handler.
+///
+/// # Cancel safety
+/// Awaited through a reference (`&mut link`, in a `tokio::select!` loop), it is cancel safe:
+/// the reason stays in the link until an await returns it. Awaited by value, dropping the
+/// future drops the link, which removes the handler.
 #[must_use = "dropping a link removes the handler it supervises"]
 pub struct Link {
     id: u64,
     handler: HandlerId,
     rx: Option<oneshot::Receiver<Box<ExitReason>>>,
+    /// The reason [`try_exit`](Link::try_exit) received, kept until the link is awaited.
+    exit: Option<Box<ExitReason>>,
     restarts: Option<mpsc::UnboundedReceiver<Crash>>,
     owner: Option<Arc<dyn LinkOwner>>,
 }
@@ -106,6 +114,10 @@ impl Link {
     /// come in the order they happened, and all of them before the exit.
     ///
     /// Awaiting the link itself skips the restarts and yields only the exit.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: a notice is taken from the link only when it is returned, so a `notice`
+    /// dropped before it completes loses nothing.
     pub async fn notice(&mut self) -> Notice {
         std::future::poll_fn(|cx| {
             if let Some(restarts) = &mut self.restarts {
@@ -133,20 +145,20 @@ impl Link {
         }
     }
 
-    /// The exit reason if the handler has left already, without waiting.
-    pub fn try_exit(&mut self) -> Option<ExitReason> {
-        let rx = self.rx.as_mut()?;
-        match rx.try_recv() {
-            Ok(r) => {
-                self.finish();
-                Some(*r)
-            }
-            Err(oneshot::error::TryRecvError::Empty) => None,
-            Err(oneshot::error::TryRecvError::Closed) => {
-                self.finish();
-                Some(ExitReason::ManagerGone)
-            }
+    /// The exit reason if the handler has left already, without waiting. The link keeps the
+    /// reason: awaiting it (or [`notice`](Link::notice)) afterwards yields it.
+    pub fn try_exit(&mut self) -> Option<&ExitReason> {
+        if self.exit.is_none() {
+            let rx = self.rx.as_mut()?;
+            let reason = match rx.try_recv() {
+                Ok(r) => r,
+                Err(oneshot::error::TryRecvError::Empty) => return None,
+                Err(oneshot::error::TryRecvError::Closed) => Box::new(ExitReason::ManagerGone),
+            };
+            self.finish();
+            self.exit = Some(reason);
         }
+        self.exit.as_deref()
     }
 
     fn finish(&mut self) {
@@ -164,6 +176,10 @@ impl Future for Link {
     type Output = ExitReason;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
+        if let Some(reason) = self.exit.take() {
+            // Seen by `try_exit` already.
+            return Poll::Ready(*reason);
+        }
         let Some(rx) = self.rx.as_mut() else {
             // Polled again after it finished: the handler is long gone.
             return Poll::Ready(ExitReason::ManagerGone);
@@ -183,6 +199,13 @@ impl Drop for Link {
         if let Some(owner) = self.owner.take() {
             owner.link_dropped(self.id, &self.handler);
         }
+    }
+}
+
+/// A link is equal only to itself: each supervises one installation of a handler.
+impl PartialEq for Link {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
     }
 }
 
@@ -215,9 +238,13 @@ impl fmt::Debug for Link {
 /// let manager = EventManager::<u8>::start()?;
 /// let link = manager.add_sup_handler::<Audit>(()).await?;
 /// manager.delete_handler(link.handler(), ()).await?;
-/// assert!(matches!(link.await, ExitReason::Normal));
+/// assert_eq!(link.await, ExitReason::Normal);
 /// # Ok(()) }
 /// ```
+///
+/// # Cancel safety
+/// As for [`Link`]: cancel safe awaited through a reference (`&mut link`); awaited by value,
+/// dropping the future drops the link, which removes the handler.
 #[must_use = "dropping a SupLink removes the handler it supervises"]
 pub struct SupLink<H> {
     link: Link,
@@ -239,13 +266,17 @@ impl<H> SupLink<H> {
         self.link
     }
 
-    /// The exit reason if the handler has left already, without waiting.
-    pub fn try_exit(&mut self) -> Option<ExitReason> {
+    /// The exit reason if the handler has left already, without waiting. The link keeps the
+    /// reason: awaiting it (or [`notice`](SupLink::notice)) afterwards yields it.
+    pub fn try_exit(&mut self) -> Option<&ExitReason> {
         self.link.try_exit()
     }
 
     /// The next thing to hear of the handler: a restart in place, or why it left (see
     /// [`Link::notice`]).
+    ///
+    /// # Cancel safety
+    /// Cancel safe, as [`Link::notice`].
     pub async fn notice(&mut self) -> Notice {
         self.link.notice().await
     }

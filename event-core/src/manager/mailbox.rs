@@ -12,17 +12,24 @@
 use std::any::Any;
 use std::collections::VecDeque;
 use std::future::poll_fn;
+use std::future::Future;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::sync::{Mutex, MutexGuard};
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
 
 use tokio::sync::{Notify, Semaphore};
+use tokio::time::{Instant, Sleep};
 
 use super::context::InfoSink;
 use super::event_loop::id_hash;
 use super::link::LinkOwner;
 use super::message::Msg;
-use crate::callback::next_uid;
+use super::registry::NIL;
+use super::timers::{Payload, Timers};
+use super::watch::{Gone, Polling, Ready, Watches};
+use crate::callback::{self, next_uid};
 use crate::handler::HandlerId;
 
 pub(super) struct State<E: 'static> {
@@ -32,6 +39,45 @@ pub(super) struct State<E: 'static> {
     pub(super) closed: bool,
     /// Every `EventManager` handle is gone: the manager ends once the queue is drained.
     orphaned: bool,
+    /// The handlers' timers and watches, once one is set.
+    timers: Option<Box<Timers>>,
+    watches: Option<Box<Watches>>,
+}
+
+/// How many timers the manager fires into one batch: a burst is handled a part at a time, with
+/// what arrives in between.
+const FIRE_AT_ONCE: usize = 4096;
+
+/// How many woken watches the manager polls between two looks at the watch set.
+const WATCHES_AT_ONCE: usize = 256;
+
+/// What the manager's loop keeps to wait for its handlers' timers and watches.
+#[derive(Default)]
+pub(super) struct Waits {
+    /// One sleep for the earliest timer, made when the first one is set.
+    sleep: Option<Pin<Box<Sleep>>>,
+    /// The deadline `sleep` is set for.
+    sleep_at: Option<(u64, Instant)>,
+    /// The last timers fired were a part of those due.
+    more_due: bool,
+    /// The watches' ready list, once there are watches.
+    ready: Option<Arc<Ready>>,
+    polling: Vec<Polling>,
+}
+
+/// A handler's lists of timers and watches (the heads of its lists in its manager's registry).
+pub(super) struct Owned {
+    pub(super) timers: u32,
+    pub(super) watches: u32,
+}
+
+impl Default for Owned {
+    fn default() -> Self {
+        Owned {
+            timers: NIL,
+            watches: NIL,
+        }
+    }
 }
 
 pub(super) struct Mailbox<E: 'static> {
@@ -58,6 +104,8 @@ impl<E: 'static> Mailbox<E> {
                 waker: None,
                 closed: false,
                 orphaned: false,
+                timers: None,
+                watches: None,
             }),
             bound: bound.map(Semaphore::new),
             handles: AtomicUsize::new(0),
@@ -126,18 +174,54 @@ impl<E: 'static> Mailbox<E> {
         Ok(())
     }
 
-    /// Waits for messages and moves all of them into `batch`. Returns false when the manager
-    /// should end: every handle is gone and nothing is left to handle.
-    pub(super) async fn recv_batch(&self, batch: &mut VecDeque<Msg<E>>) -> bool {
+    /// Waits for messages and moves all of them into `batch`, with the notices of the timers
+    /// due and the watched subscribers gone. Returns false when the manager should end: every
+    /// handle is gone and nothing is left to handle.
+    pub(super) async fn recv_batch(
+        &self,
+        batch: &mut VecDeque<Msg<E>>,
+        waits: &mut Option<Box<Waits>>,
+    ) -> bool {
         poll_fn(|cx| {
+            if let Some(w) = waits.as_deref_mut() {
+                if let Some(ready) = w.ready.clone() {
+                    self.poll_watches(cx, &ready, batch, w);
+                }
+            }
             let mut st = self.lock();
             if !st.queue.is_empty() {
-                std::mem::swap(&mut st.queue, batch);
+                if batch.is_empty() {
+                    std::mem::swap(&mut st.queue, batch);
+                } else {
+                    batch.append(&mut st.queue);
+                }
+            }
+            if st.timers.is_some() || st.watches.is_some() {
+                let w = waits.get_or_insert_with(Box::default);
+                if let (None, Some(watches)) = (&w.ready, &st.watches) {
+                    // The first watch: polled from now on, starting at once.
+                    w.ready = Some(watches.ready.clone());
+                    drop(st);
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                if let Some(timers) = st.timers.as_mut() {
+                    Self::poll_timers(cx, timers, batch, w);
+                }
+            }
+            let sleep_at = waits.as_ref().and_then(|w| w.sleep_at);
+            if !batch.is_empty() {
+                if let Some(t) = st.timers.as_mut() {
+                    t.waiting = None;
+                }
                 return Poll::Ready(true);
             }
             if st.orphaned || st.closed {
                 // Nothing more can arrive (a queued stop was taken in an earlier batch).
                 return Poll::Ready(false);
+            }
+            if let Some(t) = st.timers.as_mut() {
+                t.waiting = Some(sleep_at.map_or(u64::MAX, |(due, _)| due));
             }
             match &st.waker {
                 Some(w) if w.will_wake(cx.waker()) => {}
@@ -146,6 +230,185 @@ impl<E: 'static> Mailbox<E> {
             Poll::Pending
         })
         .await
+    }
+
+    /// Sets the loop's sleep for the earliest timer, and fires the timers due once it ends.
+    fn poll_timers(
+        cx: &mut Context<'_>,
+        timers: &mut Timers,
+        batch: &mut VecDeque<Msg<E>>,
+        waits: &mut Waits,
+    ) {
+        if waits.more_due {
+            // A burst fired in parts: the rest is due already, without waiting for the sleep.
+            let fired = timers.fire_due(Instant::now(), FIRE_AT_ONCE, |uid, timer, payload| {
+                batch.push_back(Msg::Info {
+                    uid,
+                    timer: Some(timer),
+                    payload,
+                })
+            });
+            waits.more_due = fired == FIRE_AT_ONCE;
+            if fired > 0 {
+                return;
+            }
+        }
+        let Some(next) = timers.next_deadline() else {
+            waits.sleep_at = None;
+            return;
+        };
+        if waits.sleep_at != Some(next) {
+            match &mut waits.sleep {
+                Some(sleep) => sleep.as_mut().reset(next.1),
+                None => waits.sleep = Some(Box::pin(tokio::time::sleep_until(next.1))),
+            }
+            waits.sleep_at = Some(next);
+        }
+        let Some(sleep) = &mut waits.sleep else {
+            return;
+        };
+        // Outside tokio's budget: an elapsed sleep reports so even late in a long poll.
+        if pin!(tokio::task::unconstrained(sleep.as_mut()))
+            .poll(cx)
+            .is_ready()
+        {
+            let fired = timers.fire_due(Instant::now(), FIRE_AT_ONCE, |uid, timer, payload| {
+                batch.push_back(Msg::Info {
+                    uid,
+                    timer: Some(timer),
+                    payload,
+                })
+            });
+            waits.more_due = fired == FIRE_AT_ONCE;
+            // Set again for the next one, if any.
+            waits.sleep_at = None;
+            if batch.is_empty() {
+                cx.waker().wake_by_ref();
+            }
+        }
+    }
+
+    /// Polls the watches woken since the last look, outside the lock: the subscribers gone go
+    /// to `batch` as notices.
+    fn poll_watches(
+        &self,
+        cx: &mut Context<'_>,
+        ready: &Ready,
+        batch: &mut VecDeque<Msg<E>>,
+        waits: &mut Waits,
+    ) {
+        let places = ready.take(Some(cx.waker()));
+        // A part at a time, so that what is held while polling stays small.
+        for part in places.chunks(WATCHES_AT_ONCE) {
+            if let Some(w) = self.lock().watches.as_mut() {
+                w.take_woken(part, &mut waits.polling);
+            }
+            for p in &mut waits.polling {
+                p.poll();
+            }
+            let mut drop_later = Vec::new();
+            if let Some(w) = self.lock().watches.as_mut() {
+                w.put_back(
+                    &mut waits.polling,
+                    &mut |uid, watch| batch.push_back(Msg::Down { uid, watch }),
+                    &mut drop_later,
+                );
+            }
+            waits.polling.clear();
+            drop(drop_later);
+        }
+    }
+
+    /// Arms a timer of handler `uid` due at `at`.
+    pub(super) fn arm_timer(
+        &self,
+        uid: u64,
+        owned: &mut Owned,
+        at: Instant,
+        payload: Payload,
+    ) -> u64 {
+        let (r, waker) = {
+            let mut st = self.lock();
+            let timers = st.timers.get_or_insert_with(|| Box::new(Timers::new()));
+            let (r, wake) = timers.arm(uid, &mut owned.timers, at, payload);
+            (r, if wake { st.waker.take() } else { None })
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        r
+    }
+
+    /// Cancels timer `timer` of handler `uid`; returns whether it was pending.
+    pub(super) fn cancel_timer(&self, uid: u64, owned: &mut Owned, timer: u64) -> bool {
+        let cancelled = self
+            .lock()
+            .timers
+            .as_mut()
+            .and_then(|t| t.cancel(timer, uid, &mut owned.timers));
+        // The message, dropped outside the lock.
+        cancelled.is_some()
+    }
+
+    /// Forgets a timer of handler `uid` whose message it got; returns whether it is wanted.
+    pub(super) fn timer_handled(&self, uid: u64, owned: &mut Owned, timer: u64) -> bool {
+        self.lock()
+            .timers
+            .as_mut()
+            .is_some_and(|t| t.handled(timer, uid, &mut owned.timers))
+    }
+
+    /// Watches a subscriber for handler `uid`.
+    pub(super) fn watch(&self, uid: u64, owned: &mut Owned, gone: Gone) -> u64 {
+        let mut st = self.lock();
+        let first = st.watches.is_none();
+        let watches = st.watches.get_or_insert_with(Box::default);
+        let r = watches.watch(uid, &mut owned.watches, gone);
+        // The manager may be waiting without knowing of watches yet.
+        let waker = if first { st.waker.take() } else { None };
+        drop(st);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        r
+    }
+
+    /// Ends watch `watch` of handler `uid`; returns whether it was active.
+    pub(super) fn unwatch(&self, uid: u64, owned: &mut Owned, watch: u64) -> bool {
+        let gone = self
+            .lock()
+            .watches
+            .as_mut()
+            .and_then(|w| w.unwatch(watch, uid, &mut owned.watches));
+        gone.is_some()
+    }
+
+    /// Forgets a watch of handler `uid` whose end it got; returns whether it is wanted.
+    pub(super) fn watch_handled(&self, uid: u64, owned: &mut Owned, watch: u64) -> bool {
+        self.lock()
+            .watches
+            .as_mut()
+            .is_some_and(|w| w.handled(watch, uid, &mut owned.watches))
+    }
+
+    /// Cancels every timer and watch of a handler leaving.
+    pub(super) fn cancel_owned(&self, owned: &mut Owned) {
+        if owned.timers == NIL && owned.watches == NIL {
+            return;
+        }
+        let mut payloads = Vec::new();
+        let mut gone = Vec::new();
+        {
+            let mut st = self.lock();
+            if let Some(t) = st.timers.as_mut() {
+                t.cancel_all(&mut owned.timers, &mut payloads);
+            }
+            if let Some(w) = st.watches.as_mut() {
+                w.unwatch_all(&mut owned.watches, &mut gone);
+            }
+        }
+        drop(payloads);
+        drop(gone);
     }
 
     /// Refuses every later message and returns the ones not handled, so their callers learn
@@ -227,10 +490,10 @@ impl<E: Send + 'static> InfoSink for Mailbox<E> {
         self.push(Msg::Info {
             uid,
             timer: None,
-            payload,
+            payload: callback::Owned::new(payload),
         })
         .map_err(|msg| match msg {
-            Msg::Info { payload, .. } => payload,
+            Msg::Info { payload, .. } => payload.into_inner(),
             _ => unreachable!("push gives back the message it was given"),
         })
     }

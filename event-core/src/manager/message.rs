@@ -11,14 +11,16 @@ use super::install::NewHandler;
 use super::link::Link;
 use super::stats::StatsReply;
 use super::trace::Tracer;
+use crate::callback::Owned;
 use crate::error::{AddError, DeleteError, SwapError};
 use crate::exit::Args;
 use crate::handler::HandlerId;
 
 /// One message in a manager's mailbox.
 pub(super) enum Msg<E: 'static> {
-    Event(E),
-    SyncEvent(E, oneshot::Sender<()>),
+    /// An event; the user's value is dropped under a guard, wherever it is dropped.
+    Event(Owned<E>),
+    SyncEvent(Owned<E>, oneshot::Sender<()>),
     Call(Box<dyn ErasedCall<E>>),
     Op(Box<Op<E>>),
     /// Operations a dedicated handler asked for from a callback.
@@ -26,7 +28,7 @@ pub(super) enum Msg<E: 'static> {
     Info {
         uid: u64,
         timer: Option<u64>,
-        payload: Box<dyn Any + Send>,
+        payload: Owned<Box<dyn Any + Send>>,
     },
     Down {
         uid: u64,

@@ -35,7 +35,8 @@ pub enum Shutdown {
     /// Aborted at once.
     BrutalKill,
     /// Asked to stop, and aborted if it has not stopped after this long. Zero is valid, as in
-    /// OTP: the child is asked to stop and aborted at once, given no time to finish.
+    /// OTP: the child is asked to stop and aborted at once, given no time to finish. A
+    /// timeout past the clock's range (say `Duration::MAX`) is waited for as `Infinity`.
     Timeout(Duration),
     /// Asked to stop, and waited for however long it takes (the default for supervisors).
     Infinity,
@@ -51,7 +52,7 @@ pub enum ChildKind {
 }
 
 /// How a child ended.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum ChildExit {
     /// It ended on its own, normally (a task returned `Ok`, a manager was stopped, a guard's
@@ -116,6 +117,9 @@ impl StopToken {
     }
 
     /// Waits until the stop is asked for.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: it only waits.
     pub async fn stopped(&self) {
         let notified = self.inner.notify.notified();
         tokio::pin!(notified);
@@ -323,7 +327,8 @@ impl ChildSpec {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Start, BoxError>> + Send + 'static,
     {
-        struct FnStarter<F>(F);
+        // The closure and what it captured are the user's: dropped under a guard.
+        struct FnStarter<F>(crate::callback::Owned<F>);
         impl<F, Fut> Starter for FnStarter<F>
         where
             F: Fn() -> Fut + Send + Sync + 'static,
@@ -333,7 +338,11 @@ impl ChildSpec {
                 Box::pin((self.0)())
             }
         }
-        Self::from_starter(id, Arc::new(FnStarter(start)), ChildKind::Worker)
+        Self::from_starter(
+            id,
+            Arc::new(FnStarter(crate::callback::Owned::new(start))),
+            ChildKind::Worker,
+        )
     }
 
     /// When the child is restarted (default [`Restart::Permanent`]).

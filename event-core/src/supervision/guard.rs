@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::child::{ChildSpec, Restart, Start, StopToken};
+use super::supervisor::ChildRef;
 use crate::error::{AddError, SwapError};
 use crate::exit::{Cause, ExitReason};
-use crate::handler::{BoxError, BoxFuture, Handler};
+use crate::handler::{BoxError, BoxFuture, Handler, HandlerId, HandlerRef};
 use crate::intensity::Intensity;
 use crate::manager::{EventManager, Install, Link, Notice, SupLink};
 
@@ -77,8 +78,24 @@ impl InstallError for SwapError {
 }
 
 /// How a guard retries a failed re-install: the first try at once, then after `first`,
-/// doubling up to `max`, `attempts` tries in all.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// doubling up to `max`, `attempts` tries in all; each wait shortened by a random part of up
+/// to `jitter` of it, so that guards that failed together do not all retry together. Any
+/// durations are taken (zero retries at once; the doubling stops at `max`, and at
+/// `Duration::MAX`); `attempts` 0 counts as 1.
+///
+/// Made with [`Backoff::new`] or [`Backoff::default`] and the builder methods (the struct is
+/// `#[non_exhaustive]`: a literal would break when a setting is added):
+///
+/// ```
+/// use event_core::Backoff;
+/// use std::time::Duration;
+///
+/// let backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(2), 8).jitter(0.5);
+/// assert_eq!(backoff.first, Duration::from_millis(50));
+/// assert_eq!(Backoff::default().attempts(3).attempts, 3);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Backoff {
     /// The wait before the second try.
     pub first: Duration,
@@ -86,22 +103,101 @@ pub struct Backoff {
     pub max: Duration,
     /// Tries in all before the guard gives up and fails (at least 1).
     pub attempts: u32,
+    /// The largest part of each wait taken off at random, from 0.0 (none, the default) to
+    /// 1.0 (a wait anywhere from nothing to the whole of it).
+    pub jitter: f64,
+}
+
+impl Backoff {
+    /// Waits of `first`, doubling up to `max`, for `attempts` tries in all; no jitter.
+    pub fn new(first: Duration, max: Duration, attempts: u32) -> Self {
+        Backoff {
+            first,
+            max,
+            attempts,
+            jitter: 0.0,
+        }
+    }
+
+    /// The wait before the second try.
+    #[must_use]
+    pub fn first(mut self, first: Duration) -> Self {
+        self.first = first;
+        self
+    }
+
+    /// The longest wait between tries.
+    #[must_use]
+    pub fn max(mut self, max: Duration) -> Self {
+        self.max = max;
+        self
+    }
+
+    /// Tries in all before the guard gives up (at least 1).
+    #[must_use]
+    pub fn attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// The largest part of each wait taken off at random: 0.0 for none, up to 1.0; a value
+    /// outside is taken as the nearest of these (`NaN` as 0.0).
+    #[must_use]
+    pub fn jitter(mut self, jitter: f64) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// `delay` with its jitter taken off: uniformly from `delay * (1 - jitter)` to `delay`.
+    fn jittered(&self, delay: Duration) -> Duration {
+        let jitter = if self.jitter.is_nan() {
+            0.0
+        } else {
+            self.jitter.clamp(0.0, 1.0)
+        };
+        if jitter == 0.0 {
+            return delay;
+        }
+        delay.mul_f64(1.0 - jitter * random_unit())
+    }
+}
+
+/// A number in `[0, 1)`, different at each call: std's randomly keyed hasher, over a counter.
+fn random_unit() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    // The top 53 bits, as a fraction.
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+impl Backoff {
+    /// The wait after `delay`: twice as long, up to `max` (and to `Duration::MAX`).
+    fn next(&self, delay: Duration) -> Duration {
+        delay.saturating_mul(2).min(self.max)
+    }
 }
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff {
-            first: Duration::from_millis(10),
-            max: Duration::from_secs(1),
-            attempts: 5,
-        }
+        Backoff::new(Duration::from_millis(10), Duration::from_secs(1), 5)
     }
 }
 
 /// Why a guard failed.
+///
+/// `PartialEq` for tests: the errors inside are boxed `dyn Error`s, which compare by their
+/// messages (`Display`), as [`Cause`](crate::Cause) does.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GuardError {
+    /// The guard's handler, with its key, is installed already: by another guard, or by hand.
+    /// A manager holds one handler of each type and key, so several guards of one handler
+    /// type need a key each.
+    #[error("handler {0} is already installed in the manager (by another guard, or by hand); a manager holds one handler of each type and key: give each guard's handler its own key (Install::key, or a supervisor! template's start_child_keyed) to run several side by side")]
+    AlreadyInstalled(HandlerId),
     /// The install failed in a way retrying cannot help.
     #[error("the guarded handler cannot be installed: {0}")]
     Fatal(BoxError),
@@ -113,6 +209,116 @@ pub enum GuardError {
         /// The last try's error.
         last: BoxError,
     },
+}
+
+impl PartialEq for GuardError {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (GuardError::Fatal(a), GuardError::Fatal(b)) => a.to_string() == b.to_string(),
+            (GuardError::AlreadyInstalled(a), GuardError::AlreadyInstalled(b)) => a == b,
+            (
+                GuardError::ReinstallFailed { attempts, last },
+                GuardError::ReinstallFailed {
+                    attempts: a2,
+                    last: l2,
+                },
+            ) => attempts == a2 && last.to_string() == l2.to_string(),
+            _ => false,
+        }
+    }
+}
+
+impl GuardError {
+    /// A fatal install error, the handler's identity taken said as such.
+    fn fatal(e: BoxError) -> Self {
+        let taken = match (e.downcast_ref::<AddError>(), e.downcast_ref::<SwapError>()) {
+            (Some(AddError::AlreadyInstalled(id)), _)
+            | (_, Some(SwapError::AlreadyInstalled(id))) => Some(id.clone()),
+            _ => None,
+        };
+        match taken {
+            Some(id) => GuardError::AlreadyInstalled(id),
+            None => GuardError::Fatal(e),
+        }
+    }
+}
+
+/// A guard started from a template: the child's reference, to terminate it, and its handler's,
+/// to call it. A `supervisor!` tree's `start_child` returns one.
+///
+/// ```
+/// # use event_core::*;
+/// # struct Log;
+/// # #[handler(event = String)]
+/// # impl Log {
+/// #     fn init() -> Self { Log }
+/// #     fn handle_event(&mut self, _: &String) {}
+/// # }
+/// supervisor! {
+///     struct Logs(lines: String) {
+///         strategy: simple_one_for_one,
+///         template: guard Log { manager: lines },
+///     }
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let lines = EventManager::<String>::start()?;
+/// let logs = Logs::start(&lines).await?;
+/// let log = logs.start_child_keyed("eu", ()).await?;
+/// assert_eq!(log.handler().id().to_string(), "Log(\"eu\")");
+/// logs.supervisor().terminate_child(&log).await?; // this guard, and its handler, only
+/// assert!(lines.which_handlers().await?.is_empty());
+/// # Ok(()) }
+/// ```
+pub struct GuardChild<H> {
+    child: ChildRef,
+    handler: HandlerRef<H>,
+}
+
+impl<H> GuardChild<H> {
+    /// A guard child of reference `child` keeping `handler` installed.
+    pub fn new(child: ChildRef, handler: HandlerRef<H>) -> Self {
+        GuardChild { child, handler }
+    }
+
+    /// The child's reference in its supervisor, for `terminate_child`.
+    pub fn child(&self) -> &ChildRef {
+        &self.child
+    }
+
+    /// The handler's reference (the same across re-installs), for calls, deletes and swaps.
+    pub fn handler(&self) -> &HandlerRef<H> {
+        &self.handler
+    }
+
+    /// The child's reference and the handler's.
+    pub fn into_parts(self) -> (ChildRef, HandlerRef<H>) {
+        (self.child, self.handler)
+    }
+}
+
+impl<H> Clone for GuardChild<H> {
+    fn clone(&self) -> Self {
+        GuardChild {
+            child: self.child.clone(),
+            handler: self.handler.clone(),
+        }
+    }
+}
+
+impl<H> fmt::Debug for GuardChild<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GuardChild")
+            .field("child", &self.child)
+            .field("handler", &self.handler)
+            .finish()
+    }
+}
+
+impl<H> From<&GuardChild<H>> for ChildRef {
+    fn from(g: &GuardChild<H>) -> Self {
+        g.child.clone()
+    }
 }
 
 /// The guard's install step, run for the first install and every re-install: the link, or
@@ -229,8 +435,11 @@ impl Guard {
         Fut: Future<Output = Result<SupLink<H>, Er>> + Send + 'static,
         Er: InstallError,
     {
+        // The install step and what it captured (a handler's args) are the user's: dropped
+        // under a guard.
+        let install = crate::callback::Owned::new(install);
         let install: InstallStep = Arc::new(move || {
-            let fut = install();
+            let fut = (*install)();
             Box::pin(async move {
                 fut.await
                     .map(SupLink::into_link)
@@ -250,7 +459,9 @@ impl Guard {
     }
 
     /// The guard as a supervisor child with id `id`, transient. Its start installs the
-    /// handler once: if that fails, the start fails (and with it a supervisor's start).
+    /// handler once: if that fails, the start fails (and with it a supervisor's start); a
+    /// handler of the same type and key installed already fails it with
+    /// [`GuardError::AlreadyInstalled`].
     pub fn child(self, id: impl Into<Arc<str>>) -> ChildSpec {
         let id: Arc<str> = id.into();
         let name = id.clone();
@@ -259,7 +470,7 @@ impl Guard {
             let name = name.clone();
             async move {
                 let link = (guard.install)().await.map_err(|(fatal, e)| match fatal {
-                    true => Box::new(GuardError::Fatal(e)) as BoxError,
+                    true => Box::new(GuardError::fatal(e)) as BoxError,
                     false => e,
                 })?;
                 Ok(Start::task(move |stop| guard.watch(name, link, stop)))
@@ -316,7 +527,7 @@ impl Guard {
             };
             match result {
                 Ok(link) => return Ok(Some(link)),
-                Err((true, e)) => return Err(GuardError::Fatal(e)),
+                Err((true, e)) => return Err(GuardError::fatal(e)),
                 Err((false, last)) if attempt >= attempts => {
                     return Err(GuardError::ReinstallFailed { attempts, last })
                 }
@@ -325,9 +536,9 @@ impl Guard {
             attempt += 1;
             tokio::select! {
                 _ = stop.stopped() => return Ok(None),
-                _ = tokio::time::sleep(delay) => {}
+                _ = tokio::time::sleep(self.backoff.jittered(delay)) => {}
             }
-            delay = (delay * 2).min(self.backoff.max);
+            delay = self.backoff.next(delay);
         }
     }
 }
@@ -337,5 +548,63 @@ impl fmt::Debug for Guard {
         f.debug_struct("Guard")
             .field("backoff", &self.backoff)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn jitter_takes_a_random_part_of_up_to_its_share_off_each_wait() {
+        let delay = Duration::from_millis(1000);
+        assert_eq!(Backoff::default().jittered(delay), delay);
+        assert_eq!(Backoff::default().jitter(f64::NAN).jittered(delay), delay);
+        let half = Backoff::default().jitter(0.5);
+        let waits: Vec<Duration> = (0..200).map(|_| half.jittered(delay)).collect();
+        assert!(waits
+            .iter()
+            .all(|w| *w >= Duration::from_millis(500) && *w <= delay));
+        // Spread over the range, not one value: both halves of it are drawn.
+        assert!(waits.iter().any(|w| *w < Duration::from_millis(750)));
+        assert!(waits.iter().any(|w| *w > Duration::from_millis(750)));
+        // Beyond 1.0 it is taken as 1.0: anywhere from nothing to the whole wait.
+        let all = Backoff::default().jitter(7.0);
+        assert!((0..50).all(|_| all.jittered(delay) <= delay));
+    }
+
+    #[test]
+    fn the_builder_methods_set_what_they_name() {
+        let b = Backoff::new(Duration::from_millis(1), Duration::from_millis(2), 3)
+            .first(Duration::from_millis(4))
+            .max(Duration::from_millis(5))
+            .attempts(6)
+            .jitter(0.25);
+        assert_eq!(b.first, Duration::from_millis(4));
+        assert_eq!(b.max, Duration::from_millis(5));
+        assert_eq!(b.attempts, 6);
+        assert_eq!(b.jitter, 0.25);
+    }
+
+    fn backoff(first: Duration, max: Duration) -> Backoff {
+        Backoff::new(first, max, 3)
+    }
+
+    #[test]
+    fn the_backoff_doubles_up_to_its_max_at_every_extreme() {
+        let b = backoff(Duration::from_millis(10), Duration::from_millis(25));
+        assert_eq!(b.next(Duration::from_millis(10)), Duration::from_millis(20));
+        assert_eq!(b.next(Duration::from_millis(20)), Duration::from_millis(25));
+        let zero = backoff(Duration::ZERO, Duration::ZERO);
+        assert_eq!(zero.next(Duration::ZERO), Duration::ZERO);
+        let one = backoff(Duration::from_nanos(1), Duration::MAX);
+        assert_eq!(one.next(Duration::from_nanos(1)), Duration::from_nanos(2));
+        let max = backoff(Duration::MAX, Duration::MAX);
+        assert_eq!(max.next(Duration::MAX), Duration::MAX);
+        assert_eq!(
+            max.next(Duration::MAX / 2 + Duration::from_secs(1)),
+            Duration::MAX
+        );
     }
 }

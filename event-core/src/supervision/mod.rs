@@ -7,7 +7,9 @@
 //! - `run`: a supervisor's task: its run loop, its strategies (`run/strategy`), its child
 //!   administration (`run/admin`), its record of its children (`run/children`).
 //! - `child`: child specifications, restart types, shutdowns, and what a child's start returns.
+//! - `events`: what a supervisor tells of its children as they come and go, and why it ended.
 //! - `manager_child`: event managers as children.
+//! - `into_child`: types that know how to start as a child ([`IntoChild`]).
 //! - `guard`: lager's watcher, a child that re-installs a supervised handler.
 //! - `snapshot`: the tree, whole, for a look at it (observer's live tree).
 //!
@@ -22,17 +24,21 @@
 //! - A handle to a nested supervisor or a supervised manager reaches every incarnation.
 
 mod child;
+mod events;
 mod guard;
+mod into_child;
 mod manager_child;
 mod run;
 mod snapshot;
 mod supervisor;
 
 pub use child::{ChildExit, ChildKind, ChildSpec, Restart, Shutdown, Start, StopToken};
-pub use guard::{Backoff, Fatal, Guard, GuardError, InstallError};
+pub use events::{ChildEvent, ChildEvents, SupervisorExit};
+pub use guard::{Backoff, Fatal, Guard, GuardChild, GuardError, InstallError};
+pub use into_child::IntoChild;
 pub use manager_child::ManagerChild;
 pub use snapshot::{ChildSnapshot, Inside, ManagerSnapshot, SupervisorSnapshot};
 pub use supervisor::{
-    AutoShutdown, ChildCount, ChildInfo, ChildRef, ChildState, Strategy, Supervisor,
+    AutoShutdown, ChildCount, ChildInfo, ChildRef, ChildSpecView, ChildState, Strategy, Supervisor,
     SupervisorBuilder, SupervisorError,
 };

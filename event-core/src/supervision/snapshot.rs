@@ -8,11 +8,19 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use super::child::{ChildKind, Restart};
+use super::child::{ChildExit, ChildKind, Restart};
 use super::run::Cmd;
-use super::supervisor::{ChildRef, ChildState, Supervisor, SupervisorError};
+use super::supervisor::{ChildInfo, ChildRef, ChildState, Supervisor, SupervisorError};
 use crate::handler::BoxFuture;
 use crate::EventManager;
+
+/// A child as its supervisor answers a snapshot: what `which_children` says of it, how it last
+/// ended, and a probe if it runs and can be looked inside.
+pub(crate) struct Probed {
+    pub(crate) info: ChildInfo,
+    pub(crate) last_exit: Option<ChildExit>,
+    pub(crate) probe: Option<Probe>,
+}
 
 /// How to look inside a running child.
 pub(crate) enum Probe {
@@ -41,24 +49,39 @@ impl Probe {
 }
 
 /// A supervisor and its children, recursively: from [`Supervisor::snapshot`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SupervisorSnapshot {
     /// The supervisor's name.
     pub name: String,
+    /// How many restarts more its intensity allows in the current period.
+    pub restarts_left: u32,
     /// Its children, newest first.
     pub children: Vec<ChildSnapshot>,
 }
 
 /// One child of a supervisor in a [`SupervisorSnapshot`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ChildSnapshot {
     /// Its id.
     #[cfg_attr(feature = "serde", serde(serialize_with = "display"))]
     pub id: ChildRef,
+    /// Its name: its id, or for a dynamic child the id its template gave it (as in
+    /// [`ChildInfo::name`]).
+    pub name: String,
+    /// How many times it has started in this incarnation of its supervisor (as in
+    /// [`ChildInfo::incarnation`]): 1 after its first start, one more for each restart.
+    pub incarnation: u32,
+    /// How many times it has been restarted in this incarnation of its supervisor: its
+    /// incarnation less its first start.
+    pub restarts: u32,
+    /// How it last ended (on its own, or stopped by its supervisor), if it ever did in this
+    /// incarnation of its supervisor.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "display_opt"))]
+    pub last_exit: Option<ChildExit>,
     /// Worker or supervisor.
     #[cfg_attr(feature = "serde", serde(serialize_with = "debug"))]
     pub kind: ChildKind,
@@ -73,7 +96,7 @@ pub struct ChildSnapshot {
 }
 
 /// What runs inside a child.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub enum Inside {
@@ -111,14 +134,26 @@ fn display<T: fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, 
 }
 
 #[cfg(feature = "serde")]
+fn display_opt<T: fmt::Display, S: serde::Serializer>(
+    v: &Option<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(feature = "serde")]
 fn debug<T: fmt::Debug, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(&format_args!("{v:?}"))
 }
 
 impl Supervisor {
-    /// A snapshot of the tree under this supervisor (observer's live tree): each child with
-    /// its kind, restart type and state, and inside each running nested supervisor and event
-    /// manager, its own children, or its handlers and statistics. The supervisors are asked
+    /// A snapshot of the tree under this supervisor (observer's live tree): each supervisor
+    /// with the restarts its intensity allows now, each child with its kind, restart type,
+    /// state, incarnation, restarts and last exit, and inside each running nested supervisor
+    /// and event manager, its own children, or its handlers and statistics. The supervisors are asked
     /// one after another, each between two of its commands, so the snapshot is not of one
     /// instant. Print it (`{}`) for a text tree.
     ///
@@ -157,9 +192,14 @@ fn snapshot(sup: Supervisor) -> BoxFuture<'static, Result<SupervisorSnapshot, Su
             .tx
             .send(Cmd::Probe(tx))
             .map_err(|_| SupervisorError::SupervisorGone)?;
-        let probed = rx.await.map_err(|_| SupervisorError::SupervisorGone)??;
+        let (restarts_left, probed) = rx.await.map_err(|_| SupervisorError::SupervisorGone)??;
         let mut children = Vec::with_capacity(probed.len());
-        for (info, probe) in probed {
+        for Probed {
+            info,
+            last_exit,
+            probe,
+        } in probed
+        {
             let inside = match probe {
                 None => None,
                 Some(Probe::Supervisor(nested)) => {
@@ -169,6 +209,10 @@ fn snapshot(sup: Supervisor) -> BoxFuture<'static, Result<SupervisorSnapshot, Su
             };
             children.push(ChildSnapshot {
                 id: info.id,
+                name: info.name.to_string(),
+                incarnation: info.incarnation,
+                restarts: info.incarnation.saturating_sub(1),
+                last_exit,
                 kind: info.kind,
                 restart: info.restart,
                 state: info.state,
@@ -177,6 +221,7 @@ fn snapshot(sup: Supervisor) -> BoxFuture<'static, Result<SupervisorSnapshot, Su
         }
         Ok(SupervisorSnapshot {
             name: sup.name().to_owned(),
+            restarts_left,
             children,
         })
     })
@@ -185,7 +230,11 @@ fn snapshot(sup: Supervisor) -> BoxFuture<'static, Result<SupervisorSnapshot, Su
 impl fmt::Display for SupervisorSnapshot {
     /// The tree as text, a line per supervisor, child, manager and handler.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "supervisor {}", self.name)?;
+        writeln!(
+            f,
+            "supervisor {} (restarts left: {})",
+            self.name, self.restarts_left
+        )?;
         self.write_children(f, "")
     }
 }
@@ -200,14 +249,25 @@ impl SupervisorSnapshot {
             };
             write!(
                 f,
-                "{indent}{branch}{} ({:?}, {:?}, {:?})",
-                c.id, c.kind, c.restart, c.state
+                "{indent}{branch}{} ({:?}, {:?}, {:?}, #{}",
+                c.id, c.kind, c.restart, c.state, c.incarnation
             )?;
+            if let ChildRef::Dynamic(_) = c.id {
+                write!(f, ", {}", c.name)?;
+            }
+            match &c.last_exit {
+                Some(exit) => write!(f, ", last exit: {exit})")?,
+                None => write!(f, ")")?,
+            }
             let inner = format!("{indent}{below}");
             match &c.inside {
                 None => writeln!(f)?,
                 Some(Inside::Supervisor(s)) => {
-                    writeln!(f, ": supervisor {}", s.name)?;
+                    writeln!(
+                        f,
+                        ": supervisor {} (restarts left: {})",
+                        s.name, s.restarts_left
+                    )?;
                     s.write_children(f, &inner)?;
                 }
                 Some(Inside::Manager(m)) => {

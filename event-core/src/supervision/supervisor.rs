@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use super::child::{CatchUnwind, ChildKind, ChildSpec, Restart};
+use super::child::{CatchUnwind, ChildKind, ChildSpec, Restart, Shutdown};
+use super::events::{ChildEvents, SupervisorExit};
 use super::run::{launch, Cmd, Reply, Shared, SupStarter};
 use crate::callback;
 use crate::exit::Cause;
@@ -52,7 +53,8 @@ pub enum AutoShutdown {
 pub enum ChildRef {
     /// A child with an id, from its specification.
     Id(Arc<str>),
-    /// A child of a [`Strategy::SimpleOneForOne`] supervisor, numbered in start order.
+    /// A child of a [`Strategy::SimpleOneForOne`] supervisor, numbered in start order. Its
+    /// name, the id its template gave it, is in [`ChildInfo::name`].
     Dynamic(u64),
 }
 
@@ -100,12 +102,37 @@ pub enum ChildState {
 pub struct ChildInfo {
     /// Its id.
     pub id: ChildRef,
+    /// Its name: its id, or for a dynamic child the id its template gave it (a `supervisor!`
+    /// guard's: its handler and key, as in `JobLog("eu")`).
+    pub name: Arc<str>,
+    /// How many times it has started in this incarnation of the supervisor: 1 after its
+    /// first start, one more for each restart (0 if it never ran).
+    pub incarnation: u32,
     /// Whether it runs.
     pub state: ChildState,
     /// Worker or supervisor.
     pub kind: ChildKind,
     /// Its restart type.
     pub restart: Restart,
+}
+
+/// A child's specification, as [`Supervisor::child_spec`] reads it (OTP's `get_childspec`):
+/// what it is and how it is handled, not how it starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChildSpecView {
+    /// Its id.
+    pub id: ChildRef,
+    /// Its name: its id, or for a dynamic child the id its template gave it.
+    pub name: Arc<str>,
+    /// Its restart type.
+    pub restart: Restart,
+    /// How it is stopped.
+    pub shutdown: Shutdown,
+    /// Worker or supervisor.
+    pub kind: ChildKind,
+    /// Whether it is significant for the supervisor's [`AutoShutdown`].
+    pub significant: bool,
 }
 
 /// The counts of [`Supervisor::count_children`] (OTP's `count_children`).
@@ -123,7 +150,7 @@ pub struct ChildCount {
 }
 
 /// What went wrong with a supervisor's start or one of its administration functions.
-#[derive(Clone, Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SupervisorError {
     /// A child failed to start while the supervisor started; the children already started
@@ -190,6 +217,8 @@ pub enum SupervisorError {
 ///
 /// A supervisor runs until [`stop`](Supervisor::stop)ped, until it reaches its restart
 /// intensity, or until its significant children end; dropping the handles does not stop it.
+/// [`stopped`](Supervisor::stopped) says which, and [`child_events`](Supervisor::child_events)
+/// tells what happens to its children meanwhile.
 #[derive(Clone)]
 pub struct Supervisor {
     pub(super) shared: Arc<Shared>,
@@ -231,6 +260,11 @@ impl Supervisor {
     /// Adds and starts a child (OTP's `start_child`). An id in use gives
     /// [`AlreadyStarted`](SupervisorError::AlreadyStarted) or
     /// [`AlreadyPresent`](SupervisorError::AlreadyPresent).
+    ///
+    /// # Cancel safety
+    /// Once first polled, the command is sent and the supervisor carries it out; dropping the
+    /// future only gives up its result.
+    #[doc(alias = "spawn")]
     pub async fn start_child(&self, spec: ChildSpec) -> Result<ChildRef, SupervisorError> {
         self.request(|r| Cmd::StartChild(spec, r)).await
     }
@@ -239,6 +273,11 @@ impl Supervisor {
     /// `args` (OTP's `start_child(Sup, ExtraArgs)`). Returns the child's reference, or `None`
     /// when its start returned [`Start::ignore`](crate::Start::ignore): such a child is not
     /// kept (OTP's `{ok, undefined}`).
+    ///
+    /// # Cancel safety
+    /// Once first polled, the command is sent and the supervisor carries it out; dropping the
+    /// future only gives up its result.
+    #[doc(alias = "spawn")]
     pub async fn start_dynamic<A: Any + Send>(
         &self,
         args: A,
@@ -249,47 +288,106 @@ impl Supervisor {
     /// Stops a child and keeps its specification (OTP's `terminate_child`); a temporary or
     /// dynamic child is also deleted. Terminating a child that is not running is not an
     /// error.
+    ///
+    /// # Cancel safety
+    /// Once first polled, the command is sent and the supervisor carries it out; dropping the
+    /// future only gives up its result.
     pub async fn terminate_child(&self, child: impl Into<ChildRef>) -> Result<(), SupervisorError> {
         let child = child.into();
         self.request(|r| Cmd::Terminate(child, r)).await
     }
 
     /// Starts a terminated child again (OTP's `restart_child`).
+    ///
+    /// # Cancel safety
+    /// Once first polled, the command is sent and the supervisor carries it out; dropping the
+    /// future only gives up its result.
     pub async fn restart_child(&self, child: impl Into<ChildRef>) -> Result<(), SupervisorError> {
         let child = child.into();
         self.request(|r| Cmd::Restart(child, r)).await
     }
 
     /// Deletes the specification of a terminated child (OTP's `delete_child`).
+    ///
+    /// # Cancel safety
+    /// Once first polled, the command is sent and the supervisor carries it out; dropping the
+    /// future only gives up its result.
     pub async fn delete_child(&self, child: impl Into<ChildRef>) -> Result<(), SupervisorError> {
         let child = child.into();
         self.request(|r| Cmd::Delete(child, r)).await
     }
 
+    /// A child's specification (OTP's `get_childspec`): its id, name, restart type, shutdown,
+    /// kind and significance. A child not held gives
+    /// [`NotFound`](SupervisorError::NotFound).
+    pub async fn child_spec(
+        &self,
+        child: impl Into<ChildRef>,
+    ) -> Result<ChildSpecView, SupervisorError> {
+        let child = child.into();
+        self.request(|r| Cmd::Spec(child, r)).await
+    }
+
+    /// The events of the supervisor's children from now on: started, exited, stopped,
+    /// restarted, given up on, and the supervisor's own end; see [`ChildEvents`]. Each call
+    /// subscribes anew; a supervisor that has ended for good gives a stream that has ended.
+    ///
+    /// Nothing is kept for the events until the first subscription, and a reader that falls
+    /// behind never slows the supervisor: it misses the oldest events and is told how many.
+    pub fn child_events(&self) -> ChildEvents {
+        ChildEvents {
+            rx: self.shared.subscribe(),
+            missed: 0,
+        }
+    }
+
     /// The children, newest first (OTP's `which_children`).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: it changes nothing.
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, SupervisorError> {
         self.request(Cmd::Which).await
     }
 
     /// How many children, by kind and state (OTP's `count_children`).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: it changes nothing.
     pub async fn count_children(&self) -> Result<ChildCount, SupervisorError> {
         self.request(Cmd::Count).await
     }
 
     /// Stops every child, in reverse start order, then the supervisor. Returns when done.
+    ///
+    /// # Cancel safety
+    /// Once first polled, the stop is sent and happens all the same; dropping the future only
+    /// gives up waiting for it.
     pub async fn stop(&self) -> Result<(), SupervisorError> {
         self.request(Cmd::Stop).await
     }
 
-    /// Waits until the supervisor has ended for good.
-    pub async fn stopped(&self) {
+    /// Waits until the supervisor has ended for good, and says why: stopped, shut down by
+    /// its parent, gave up past its intensity (with the child that tipped it), or shut down
+    /// by a significant child.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: it only waits.
+    pub async fn stopped(&self) -> SupervisorExit {
         let ended = self.shared.ended.notified();
         tokio::pin!(ended);
         ended.as_mut().enable();
-        if self.is_stopped() {
-            return;
+        if !self.is_stopped() {
+            ended.await;
         }
-        ended.await;
+        self.exit_reason().unwrap_or(SupervisorExit::Shutdown)
+    }
+
+    /// Why the supervisor ended, once it has ended for good; `None` before.
+    pub fn exit_reason(&self) -> Option<SupervisorExit> {
+        if !self.is_stopped() {
+            return None;
+        }
+        Some(self.shared.exit().unwrap_or(SupervisorExit::Shutdown))
     }
 
     /// Whether the supervisor has ended for good.
@@ -338,6 +436,7 @@ pub struct SupervisorBuilder {
     pub(super) auto_shutdown: AutoShutdown,
     pub(super) children: Vec<ChildSpec>,
     pub(super) template: Option<(Template, &'static str)>,
+    pub(super) child_events_capacity: Option<usize>,
 }
 
 impl SupervisorBuilder {
@@ -366,6 +465,14 @@ impl SupervisorBuilder {
         self
     }
 
+    /// How many [child events](Supervisor::child_events) a reader may fall behind by before it
+    /// misses the oldest (default 256). The buffer is made at the first subscription, shared
+    /// by every reader.
+    pub fn child_events_capacity(mut self, capacity: usize) -> Self {
+        self.child_events_capacity = Some(capacity);
+        self
+    }
+
     /// A child, started after those added before it and stopped before them.
     pub fn child(mut self, spec: ChildSpec) -> Self {
         self.children.push(spec);
@@ -380,8 +487,10 @@ impl SupervisorBuilder {
         A: Any + Send,
         F: Fn(A) -> ChildSpec + Send + Sync + 'static,
     {
+        // The template and what it captured are the user's: dropped under a guard.
+        let template = callback::Owned::new(template);
         let t: Template = Arc::new(move |args: Box<dyn Any + Send>| {
-            args.downcast::<A>().ok().map(|a| template(*a))
+            args.downcast::<A>().ok().map(|a| (*template)(*a))
         });
         self.template = Some((t, std::any::type_name::<A>()));
         self
@@ -389,6 +498,12 @@ impl SupervisorBuilder {
 
     fn validate(&self) -> Result<(), SupervisorError> {
         let bad = |m: String| Err(SupervisorError::BadSpec(m));
+        if self.child_events_capacity == Some(0) {
+            return bad(
+                "the child events' capacity is zero: a reader needs room for at least one event"
+                    .into(),
+            );
+        }
         if self.intensity.period().is_zero() {
             return bad(
                 "the intensity's period is zero: restarts are counted over a period, give it one"
@@ -428,10 +543,16 @@ impl SupervisorBuilder {
     /// Starts the supervisor and its children, in order. If a child fails to start, the ones
     /// started are stopped, in reverse order, and the start fails with
     /// [`SupervisorError::FailedToStartChild`].
+    ///
+    /// # Cancel safety
+    /// Not cancel safe: the supervisor's task is spawned on the first poll, so dropped while its
+    /// children start, the supervisor keeps running with no handle left to stop it. Give it a
+    /// deadline with its children's own start timeouts rather than by dropping the start.
+    #[doc(alias = "spawn")]
     pub async fn start(self) -> Result<Supervisor, SupervisorError> {
         tokio::runtime::Handle::try_current().map_err(|_| SupervisorError::NoRuntime)?;
         self.validate()?;
-        let shared = Shared::new(self.name.clone());
+        let shared = Shared::new(self.name.clone(), self.child_events_capacity);
         let config = Arc::new(self);
         let Some(launch) = launch(&shared, &config, true) else {
             return Err(SupervisorError::SupervisorGone);
@@ -468,7 +589,7 @@ impl SupervisorBuilder {
         id: impl Into<Arc<str>>,
     ) -> Result<(Supervisor, ChildSpec), SupervisorError> {
         self.validate()?;
-        let shared = Shared::new(self.name.clone());
+        let shared = Shared::new(self.name.clone(), self.child_events_capacity);
         let starter = SupStarter {
             shared: shared.clone(),
             config: Arc::new(self),
@@ -489,6 +610,7 @@ impl fmt::Debug for SupervisorBuilder {
             .field("auto_shutdown", &self.auto_shutdown)
             .field("children", &self.children)
             .field("template", &self.template.as_ref().map(|t| t.1))
+            .field("child_events_capacity", &self.child_events_capacity)
             .finish()
     }
 }

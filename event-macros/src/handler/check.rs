@@ -6,7 +6,7 @@ use quote::ToTokens;
 use syn::{FnArg, GenericArgument, GenericParam, Ident, PathArguments, ReturnType, Type};
 
 use super::ast::{HandlerImpl, Kind, Method};
-use crate::ctxt::Errors;
+use crate::ctxt::{distance, Errors};
 
 /// A callback that passed the checks, reduced to what the expansion needs.
 pub struct Callback<'a> {
@@ -81,14 +81,75 @@ pub fn check<'a>(input: &HandlerImpl<'a>, errors: &mut Errors) -> Plan<'a> {
             }
         }
     }
-    if !input.is_trait_impl && !input.methods.iter().any(|m| m.kind == Kind::HandleEvent) {
-        errors.at(
-            &input.item.self_ty,
+    let misspelt = misspelt_callbacks(input, errors);
+    if !input.is_trait_impl
+        && !input.methods.iter().any(|m| m.kind == Kind::HandleEvent)
+        && !misspelt.contains(&Kind::HandleEvent)
+    {
+        let message = if input.methods.iter().all(|m| m.kind == Kind::Call) {
             "a handler needs a `handle_event` method: \
-             `fn handle_event(&mut self, event: &Event)`",
-        );
+             `fn handle_event(&mut self, event: &Event)`. If it is in another `#[handler]` \
+             impl block of this type, move these methods there: one impl block per handler"
+        } else {
+            "a handler needs a `handle_event` method: \
+             `fn handle_event(&mut self, event: &Event)`"
+        };
+        errors.at(&input.item.self_ty, message);
     }
     plan
+}
+
+/// The callbacks whose name a method of the block misspells, each reported on the method:
+/// a method named close to a callback the block does not have, taking the receiver that
+/// callback takes (so `fn terminated(&self) -> bool` is the handler's own). `init` is left
+/// out: its name is too short to tell a slip from a word.
+fn misspelt_callbacks(input: &HandlerImpl, errors: &mut Errors) -> Vec<Kind> {
+    const NAMES: &[(&str, Kind, Receiver)] = &[
+        ("handle_event", Kind::HandleEvent, Receiver::RefMut),
+        ("handle_info", Kind::HandleInfo, Receiver::RefMut),
+        ("terminate", Kind::Terminate, Receiver::Value),
+        ("format_status", Kind::FormatStatus, Receiver::Ref),
+    ];
+    let mut found = Vec::new();
+    if input.is_trait_impl {
+        return found;
+    }
+    for member in &input.item.items {
+        let syn::ImplItem::Fn(func) = member else {
+            continue;
+        };
+        let name = func.sig.ident.to_string();
+        if Kind::by_name(&name).is_some() || func.attrs.iter().any(super::ast::is_call) {
+            continue;
+        }
+        let receiver = match func.sig.inputs.first() {
+            Some(FnArg::Receiver(r)) => receiver_kind(r),
+            _ => Receiver::None,
+        };
+        let absent = NAMES.iter().filter(|(_, kind, wants)| {
+            !input.methods.iter().any(|m| m.kind == *kind)
+                && (*wants == receiver || (*wants == Receiver::RefMut && receiver == Receiver::Ref))
+        });
+        // At most two edits (a slip, a swap of two letters): `handle_error` or `handle_item`
+        // are the handler's own.
+        let closest = absent
+            .map(|entry| (distance(&name, entry.0), entry))
+            .filter(|(d, _)| *d <= 2)
+            .min_by_key(|(d, _)| *d);
+        if let Some((_, (callback, kind, _))) = closest {
+            errors.at(
+                &func.sig.ident,
+                format_args!(
+                    "`{name}` is not a callback of a handler (did you mean `{callback}`?): the \
+                     runtime calls only the methods named as its callbacks. Rename it \
+                     `{callback}`, or, if it is the handler's own method, give it a name \
+                     further from `{callback}`"
+                ),
+            );
+            found.push(*kind);
+        }
+    }
+    found
 }
 
 /// Checks one method against its callback kind; `None` if it cannot be expanded.
@@ -245,7 +306,7 @@ fn check_method<'a>(method: &Method<'a>, errors: &mut Errors) -> Option<Callback
                     errors,
                     &quote::quote!(#(#extra),*),
                     "`init` takes its args as one parameter, and optionally the context last: \
-                     several values make a tuple, `(a, b): (A, B)`"
+                     several values are one tuple parameter, `fn init((a, b): (A, B))`"
                         .into(),
                 );
             }

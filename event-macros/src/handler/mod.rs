@@ -49,7 +49,11 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
                 Some(event) if errors.count() == 0 => expand::handler(&i, &plan, event, &private),
                 // Stand-ins for the impls, so that the handler's uses elsewhere compile and the
                 // mistakes above are the only errors.
-                _ if !i.is_trait_impl => fallback::handler(&i, event, &private),
+                // A block of `#[call]` methods alone is most likely a second block for a
+                // handler declared elsewhere: stand-ins would conflict with its impls.
+                _ if !i.is_trait_impl && i.methods.iter().any(|m| m.kind != ast::Kind::Call) => {
+                    fallback::handler(&i, event, &private)
+                }
                 _ => TokenStream::new(),
             }
         }

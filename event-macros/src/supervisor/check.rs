@@ -53,13 +53,33 @@ pub fn check(tree: &mut Tree, errors: &mut Errors) -> Plan {
             },
             Kind::Supervisor { args, .. } => {
                 for m in args {
+                    // A value the tree is given passes on as it is.
+                    if tree.params.iter().any(|p| p.value && p.name == *m)
+                        && !before.iter().any(|c| c.name == *m)
+                    {
+                        continue;
+                    }
                     match resolve(m, Some(child), before, after, tree, errors) {
                         Some((_, at)) => sound &= at.is_none_or(|j| plan.build[j]),
                         None => sound = false,
                     }
                 }
             }
-            _ => {}
+            Kind::Task { clone, .. } => {
+                for (k, v) in clone.iter().enumerate() {
+                    if clone[..k].contains(v) {
+                        errors.at(v, format!("`{v}` is cloned once already"));
+                        sound = false;
+                        continue;
+                    }
+                    match value(v, child, before, after, tree, errors) {
+                        Some(at) => sound &= at.is_none_or(|j| plan.build[j]),
+                        None => sound = false,
+                    }
+                }
+            }
+            Kind::Manager { handlers, .. } => duplicate_handlers(handlers, errors),
+            Kind::Guard { .. } | Kind::Child { .. } => {}
         }
         plan.build[i] = sound;
     }
@@ -208,7 +228,17 @@ fn resolve(
         };
     }
     if let Some(p) = tree.params.iter().find(|p| p.name == *m) {
-        return Some((p.event.to_token_stream(), None));
+        if p.value {
+            errors.at(
+                m,
+                format!(
+                    "`{m}` is a value the tree is given (`{}`), not an event manager; a manager parameter names its event type, `{m}: Event`",
+                    p.ty.to_token_stream().to_string().replace("& ", "&")
+                ),
+            );
+            return None;
+        }
+        return Some((p.ty.to_token_stream(), None));
     }
     if let Some(c) = after.iter().find(|c| c.name == *m) {
         let msg = match &c.kind {
@@ -225,7 +255,12 @@ fn resolve(
         .iter()
         .filter(|c| matches!(c.kind, Kind::Manager { .. }))
         .map(|c| c.name.to_string())
-        .chain(tree.params.iter().map(|p| p.name.to_string()))
+        .chain(
+            tree.params
+                .iter()
+                .filter(|p| !p.value)
+                .map(|p| p.name.to_string()),
+        )
         .collect::<Vec<_>>();
     errors.at(
         m,
@@ -238,12 +273,86 @@ fn resolve(
     None
 }
 
+/// The value `v` that a task's `clone` names: a parameter, or a child declared before the task
+/// that has one (not a task); its index if it is a child.
+fn value(
+    v: &Ident,
+    task: &Child,
+    before: &[Child],
+    after: &[Child],
+    tree: &Tree,
+    errors: &mut Errors,
+) -> Option<Option<usize>> {
+    if task.name == *v {
+        errors.at(v, format!("a task cannot clone itself: `{v}` is this task"));
+        return None;
+    }
+    if let Some((j, c)) = before.iter().enumerate().rev().find(|(_, c)| c.name == *v) {
+        if let Kind::Task { .. } = c.kind {
+            errors.at(
+                v,
+                format!("`{v}` is a task: it has no value to clone (its accessor is its id)"),
+            );
+            return None;
+        }
+        return Some(Some(j));
+    }
+    if tree.params.iter().any(|p| p.name == *v) {
+        return Some(None);
+    }
+    if after.iter().any(|c| c.name == *v) {
+        errors.at(
+            v,
+            format!("`{v}` is declared after this task: children start in order, so declare `{v}` first"),
+        );
+        return None;
+    }
+    let names = before
+        .iter()
+        .filter(|c| !matches!(c.kind, Kind::Task { .. }))
+        .map(|c| c.name.to_string())
+        .chain(tree.params.iter().map(|p| p.name.to_string()))
+        .collect::<Vec<_>>();
+    errors.at(
+        v,
+        format!(
+            "no value `{v}` in this tree{}; `clone` names the tree's parameters and the children declared before the task (their handles)",
+            did_you_mean(&v.to_string(), names.iter().map(String::as_str))
+        ),
+    );
+    None
+}
+
+/// Two standing handlers of one type with the same key (or none): the second would not
+/// install.
+fn duplicate_handlers(handlers: &[super::parse::Standing], errors: &mut Errors) {
+    let id = |h: &super::parse::Standing| {
+        (
+            h.handler.to_token_stream().to_string(),
+            h.key.as_ref().map(|k| k.to_token_stream().to_string()),
+        )
+    };
+    for (i, h) in handlers.iter().enumerate() {
+        if handlers[..i].iter().any(|o| id(o) == id(h)) {
+            let with = match &h.key {
+                Some(k) => format!("with the key `{}`", k.to_token_stream()),
+                None => "without a key".to_owned(),
+            };
+            errors.at(
+                &h.handler,
+                format!("a second standing `{}` {with}: a manager holds one handler of a type per key; give each its own `key: ..`", h.handler.to_token_stream()),
+            );
+        }
+    }
+}
+
 fn kind_noun(kind: &Kind) -> &'static str {
     match kind {
         Kind::Manager { .. } => "manager",
         Kind::Guard { .. } => "guard",
         Kind::Task { .. } => "task",
         Kind::Supervisor { .. } => "supervisor",
+        Kind::Child { .. } => "child",
     }
 }
 
@@ -261,7 +370,9 @@ fn significant(child: &Child, auto: AutoShutdown, errors: &mut Errors) {
         return;
     };
     let restart = child.restart.as_ref().map(|(r, _)| *r);
-    if restart.unwrap_or_else(|| default_restart(&child.kind)) == Restart::Permanent {
+    // A `child` form's restart type is its own spec's unless given: the supervisor checks it.
+    let unknown = restart.is_none() && matches!(child.kind, Kind::Child { .. });
+    if !unknown && restart.unwrap_or_else(|| default_restart(&child.kind)) == Restart::Permanent {
         let (at, default): (TokenStream, _) = match &child.restart {
             Some((_, t)) => (t.clone(), String::new()),
             None => (

@@ -8,7 +8,7 @@ use syn::spanned::Spanned;
 use syn::Ident;
 
 use super::check::{Plan, RESERVED};
-use super::parse::{AutoShutdown, Child, Kind, Restart, Shutdown, Strategy, Tree};
+use super::parse::{AutoShutdown, Child, Kind, Restart, Shutdown, Standing, Strategy, Tree};
 use crate::private_path::private_path;
 
 pub fn expand(tree: &Tree, plan: &Plan, ok: bool) -> TokenStream {
@@ -23,15 +23,27 @@ pub fn expand(tree: &Tree, plan: &Plan, ok: bool) -> TokenStream {
         let n = &c.name;
         Some(quote!(#n: #ty))
     });
+    // A `child` form's handle is kept as its `ChildHandle`, made beside it.
     let field_names = named
         .iter()
         .filter(|c| field_type(c, &p).is_some())
-        .map(|c| &c.name)
+        .map(|c| match c.kind {
+            Kind::Child { .. } => {
+                let n = &c.name;
+                let kept = kept_handle(n);
+                quote!(#n: #kept)
+            }
+            _ => c.name.to_token_stream(),
+        })
         .collect::<Vec<_>>();
     let accessors = named.iter().map(|c| accessor(c, &p, vis));
     let params = tree.params.iter().map(|prm| {
-        let (n, e) = (&prm.name, &prm.event);
-        quote!(#n: &#p::EventManager<#e>)
+        let (n, ty) = (&prm.name, &prm.ty);
+        if prm.value {
+            quote!(#n: #ty)
+        } else {
+            quote!(#n: &#p::EventManager<#ty>)
+        }
     });
     let params = quote!(#(#params),*);
     let param_names = tree.params.iter().map(|prm| &prm.name);
@@ -43,7 +55,7 @@ pub fn expand(tree: &Tree, plan: &Plan, ok: bool) -> TokenStream {
         .iter()
         .enumerate()
         .filter(|(i, _)| plan.build[*i])
-        .map(|(i, c)| child_stmts(c, plan.events[i].as_ref(), &p));
+        .map(|(i, c)| child_stmts(c, plan.events[i].as_ref(), tree, &p));
     let stmts = quote!(#(#stmts)*);
     let template = template_stmts(tree, plan, &p);
 
@@ -161,8 +173,22 @@ fn field_type(c: &Child, p: &TokenStream) -> Option<TokenStream> {
         Kind::Manager { event, .. } => Some(quote!(#p::EventManager<#event>)),
         Kind::Guard { handler, .. } => Some(quote!(#p::HandlerRef<#handler>)),
         Kind::Supervisor { path, .. } => Some(quote!(#path)),
+        Kind::Child { ty, .. } => Some(quote!(#p::ChildHandle<#ty>)),
         Kind::Task { .. } => None,
     }
+}
+
+/// The variable holding what the tree keeps of the `child` form `n`.
+fn kept_handle(n: &Ident) -> Ident {
+    format_ident!("__handle_{}", n)
+}
+
+/// `<Type as IntoChild>::Handle`, spanned on the type: a type that is not a child is an error
+/// there.
+fn handle_type(ty: &syn::Type, p: &TokenStream) -> TokenStream {
+    let span = ty.span();
+    let p = respan(p, span);
+    quote_spanned!(span=> <#ty as #p::IntoChild>::Handle)
 }
 
 fn accessor(c: &Child, p: &TokenStream, vis: &syn::Visibility) -> TokenStream {
@@ -203,6 +229,19 @@ fn accessor(c: &Child, p: &TokenStream, vis: &syn::Visibility) -> TokenStream {
                 #[doc = #doc]
                 #[must_use]
                 #vis fn #n(&self) -> &#path { &self.#n }
+            }
+        }
+        Kind::Child { ty, .. } => {
+            let doc = format!(
+                " The child `{id}` (a `{}`): the handle it gave when it became a child.",
+                type_name(ty)
+            );
+            let handle = handle_type(ty, p);
+            let span = ty.span();
+            quote_spanned! {span=>
+                #[doc = #doc]
+                #[must_use]
+                #vis fn #n(&self) -> &#handle { self.#n.get() }
             }
         }
         Kind::Task { .. } => {
@@ -291,7 +330,12 @@ fn in_place(in_place: Option<(u32, u64)>, p: &TokenStream) -> TokenStream {
     }
 }
 
-fn child_stmts(c: &Child, event: Option<&TokenStream>, p: &TokenStream) -> TokenStream {
+fn child_stmts(
+    c: &Child,
+    event: Option<&TokenStream>,
+    tree: &Tree,
+    p: &TokenStream,
+) -> TokenStream {
     let n = &c.name;
     let id = n.to_string();
     let mods = spec_mods(c, p);
@@ -301,6 +345,7 @@ fn child_stmts(c: &Child, event: Option<&TokenStream>, p: &TokenStream) -> Token
             name,
             bounded,
             debug_events,
+            handlers,
         } => {
             let mgr_name = name.as_ref().map_or(id.clone(), syn::LitStr::value);
             let bounded = bounded.map(|b| quote!(.bounded(#b)));
@@ -308,8 +353,11 @@ fn child_stmts(c: &Child, event: Option<&TokenStream>, p: &TokenStream) -> Token
             let builder = quote_spanned! {event.span()=>
                 #p::EventManager::<#event>::builder()
             };
+            let standing = handlers.iter().map(|h| standing(h, event, p));
             quote! {
-                let (#n, __spec) = #p::manager(#builder.name(#mgr_name) #bounded #debug, #id)?;
+                let __manager = #builder.name(#mgr_name) #bounded #debug .supervised(#id);
+                #(#standing)*
+                let (#n, __spec) = #p::manager(__manager, #id)?;
                 __builder = __builder.child(__spec #mods);
             }
         }
@@ -353,22 +401,107 @@ fn child_stmts(c: &Child, event: Option<&TokenStream>, p: &TokenStream) -> Token
                 __builder = __builder.child(#guard #backoff.child(#id) #mods);
             }
         }
-        Kind::Task { run } => {
+        Kind::Task { run, clone } => {
             let Some(run) = run else {
                 return TokenStream::new();
             };
+            let span = run.span();
+            let mut prepare = TokenStream::new();
+            let run = if clone.is_empty() {
+                run.to_token_stream()
+            } else {
+                // Each start evaluates `run` with fresh clones, so that it may move them. The
+                // clones may be of `Copy` values, and `run` a closure called where it is
+                // written: lints about either are the macro's, not the user's.
+                let stop = Ident::new("__stop", span);
+                let made = format_ident!("__run_{}", n, span = span);
+                prepare = quote_spanned! {span=>
+                    #[allow(clippy::clone_on_copy, clippy::redundant_closure_call)]
+                    let #made = {
+                        #(let #clone = #clone.clone();)*
+                        move |#stop: #p::StopToken| {
+                            #(let #clone = #clone.clone();)*
+                            (#run)(#stop)
+                        }
+                    };
+                };
+                made.to_token_stream()
+            };
+            // Spanned on `run`, so that a `run` of the wrong type is an error there.
+            let task = respan(&quote!(#p::task), span);
+            let task = quote_spanned!(span=> #task(#id, #run));
             quote! {
-                __builder = __builder.child(#p::ChildSpec::task(#id, #run) #mods);
+                #prepare
+                __builder = __builder.child(#task #mods);
+            }
+        }
+        Kind::Child { ty, from } => {
+            let Some(from) = from else {
+                return TokenStream::new();
+            };
+            let span = ty.span();
+            let call = respan(&quote!(#p::child::<#ty>), span);
+            let call = quote_spanned!(span=> #call(#from, #id));
+            let kept = kept_handle(n);
+            quote! {
+                let (#n, __spec) = #call?;
+                let #kept = #p::ChildHandle::<#ty>::new(#n.clone());
+                __builder = __builder.child(__spec #mods);
             }
         }
         Kind::Supervisor { path, args } => {
             let call = quote_spanned!(path.span()=> <#path>::supervised);
-            let args = args.iter().map(|a| quote_spanned!(a.span()=> &#a));
+            // A manager is lent; a value the tree is given is a reference already. A child
+            // declared before under a parameter's name hides it.
+            let args = args.iter().map(|a| {
+                let value = tree.params.iter().any(|prm| prm.value && prm.name == *a)
+                    && !tree
+                        .children
+                        .iter()
+                        .take_while(|o| o.name != c.name)
+                        .any(|o| o.name == *a);
+                if value {
+                    quote_spanned!(a.span()=> #a)
+                } else {
+                    quote_spanned!(a.span()=> &#a)
+                }
+            });
             quote! {
                 let (#n, __spec) = #call(#id, #(#args),*)?;
                 __builder = __builder.child(__spec #mods);
             }
         }
+    }
+}
+
+/// Adds a standing handler to the manager child being built (`__manager`), spanned on the
+/// handler type as a guard is.
+fn standing(h: &Standing, event: &syn::Type, p: &TokenStream) -> TokenStream {
+    let Standing {
+        handler,
+        args,
+        key,
+        dedicated,
+        in_place: ip,
+    } = h;
+    let span = handler.span();
+    let args = match args {
+        Some(a) => a.to_token_stream(),
+        None => quote_spanned! {span=>
+            <<#handler as #p::Handler<#event>>::Args as #p::NoArgs>::no_args()
+        },
+    };
+    let ip = in_place(*ip, p);
+    let key = key.as_ref().map(|k| quote!(.key(#k)));
+    let dedicated = dedicated.map(|d| quote!(.dedicated(#d)));
+    let p = respan(p, span);
+    quote_spanned! {span=>
+        let __manager = #p::standing::<#event, #handler>(
+            __manager,
+            #p::Install::<#handler>::new() #key #dedicated,
+            #args,
+            #ip,
+        );
     }
 }
 
@@ -422,7 +555,7 @@ fn start_child(tree: &Tree, plan: &Plan, p: &TokenStream, vis: &syn::Visibility)
         return TokenStream::new();
     };
     let doc = format!(
-        " Starts a guard that installs a `{h}` with `args` and keeps it installed; the handler's reference, once it is installed. A manager holds one `{h}` without a key: start more side by side with `start_child_keyed`.\n\n # Errors\n The handler's `init` failed or a `{h}` without a key is installed already (the guard's start fails), or the supervisor has ended.",
+        " Starts a guard that installs a `{h}` with `args` and keeps it installed; once it is installed, the guard's child reference (to terminate it) and the handler's. A manager holds one `{h}` without a key: start more side by side with `start_child_keyed`.\n\n # Errors\n The handler's `init` failed or a `{h}` without a key is installed already (the guard's start fails), or the supervisor has ended.",
         h = type_name(handler)
     );
     let doc_keyed = format!(
@@ -437,7 +570,7 @@ fn start_child(tree: &Tree, plan: &Plan, p: &TokenStream, vis: &syn::Visibility)
         #vis async fn start_child(
             &self,
             #args: <#handler as #p::Handler<#event>>::Args,
-        ) -> #p::Result<#p::HandlerRef<#handler>, #p::SupervisorError> {
+        ) -> #p::Result<#p::GuardChild<#handler>, #p::SupervisorError> {
             #p::start_guard::<#event, #handler>(&self.__supervisor, #p::None, #args).await
         }
 
@@ -446,7 +579,7 @@ fn start_child(tree: &Tree, plan: &Plan, p: &TokenStream, vis: &syn::Visibility)
             &self,
             #key: impl ::core::convert::Into<#p::Key>,
             #args: <#handler as #p::Handler<#event>>::Args,
-        ) -> #p::Result<#p::HandlerRef<#handler>, #p::SupervisorError> {
+        ) -> #p::Result<#p::GuardChild<#handler>, #p::SupervisorError> {
             #p::start_guard::<#event, #handler>(&self.__supervisor, #p::Some(#key.into()), #args).await
         }
     }
@@ -467,10 +600,10 @@ fn respan(tokens: &TokenStream, span: proc_macro2::Span) -> TokenStream {
 
 fn backoff_expr((first, max, attempts): (u64, u64, u32), p: &TokenStream) -> TokenStream {
     quote! {
-        #p::Backoff {
-            first: #p::Duration::from_millis(#first),
-            max: #p::Duration::from_millis(#max),
-            attempts: #attempts,
-        }
+        #p::Backoff::new(
+            #p::Duration::from_millis(#first),
+            #p::Duration::from_millis(#max),
+            #attempts,
+        )
     }
 }

@@ -13,7 +13,7 @@
 
 use tracing::Instrument;
 
-use crate::observe::{self, span};
+use crate::observe::{self, report, span};
 use std::any::Any;
 use std::sync::Arc;
 
@@ -32,8 +32,9 @@ use super::context::SelfAction;
 use super::crash::InPlace;
 use super::erased::{ErasedCall, ErasedHandler};
 use super::mailbox::Mailbox;
+use crate::callback::{self, Owned};
 use crate::error::CallError;
-use crate::exit::{Cause, Crash, Terminate};
+use crate::exit::{Cause, Crash, During, Terminate};
 use crate::handler::HandlerId;
 
 /// Completes a `sync_notify` once every holder has handled the event and dropped it.
@@ -56,14 +57,14 @@ impl Drop for Ack {
 /// Work for a dedicated handler.
 pub(super) enum Job<E: 'static> {
     Event {
-        event: Arc<E>,
+        event: Arc<Owned<E>>,
         seq: u64,
         _ack: Option<Arc<Ack>>,
     },
     Call(Box<dyn ErasedCall<E>>),
     Info {
         timer: Option<u64>,
-        payload: Box<dyn Any + Send>,
+        payload: Owned<Box<dyn Any + Send>>,
     },
     Down(u64),
     /// Boxed: the other jobs are a few words each, and every future that holds a job (the
@@ -137,7 +138,45 @@ impl<E: Send + Sync + 'static> Dedicated<E> {
         };
         let span = span::dedicated(mailbox.name(), &id);
         let name = || format!("handler {id} of {}", mailbox.name());
-        observe::task::spawn(name, task.run(cell, queue.clone()).instrument(span));
+        let run = task.run(cell, queue.clone());
+        let reporter = ToManager {
+            mailbox: mailbox.clone(),
+            uid,
+        };
+        let handler = id.clone();
+        let supervised = async move {
+            // Every callback and every user value runs or drops under a guard of its own;
+            // should anything else on the task panic, the manager still learns that the
+            // handler is gone, and removes it as crashed.
+            if let Err(cause) = callback::catch_panic(run).await {
+                let crash = Crash {
+                    handler,
+                    cause,
+                    during: During::Task,
+                };
+                tracing::error!(
+                    target: "event_core::crash",
+                    manager = reporter.mailbox.name(),
+                    handler = %crash.handler,
+                    reason = %crash,
+                    status = "(not shown)",
+                    outcome = "removed",
+                    "event handler crashed"
+                );
+                report::console(
+                    "CRASH REPORT: event handler crashed",
+                    &[
+                        ("manager", &reporter.mailbox.name()),
+                        ("handler", &crash.handler),
+                        ("reason", &crash),
+                        ("status", &"(not shown)"),
+                        ("outcome", &"removed"),
+                    ],
+                );
+                reporter.report(Report::Crashed(crash));
+            }
+        };
+        observe::task::spawn(name, supervised.instrument(span));
         Dedicated(Box::new(Sender {
             queue,
             capacity,

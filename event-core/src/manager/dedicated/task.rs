@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use super::queue::Queue;
 use super::{Ack, Job, Report, TerminateJob};
-use crate::callback;
+use crate::callback::{self, Owned};
 use crate::error::CallError;
 use crate::exit::{Crash, Terminate};
 use crate::handler::HandlerId;
 use crate::manager::context::{settle, SelfAction, Settled};
-use crate::manager::crash::{log_crash, restart_in_place, Doing, InPlace};
+use crate::manager::crash::{allow, log_crash, restart_in_place, Doing, InPlace, Outcome};
 use crate::manager::erased::{ErasedCall, ErasedHandler};
 use crate::manager::mailbox::Mailbox;
 use crate::manager::message::{Msg, Op};
@@ -48,7 +48,7 @@ pub(super) struct ToManager<E: 'static> {
 }
 
 impl<E: 'static> ToManager<E> {
-    fn report(&self, report: Report<E>) {
+    pub(super) fn report(&self, report: Report<E>) {
         let _ = self.mailbox.push(Msg::Dedicated {
             uid: self.uid,
             report: Box::new(report),
@@ -65,7 +65,7 @@ impl<E: 'static> ToManager<E> {
 /// ack completes a `sync_notify` when dropped) or the call (answered only then).
 enum Held<E: 'static> {
     Event {
-        event: Arc<E>,
+        event: Arc<Owned<E>>,
         seq: u64,
         _ack: Option<Arc<Ack>>,
     },
@@ -76,7 +76,10 @@ enum Held<E: 'static> {
 impl<E: 'static> Held<E> {
     fn doing(&self) -> Doing<'_, E> {
         match self {
-            Held::Event { event, seq, .. } => Doing::Event { seq: *seq, event },
+            Held::Event { event, seq, .. } => Doing::Event {
+                seq: *seq,
+                event: &***event,
+            },
             Held::Call(call) => Doing::Call {
                 request: call.request_type(),
             },
@@ -100,7 +103,10 @@ impl<E: Send + Sync + 'static> Task<E> {
                 Job::Terminate(job) => {
                     let TerminateJob { reason, reply } = *job;
                     let r = callback::run(mgr, move || c.terminate(reason)).await;
-                    let _ = reply.send(r);
+                    // A hand-over the manager no longer waits for is dropped under a guard.
+                    if let Err(unsent) = reply.send(r) {
+                        callback::drop_caught(unsent);
+                    }
                     return;
                 }
                 Job::Call(mut call) if leaving => {
@@ -109,7 +115,7 @@ impl<E: Send + Sync + 'static> Task<E> {
                 }
                 _ if leaving => continue,
                 Job::Event { event, seq, _ack } => {
-                    let ev = &*event;
+                    let ev: &E = &event;
                     let r = callback::run(mgr, move || c.handle_event(ev)).await;
                     (r, Held::Event { event, seq, _ack })
                 }
@@ -121,7 +127,8 @@ impl<E: Send + Sync + 'static> Task<E> {
                     (r, Held::Call(call))
                 }
                 Job::Info { timer, payload } => {
-                    let r = callback::run(mgr, move || c.handle_info(timer, payload)).await;
+                    let r = callback::run(mgr, move || c.handle_info(timer, payload.into_inner()))
+                        .await;
                     (r, Held::Info)
                 }
                 Job::Down(watch) => {
@@ -142,8 +149,10 @@ impl<E: Send + Sync + 'static> Task<E> {
                         cause,
                         during: held.doing().during(self.debug_event),
                     };
-                    let restarting = self.restart.is_some();
-                    log_crash(&self.manager.mailbox, &crash, &*cell, restarting);
+                    let had_policy = self.restart.is_some();
+                    let restarting = allow(&mut self.restart);
+                    let outcome = Outcome::of(restarting, had_policy);
+                    log_crash(&self.manager.mailbox, &crash, &*cell, outcome);
                     crashed = Some(crash.clone());
                     match restarting {
                         true => self

@@ -12,7 +12,7 @@ use tracing::Instrument;
 
 use super::slots::{Slot, Target};
 use super::EventLoop;
-use crate::callback;
+use crate::callback::{self, Owned};
 use crate::error::CallError;
 use crate::exit::{Cause, Crash};
 use crate::handler::{BoxError, BoxFuture, HandlerId, Step};
@@ -23,6 +23,9 @@ use crate::manager::erased::ErasedCall;
 use crate::manager::mailbox::Mailbox;
 use crate::manager::trace::{self, TraceEntry, TraceOutcome, TracedCallback, Tracer};
 use crate::observe::span;
+
+/// An event shared with dedicated handlers, and the ack of its `sync_notify`, if any.
+type Shared<'a, E> = (&'a Arc<Owned<E>>, &'a Option<Arc<Ack>>);
 
 /// Where a sweep of the handlers ended.
 pub(super) enum Sweep<'a> {
@@ -183,7 +186,7 @@ fn callback_entry(
 
 impl<E: Send + Sync + 'static> EventLoop<E> {
     /// Runs one event through every handler, newest first.
-    pub(super) async fn dispatch(&mut self, event: E, done: Option<oneshot::Sender<()>>) {
+    pub(super) async fn dispatch(&mut self, event: Owned<E>, done: Option<oneshot::Sender<()>>) {
         self.seq += 1;
         let seq = self.seq;
         trace::record(&mut self.tracer, || TraceEntry::Event { seq });
@@ -198,7 +201,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             // last of them has handled it.
             let event = Arc::new(event);
             let ack = done.map(|tx| Arc::new(Ack::new(tx)));
-            self.run_event(&event, Some((&event, &ack)), seq, top, None)
+            self.run_event(&**event, Some((&event, &ack)), seq, top, None)
                 .await;
         }
     }
@@ -208,7 +211,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     pub(super) async fn run_event(
         &mut self,
         event: &E,
-        shared: Option<(&Arc<E>, &Option<Arc<Ack>>)>,
+        shared: Option<Shared<'_, E>>,
         seq: u64,
         mut i: usize,
         mut detour: Option<Detour>,
@@ -358,13 +361,13 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         let span = span::callbacks().then(|| span::info(&self.slots.get(i).id()));
         let cell = match self.slots.get_mut(i).target() {
             Target::Inline(cell) => cell,
-            Target::Dedicated(d) => return d.send(job).await,
+            Target::Dedicated(d) => return Box::pin(d.send(job)).await,
         };
         let c = &mut **cell;
         let run = async move {
             match job {
                 Job::Info { timer, payload } => {
-                    callback::run(mgr, move || c.handle_info(timer, payload)).await
+                    callback::run(mgr, move || c.handle_info(timer, payload.into_inner())).await
                 }
                 Job::Down(watch) => callback::run(mgr, move || c.handle_down(watch)).await,
                 // Checked above.
@@ -376,6 +379,8 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             Some(span) => run.instrument(span).await,
         };
         let requests = cell.take_requests();
-        Box::pin(self.after(i, result, requests, Doing::Info)).await;
+        if result.is_err() || requests.is_some() {
+            Box::pin(self.after(i, result, requests, Doing::Info)).await;
+        }
     }
 }

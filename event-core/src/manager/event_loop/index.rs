@@ -1,6 +1,8 @@
-//! The index of a long handler list: where each handler is, by its identity, so that an
-//! install (which refuses an identity installed already), a call, a delete or a dropped link
-//! finds its handler among thousands without looking through them all.
+//! The index of a long handler list: where each handler is, by its identity and by its uid, so
+//! that an install (which refuses an identity installed already), a call, a delete, a dropped
+//! link, an info message, a timer or a watch finds its handler among thousands without looking
+//! through them all. Each handler is filed twice, under each hash, in one table: the list's
+//! slot says which one a search found.
 //!
 //! A short list needs none: looking through a few handlers is as quick, and costs no memory.
 //! A long one keeps a table of 4 bytes per entry (at most 4 in 5 used): an open-addressing
@@ -18,6 +20,12 @@ use crate::handler::HandlerId;
 pub(in crate::manager) fn id_hash(id: &HandlerId) -> u64 {
     static STATE: OnceLock<RandomState> = OnceLock::new();
     STATE.get_or_init(RandomState::new).hash_one(id)
+}
+
+/// The hash the index files a handler's uid under (the address of its timers, watches, infos
+/// and reports): uids are numbered in order, which a multiplication spreads.
+pub(super) fn uid_hash(uid: u64) -> u64 {
+    uid.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 const POS_BITS: u32 = 24;
@@ -46,9 +54,9 @@ impl Index {
         }
     }
 
-    /// Whether one more entry keeps the table at most 4 in 5 used.
-    pub(super) fn has_room(&self) -> bool {
-        (self.used + 1) * 5 <= self.table.len() * 4
+    /// Whether `n` more entries keep the table at most 4 in 5 used.
+    pub(super) fn has_room(&self, n: usize) -> bool {
+        (self.used + n) * 5 <= self.table.len() * 4
     }
 
     fn entry(hash: u64, pos: usize) -> u32 {
@@ -124,7 +132,7 @@ mod tests {
         let mut index = Index::with_room(100);
         // Every hash lands on the same home, and the same tag: the worst case.
         for pos in 0..100 {
-            assert!(index.has_room());
+            assert!(index.has_room(1));
             index.insert(7, pos);
         }
         for pos in 0..100 {
@@ -148,7 +156,7 @@ mod tests {
         let mut index = Index::with_room(100);
         let places = index.table.len();
         let mut filed = 0;
-        while index.has_room() {
+        while index.has_room(1) {
             index.insert(filed as u64, filed);
             filed += 1;
         }

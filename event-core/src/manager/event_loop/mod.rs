@@ -109,7 +109,9 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     pub(super) async fn run(mut self) -> Ended {
         let mut taken = Taken::new(self.mailbox.clone());
         let mgr = self.mgr();
-        while self.mailbox.recv_batch(taken.queue()).await {
+        // Made once a handler sets a timer or a watch.
+        let mut waits = None;
+        while self.mailbox.recv_batch(taken.queue(), &mut waits).await {
             self.stats.took(taken.queue().len());
             self.observed = self.tracer.is_some() || span::callbacks();
             while let Some(msg) = taken.queue().pop_front() {
@@ -152,7 +154,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 let detour = match sweep(
                     self.slots.as_mut_slice(),
                     &self.mailbox,
-                    &event,
+                    &*event,
                     seq,
                     self.observed.then_some(&mut self.tracer),
                     &mut i,
@@ -163,7 +165,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 };
                 if let Some(detour) = detour {
                     let seq = self.seq;
-                    Box::pin(self.run_event(&event, None, seq, i, Some(detour))).await;
+                    Box::pin(self.run_event(&*event, None, seq, i, Some(detour))).await;
                 }
                 if let Some(done) = done {
                     let _ = done.send(());
@@ -205,18 +207,22 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 run.await;
             }
             Msg::Deferred(ops) => self.deferred.extend(ops),
+            // Timers and watches fire these by the thousand: not boxed (the rare parts inside
+            // are).
             Msg::Info {
                 uid,
                 timer,
                 payload,
-            } => Box::pin(self.info(uid, Job::Info { timer, payload })).await,
-            Msg::Down { uid, watch } => Box::pin(self.info(uid, Job::Down(watch))).await,
+            } => self.info(uid, Job::Info { timer, payload }).await,
+            Msg::Down { uid, watch } => self.info(uid, Job::Down(watch)).await,
             Msg::LinkDropped { link, handler } => {
                 if let Some(i) = self.slots.find_link(link, handler) {
                     let mut slot = self.slots.take(i);
                     // Nobody is left to tell.
                     drop(slot.take_link());
-                    let _ = Box::pin(self.terminate(&mut slot, Terminate::SupervisorGone)).await;
+                    let handover =
+                        Box::pin(self.terminate(&mut slot, Terminate::SupervisorGone)).await;
+                    callback::drop_caught(handover);
                 }
             }
             Msg::Dedicated { uid, report } => {

@@ -12,7 +12,7 @@ use crate::error::{AddError, DeleteError, SwapError};
 use crate::exit::{Args, Crash, During, ExitReason, Terminate};
 use crate::handler::HandlerId;
 use crate::manager::context::SelfAction;
-use crate::manager::crash::{init, log_crash, restart_in_place};
+use crate::manager::crash::{init, log_crash, restart_in_place, Outcome};
 use crate::manager::dedicated::{Dedicated, Overloaded};
 use crate::manager::install::NewHandler;
 use crate::manager::link::{self, Link, LinkTx};
@@ -37,7 +37,10 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             Op::Add { new, reply } => self.add(new, reply).await,
             Op::Delete { id, args, reply } => {
                 let result = self.delete(id, args).await;
-                let _ = reply.send(result);
+                // A hand-over its caller no longer waits for is dropped here, under a guard.
+                if let Err(unsent) = reply.send(result) {
+                    callback::drop_caught(unsent);
+                }
             }
             Op::Swap {
                 old,
@@ -199,7 +202,8 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         match action {
             SelfAction::Remove => {
                 let mut slot = self.slots.take(i);
-                let _ = self.terminate(&mut slot, Terminate::Removed).await;
+                let handover = self.terminate(&mut slot, Terminate::Removed).await;
+                callback::drop_caught(handover);
                 if let Some(link) = slot.take_link() {
                     link.send(ExitReason::Normal);
                 }
@@ -227,7 +231,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 let handover = self.terminate(&mut old, reason).await.ok();
                 match self.init(&mut new, handover).await {
                     Err(crash) => {
-                        log_crash(&self.mailbox, &crash, &*new.cell, false);
+                        log_crash(&self.mailbox, &crash, &*new.cell, Outcome::Removed);
                         if let Some(link) = old.take_link() {
                             link.send(ExitReason::Crashed(crash));
                         }
@@ -321,9 +325,10 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     pub(super) async fn remove_overloaded(&mut self, i: usize, overloaded: Overloaded) {
         let mut slot = self.slots.take(i);
         let capacity = overloaded.capacity;
-        let _ = self
+        let handover = self
             .terminate(&mut slot, Terminate::Overloaded { capacity })
             .await;
+        callback::drop_caught(handover);
         if let Some(link) = slot.take_link() {
             link.send(ExitReason::Overloaded { capacity });
         }
@@ -386,16 +391,19 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     pub(super) async fn remove_crashed(&mut self, i: usize, mut crash: Crash, log: bool) {
         let mut slot = self.slots.take(i);
         self.stats.crashed(slot.uid(), &crash.handler);
+        let had_policy = slot.in_place().is_some();
+        let restarting = slot.allow_restart();
         if log {
-            let restarting = slot.restarts();
             if let Some(cell) = slot.cell() {
-                log_crash(&self.mailbox, &crash, &**cell, restarting);
+                let outcome = Outcome::of(restarting, had_policy);
+                log_crash(&self.mailbox, &crash, &**cell, outcome);
             }
         }
-        let _ = self
+        let handover = self
             .terminate(&mut slot, Terminate::Crashed(crash.clone()))
             .await;
-        if let Some(parts) = slot.in_place() {
+        callback::drop_caught(handover);
+        if let Some(parts) = slot.in_place().filter(|_| restarting) {
             let deferred = &mut self.deferred;
             let link = parts.link;
             let restarted = restart_in_place(
@@ -431,7 +439,8 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     pub(super) async fn shutdown(&mut self, reason: ExitReason) {
         self.stats.batch_done(self.seq);
         while let Some(mut slot) = self.slots.pop() {
-            let _ = self.terminate(&mut slot, Terminate::Stop).await;
+            let handover = self.terminate(&mut slot, Terminate::Stop).await;
+            callback::drop_caught(handover);
             if let Some(link) = slot.take_link() {
                 link.send(match reason {
                     ExitReason::ManagerRestarted => ExitReason::ManagerRestarted,

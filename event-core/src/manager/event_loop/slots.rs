@@ -19,7 +19,7 @@
 use std::any::Any;
 use std::fmt;
 
-use super::index::{id_hash, Index, MAX_LEN};
+use super::index::{id_hash, uid_hash, Index, MAX_LEN};
 use crate::exit::Terminate;
 use crate::handler::{HandlerId, Key, Step};
 use crate::manager::context::Requests;
@@ -88,7 +88,10 @@ impl<E: 'static> Slots<E> {
 
     /// The index of the handler with this uid (the address of its timers, watches and reports).
     pub(super) fn find_uid(&self, uid: u64) -> Option<usize> {
-        self.list.iter().rposition(|s| s.uid() == uid)
+        match &self.index {
+            Some(index) => index.find(uid_hash(uid), |i| self.list[i].uid() == uid),
+            None => self.list.iter().rposition(|s| s.uid() == uid),
+        }
     }
 
     /// The index of the handler supervised through the link `link`, whose handler's identity
@@ -178,15 +181,16 @@ impl<E: 'static> Slots<E> {
     fn reindex(&mut self) {
         let live = self.list.len() - self.vacant as usize;
         self.index = (live >= INDEXED_FROM && self.list.len() <= MAX_LEN)
-            .then(|| Box::new(self.build_index(live * 2)));
+            .then(|| Box::new(self.build_index(live * 4)));
     }
 
-    /// An index of the list with room for `room` entries.
+    /// An index of the list with room for `room` entries (two a handler).
     fn build_index(&self, room: usize) -> Index {
         let mut index = Index::with_room(room);
         for (i, s) in self.list.iter().enumerate() {
             if !s.is_vacant() {
                 index.insert(id_hash(&s.id()), i);
+                index.insert(uid_hash(s.uid()), i);
             }
         }
         index
@@ -202,11 +206,15 @@ impl<E: 'static> Slots<E> {
         }
         let live = self.list.len() - self.vacant as usize + 1;
         match &mut self.index {
-            Some(index) if index.has_room() => index.insert(id_hash(&slot.id()), i),
+            Some(index) if index.has_room(2) => {
+                index.insert(id_hash(&slot.id()), i);
+                index.insert(uid_hash(slot.uid()), i);
+            }
             None if live < INDEXED_FROM => {}
             _ => {
-                let mut index = self.build_index(live * 2);
+                let mut index = self.build_index(live * 4);
                 index.insert(id_hash(&slot.id()), i);
+                index.insert(uid_hash(slot.uid()), i);
                 self.index = Some(Box::new(index));
             }
         }
@@ -215,6 +223,7 @@ impl<E: 'static> Slots<E> {
     fn unfile(&mut self, slot: &Slot<E>, i: usize) {
         if let Some(index) = &mut self.index {
             index.remove(id_hash(&slot.id()), i);
+            index.remove(uid_hash(slot.uid()), i);
         }
     }
 
@@ -477,8 +486,13 @@ impl<E: 'static> Slot<E> {
         }
     }
 
-    pub(super) fn restarts(&self) -> bool {
-        matches!(self, Slot::Full(f) if f.restart.is_some())
+    /// Whether an inline handler that crashed is restarted in place: it has a policy, and its
+    /// intensity allows one more restart (counted here). A policy spent is dropped.
+    pub(super) fn allow_restart(&mut self) -> bool {
+        match self {
+            Slot::Full(f) => super::super::crash::allow(&mut f.restart),
+            _ => false,
+        }
     }
 }
 

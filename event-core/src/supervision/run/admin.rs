@@ -3,9 +3,10 @@
 
 use std::any::Any;
 
-use super::{Child, Cmd, State, Sup};
+use super::{Child, Cmd, Origin, State, Sup};
 use crate::callback;
-use crate::supervision::child::{ChildExit, ChildSpec, Restart};
+use crate::supervision::child::{ChildSpec, Restart};
+use crate::supervision::events::SupervisorExit;
 use crate::supervision::supervisor::{check_spec, ChildRef, SupervisorError};
 
 const NO_IDS: &str = "the children of a simple_one_for_one supervisor are started with start_dynamic and have no ids to restart or delete";
@@ -34,6 +35,7 @@ impl Sup {
                     Ok(pos) => match self.start(self.children.at(pos), pos).await {
                         Ok(Some(r)) => {
                             self.children.set_state(pos, State::Running(r));
+                            self.emit_started(pos);
                             Ok(())
                         }
                         Ok(None) => Ok(()),
@@ -50,13 +52,20 @@ impl Sup {
                 let _ = reply.send(Ok(self.children.infos()));
             }
             Cmd::Probe(reply) => {
-                let _ = reply.send(Ok(self.children.probes()));
+                let _ = reply.send(Ok((self.window.left(), self.children.probes())));
+            }
+            Cmd::Spec(key, reply) => {
+                let r = match self.children.find(&key) {
+                    Some(pos) => Ok(self.children.at(pos).spec_view(pos)),
+                    None => Err(SupervisorError::NotFound(key)),
+                };
+                let _ = reply.send(r);
             }
             Cmd::Count(reply) => {
                 let _ = reply.send(Ok(self.children.count(sofo)));
             }
             Cmd::Stop(reply) => {
-                self.ending = Some(ChildExit::Normal);
+                self.ending = Some(SupervisorExit::Stopped);
                 // Answered once the supervisor has ended (see `Drop`).
                 self.stop_reply = Some(reply);
             }
@@ -73,7 +82,8 @@ impl Sup {
             (_, None) => return Err(SupervisorError::NotFound(key)),
         };
         if let Some(r) = self.children.take_running(pos) {
-            Self::stop_child(r, self.children.at(pos).shutdown, false).await;
+            let exit = Self::stop_child(r, self.children.at(pos).shutdown, false).await;
+            self.emit_stopped(pos, exit);
         }
         let c = self.children.at(pos);
         if sofo || c.restart == Restart::Temporary {
@@ -110,7 +120,7 @@ impl Sup {
             });
         }
         let pos = self.children.reserve();
-        self.add(Child::new(spec, false, false), pos)
+        self.add(Child::new(spec, Origin::Added), pos)
             .await
             .map(|_| key)
     }
@@ -135,7 +145,7 @@ impl Sup {
         };
         check_spec(&spec, self.auto_shutdown)?;
         let pos = self.children.reserve();
-        let added = self.add(Child::new(spec, true, false), pos).await?;
+        let added = self.add(Child::new(spec, Origin::Dynamic), pos).await?;
         Ok(added.then_some(ChildRef::Dynamic(pos)))
     }
 
@@ -146,6 +156,7 @@ impl Sup {
         match self.start(&child, pos).await {
             Ok(Some(r)) => {
                 self.children.insert(pos, child, State::Running(r));
+                self.emit_started(pos);
                 Ok(true)
             }
             Ok(None) if child.restart == Restart::Temporary || self.sofo() => Ok(false),

@@ -3,7 +3,8 @@
 //! change, so that no child operation looks through the others.
 //!
 //! A child is given a position when it is added and keeps it across its restarts: start order
-//! is position order. A dynamic child's number is its position; a child with an id is found
+//! is position order. A dynamic child's number is its position (the id its template gave it
+//! is its name, shared with its start function, not an index); a child with an id is found
 //! through an index of ids.
 
 use std::collections::{BTreeMap, HashMap};
@@ -13,8 +14,8 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 use super::super::child::{ChildExit, ChildKind, ChildSpec, Restart, Shutdown, Starter, Stop};
-use super::super::snapshot::Probe;
-use super::super::supervisor::{ChildCount, ChildInfo, ChildRef, ChildState};
+use super::super::snapshot::Probed;
+use super::super::supervisor::{ChildCount, ChildInfo, ChildRef, ChildSpecView, ChildState};
 
 /// A running child, as its supervisor holds it: its task, whose output is how it ended.
 /// Dropping it aborts the child, so a supervisor that is itself killed takes its children
@@ -33,16 +34,27 @@ impl Drop for Running {
     }
 }
 
+/// Where a child comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Origin {
+    /// The supervisor's own specification: started again by each of its incarnations.
+    Fixed,
+    /// Added by `start_child`.
+    Added,
+    /// Started from a simple_one_for_one supervisor's template, named by its position.
+    Dynamic,
+}
+
 pub(super) enum State {
     Running(Running),
     Restarting,
     NotRunning,
 }
 
-/// One child: its specification, without the id a dynamic child does not use, and its state.
+/// One child: its specification and its state.
 pub(super) struct Child {
-    /// `None` for a dynamic child, which its position names.
-    id: Option<Arc<str>>,
+    /// Its id; a dynamic child's name (its position names it).
+    id: Arc<str>,
     /// How to start it; dropped once a temporary child runs, as it is never started again
     /// (it ends for good by itself).
     pub(super) starter: Option<Arc<dyn Starter>>,
@@ -50,23 +62,27 @@ pub(super) struct Child {
     pub(super) shutdown: Shutdown,
     pub(super) kind: ChildKind,
     pub(super) significant: bool,
-    /// From the supervisor's own specification, not added later.
-    pub(super) fixed: bool,
+    /// Where it comes from; one byte, beside the other small fields.
+    origin: Origin,
+    /// How many times it was started (ran) in this incarnation of its supervisor; counted by
+    /// [`Children::set_state`].
+    pub(super) incarnation: u32,
     /// Changed through [`Children::set_state`], which keeps the counts.
     state: State,
 }
 
 impl Child {
-    /// A child of `spec`, not running; `dynamic` drops its id.
-    pub(super) fn new(spec: ChildSpec, dynamic: bool, fixed: bool) -> Self {
+    /// A child of `spec`, not running.
+    pub(super) fn new(spec: ChildSpec, origin: Origin) -> Self {
         Child {
-            id: (!dynamic).then_some(spec.id),
+            id: spec.id,
             starter: Some(spec.starter),
             restart: spec.restart,
             shutdown: spec.shutdown,
             kind: spec.kind,
             significant: spec.significant,
-            fixed,
+            origin,
+            incarnation: 0,
             state: State::NotRunning,
         }
     }
@@ -91,15 +107,51 @@ impl Child {
 
     /// Its reference, given its position.
     pub(super) fn key(&self, pos: u64) -> ChildRef {
-        match &self.id {
-            Some(id) => ChildRef::Id(id.clone()),
-            None => ChildRef::Dynamic(pos),
+        match self.dynamic() {
+            false => ChildRef::Id(self.id.clone()),
+            true => ChildRef::Dynamic(pos),
+        }
+    }
+
+    fn dynamic(&self) -> bool {
+        self.origin == Origin::Dynamic
+    }
+
+    /// From the supervisor's own specification, not added later.
+    pub(super) fn fixed(&self) -> bool {
+        self.origin == Origin::Fixed
+    }
+
+    /// Its name: its id, or the id a dynamic child's template gave it.
+    pub(super) fn name(&self) -> &Arc<str> {
+        &self.id
+    }
+
+    /// How logs name it: its reference, and a dynamic child's name.
+    pub(super) fn label(&self, pos: u64) -> String {
+        match self.dynamic() {
+            false => self.id.to_string(),
+            true => format!("{} (#{pos})", self.id),
+        }
+    }
+
+    /// Its specification, to be read (OTP's `get_childspec`).
+    pub(super) fn spec_view(&self, pos: u64) -> ChildSpecView {
+        ChildSpecView {
+            id: self.key(pos),
+            name: self.id.clone(),
+            restart: self.restart,
+            shutdown: self.shutdown,
+            kind: self.kind,
+            significant: self.significant,
         }
     }
 
     fn info(&self, pos: u64) -> ChildInfo {
         ChildInfo {
             id: self.key(pos),
+            name: self.id.clone(),
+            incarnation: self.incarnation,
             state: match self.state {
                 State::Running(_) => ChildState::Running,
                 State::Restarting => ChildState::Restarting,
@@ -124,6 +176,9 @@ pub(super) struct Children {
     supervisors: usize,
     /// Significant children that have not ended (running or restarting).
     significant: usize,
+    /// How each child that ended last ended, for a snapshot; kept out of the child's record,
+    /// which stays small.
+    last_exits: HashMap<u64, ChildExit>,
 }
 
 impl Children {
@@ -135,7 +190,13 @@ impl Children {
             active: 0,
             supervisors: 0,
             significant: 0,
+            last_exits: HashMap::new(),
         }
+    }
+
+    /// The child at `pos` ended so (on its own, or stopped).
+    pub(super) fn ended(&mut self, pos: u64, exit: &ChildExit) {
+        self.last_exits.insert(pos, exit.clone());
     }
 
     /// Takes the position for a child about to be started: a dynamic child's number, used even
@@ -156,8 +217,8 @@ impl Children {
             // OTP keeps no start arguments for a temporary child: it is never started again.
             child.starter = None;
         }
-        if let Some(id) = &child.id {
-            self.ids.insert(id.clone(), pos);
+        if !child.dynamic() {
+            self.ids.insert(child.id.clone(), pos);
         }
         if child.kind == ChildKind::Supervisor {
             self.supervisors += 1;
@@ -170,8 +231,9 @@ impl Children {
     pub(super) fn remove(&mut self, pos: u64) -> Child {
         self.set_state(pos, State::NotRunning);
         let child = self.by_pos.remove(&pos).expect("a child at the position");
-        if let Some(id) = &child.id {
-            self.ids.remove(id);
+        self.last_exits.remove(&pos);
+        if !child.dynamic() {
+            self.ids.remove(&child.id);
         }
         if child.kind == ChildKind::Supervisor {
             self.supervisors -= 1;
@@ -186,7 +248,7 @@ impl Children {
             ChildRef::Dynamic(n) => self
                 .by_pos
                 .get(n)
-                .is_some_and(|c| c.id.is_none())
+                .is_some_and(|c| c.dynamic())
                 .then_some(*n),
         }
     }
@@ -200,9 +262,13 @@ impl Children {
         &self.by_pos[&pos]
     }
 
-    /// Sets the state of the child at `pos`, and gives back the one it had.
+    /// Sets the state of the child at `pos`, and gives back the one it had. A child set
+    /// running has started once more.
     pub(super) fn set_state(&mut self, pos: u64, state: State) -> State {
         let child = self.by_pos.get_mut(&pos).expect("a child at the position");
+        if matches!(state, State::Running(_)) {
+            child.incarnation += 1;
+        }
         let old = std::mem::replace(&mut child.state, state);
         let running = |s: &State| matches!(s, State::Running(_));
         let alive = |s: &State| !matches!(s, State::NotRunning);
@@ -233,14 +299,18 @@ impl Children {
     }
 
     /// The children as `which_children` lists them, each running one with its probe.
-    pub(super) fn probes(&self) -> Vec<(ChildInfo, Option<Probe>)> {
+    pub(super) fn probes(&self) -> Vec<Probed> {
         let probe = |c: &Child| match c.state {
             State::Running(_) => c.starter.as_ref().and_then(|s| s.probe()),
             _ => None,
         };
         self.iter()
             .rev()
-            .map(|(p, c)| (c.info(p), probe(c)))
+            .map(|(p, c)| Probed {
+                info: c.info(p),
+                last_exit: self.last_exits.get(&p).cloned(),
+                probe: probe(c),
+            })
             .collect()
     }
 
@@ -273,5 +343,6 @@ impl Children {
         self.active = 0;
         self.supervisors = 0;
         self.significant = 0;
+        self.last_exits.clear();
     }
 }

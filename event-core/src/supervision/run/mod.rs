@@ -12,17 +12,18 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 use tracing::Instrument;
 
-use self::children::{Child, Children, Running, State};
+use self::children::{Child, Children, Origin, Running, State};
 use super::child::{
     CatchUnwind, ChildExit, ChildSpec, Launch, Restart, Run, Shutdown, Start, Starter, Stop,
 };
-use super::snapshot::Probe;
+use super::events::{ChildEvent, SupervisorExit};
+use super::snapshot::{Probe, Probed};
 use super::supervisor::{
-    AutoShutdown, ChildCount, ChildInfo, ChildRef, Strategy, Supervisor, SupervisorBuilder,
-    SupervisorError, Template,
+    AutoShutdown, ChildCount, ChildInfo, ChildRef, ChildSpecView, Strategy, Supervisor,
+    SupervisorBuilder, SupervisorError, Template,
 };
 use crate::callback::{self, next_uid};
 use crate::exit::Cause;
@@ -43,8 +44,11 @@ pub(super) enum Cmd {
     Restart(ChildRef, Reply<()>),
     Delete(ChildRef, Reply<()>),
     Which(Reply<Vec<ChildInfo>>),
-    /// The children, newest first, each with a probe if it runs and can be looked inside.
-    Probe(Reply<Vec<(ChildInfo, Option<Probe>)>>),
+    /// The children, newest first, each with how it last ended and a probe if it runs and
+    /// can be looked inside.
+    /// With the restarts its intensity allows now.
+    Probe(Reply<(u32, Vec<Probed>)>),
+    Spec(ChildRef, Reply<ChildSpecView>),
     Count(Reply<ChildCount>),
     Stop(Reply<()>),
 }
@@ -60,10 +64,25 @@ pub(super) struct Shared {
     parked: AtomicBool,
     pub(super) done: AtomicBool,
     pub(super) ended: Notify,
+    /// Why the latest incarnation ended.
+    exit: Mutex<Option<SupervisorExit>>,
+    /// Whether anyone ever subscribed to the child events: until then none is built.
+    subscribed: AtomicBool,
+    /// The child events, made at the first subscription; dropped once retired, which ends
+    /// every reader's stream.
+    events: Mutex<Option<broadcast::Sender<ChildEvent>>>,
+    events_capacity: usize,
+}
+
+/// How many child events a reader may fall behind by, unless the builder says otherwise.
+const CHILD_EVENTS_CAPACITY: usize = 256;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Shared {
-    pub(super) fn new(name: Option<String>) -> Arc<Self> {
+    pub(super) fn new(name: Option<String>, events_capacity: Option<usize>) -> Arc<Self> {
         let uid = next_uid();
         let (tx, rx) = mpsc::unbounded_channel();
         Arc::new(Shared {
@@ -76,7 +95,38 @@ impl Shared {
             parked: AtomicBool::new(false),
             done: AtomicBool::new(false),
             ended: Notify::new(),
+            exit: Mutex::new(None),
+            subscribed: AtomicBool::new(false),
+            events: Mutex::new(None),
+            events_capacity: events_capacity.unwrap_or(CHILD_EVENTS_CAPACITY).max(1),
         })
+    }
+
+    /// A new reader of the child events; one that has ended if the supervisor has.
+    pub(super) fn subscribe(&self) -> broadcast::Receiver<ChildEvent> {
+        let mut events = lock(&self.events);
+        if self.done.load(Ordering::Acquire) {
+            return broadcast::channel(1).1;
+        }
+        let tx = events.get_or_insert_with(|| broadcast::channel(self.events_capacity).0);
+        self.subscribed.store(true, Ordering::Release);
+        tx.subscribe()
+    }
+
+    /// Sends the event `event` builds, if anyone reads them; it never waits.
+    pub(super) fn emit(&self, event: impl FnOnce() -> ChildEvent) {
+        if !self.subscribed.load(Ordering::Acquire) {
+            return;
+        }
+        if let Some(tx) = lock(&self.events).as_ref() {
+            if tx.receiver_count() > 0 {
+                let _ = tx.send(event());
+            }
+        }
+    }
+
+    pub(super) fn exit(&self) -> Option<SupervisorExit> {
+        lock(&self.exit).clone()
     }
 
     fn take_rx(&self) -> Option<mpsc::UnboundedReceiver<Cmd>> {
@@ -107,7 +157,12 @@ impl Shared {
 
     fn retire(&self) {
         drop(self.take_rx());
-        self.done.store(true, Ordering::Release);
+        {
+            // Under the lock a subscription checks `done` with: none comes after the drop.
+            let mut events = lock(&self.events);
+            events.take();
+            self.done.store(true, Ordering::Release);
+        }
         self.ended.notify_waiters();
     }
 }
@@ -169,6 +224,7 @@ pub(super) fn launch(
         events_tx,
         events_rx,
         ending: None,
+        ended: None,
         retries: VecDeque::new(),
         stop_reply: None,
     };
@@ -193,8 +249,8 @@ enum Next {
     /// Its parent asked it to stop (`true`), or dropped the means to (`false`).
     Halt(bool),
     Cmd(Cmd),
-    /// The position of a child whose restart failed, to try again.
-    Retry(u64),
+    /// The position of a child whose restart failed, to try again, and how it failed.
+    Retry(u64, ChildExit),
 }
 
 /// A child ended on its own.
@@ -215,10 +271,12 @@ struct Sup {
     children: Children,
     events_tx: mpsc::UnboundedSender<Exited>,
     events_rx: mpsc::UnboundedReceiver<Exited>,
-    /// Set when the supervisor is to end, with how.
-    ending: Option<ChildExit>,
-    /// The positions of children whose restart failed, to be tried again.
-    retries: VecDeque<u64>,
+    /// Set when the supervisor is to end, with why.
+    ending: Option<SupervisorExit>,
+    /// Why this incarnation ended, once it has; told as it is dropped (`None`: aborted).
+    ended: Option<SupervisorExit>,
+    /// The positions of children whose restart failed, to be tried again, and how it failed.
+    retries: VecDeque<(u64, ChildExit)>,
     /// The reply to a `stop`, sent once the supervisor has ended.
     stop_reply: Option<Reply<()>>,
 }
@@ -231,6 +289,9 @@ impl Drop for Sup {
         }
         // Children first: dropping their `Running` aborts whatever still runs.
         self.children.clear();
+        let exit = self.ended.take().unwrap_or(SupervisorExit::Killed);
+        *lock(&self.shared.exit) = Some(exit.clone());
+        self.shared.emit(|| ChildEvent::Ended(exit));
         if let Some(rx) = self.rx.take() {
             if self.top {
                 drop(rx);
@@ -264,7 +325,7 @@ impl Sup {
     ) -> ChildExit {
         for spec in specs {
             let pos = self.children.reserve();
-            let child = Child::new(spec, false, true);
+            let child = Child::new(spec, Origin::Fixed);
             match self.start(&child, pos).await {
                 Ok(running) => {
                     if running.is_none() && child.restart == Restart::Temporary {
@@ -274,16 +335,24 @@ impl Sup {
                         }
                         continue;
                     }
+                    let ran = running.is_some();
                     let state = running.map_or(State::NotRunning, State::Running);
                     self.children.insert(pos, child, state);
+                    if ran {
+                        self.emit_started(pos);
+                    }
                 }
                 Err(reason) => {
                     let key = child.key(pos);
-                    tracing::error!(supervisor = self.name(), child = %key, reason = %reason, "child failed to start; the supervisor does not start");
+                    tracing::error!(supervisor = self.name(), child = %child.label(pos), reason = %reason, "child failed to start; the supervisor does not start");
                     self.stop_all(false).await;
                     // A nested supervisor's start may be tried again by its parent: its own
                     // children's handles must still reach the next try.
                     self.retire_children(!self.top);
+                    self.ended = Some(SupervisorExit::FailedToStart {
+                        child: key.clone(),
+                        reason: reason.clone(),
+                    });
                     let _ = ready.send(Err(Box::new(SupervisorError::FailedToStartChild {
                         id: key,
                         reason,
@@ -310,37 +379,70 @@ impl Sup {
                 Some(cmd) = rx.recv() => Next::Cmd(cmd),
                 // A failed restart is tried again behind the requests already queued, as
                 // OTP's `try_again_restart`: meanwhile the child is seen restarting.
-                Some(pos) = async { retries.pop_front() }, if !retries.is_empty() => Next::Retry(pos),
+                Some((pos, exit)) = async { retries.pop_front() }, if !retries.is_empty() => Next::Retry(pos, exit),
                 else => break,
             };
             match next {
                 Next::Exited(Exited { pos, uid, exit }) => self.exited(pos, uid, exit).await,
-                Next::Halt(true) => self.ending = Some(ChildExit::Shutdown),
+                Next::Halt(true) => self.ending = Some(SupervisorExit::Shutdown),
                 // The stop was dropped unused: nothing can stop this incarnation that way.
                 Next::Halt(false) => halt = None,
                 Next::Cmd(cmd) => self.command(cmd).await,
-                Next::Retry(pos) => {
+                Next::Retry(pos, exit) => {
                     let restarting = self
                         .children
                         .get(pos)
                         .is_some_and(|c| matches!(c.state(), State::Restarting));
                     if restarting {
-                        self.restart(pos).await;
+                        self.restart(pos, exit).await;
                     }
                 }
             }
         }
-        let exit = self.ending.take().unwrap_or(ChildExit::Shutdown);
+        let reason = self.ending.take().unwrap_or(SupervisorExit::Shutdown);
         self.stop_all(false).await;
         self.retire_children(!self.top);
+        // Its parent sees a normal end after a stop, and a shutdown otherwise (as OTP's
+        // supervisor exits `shutdown` when it gives up).
+        let exit = match reason {
+            SupervisorExit::Stopped => ChildExit::Normal,
+            _ => ChildExit::Shutdown,
+        };
+        self.ended = Some(reason);
         exit
+    }
+
+    /// Tells that the child at `pos`, set running, started.
+    pub(super) fn emit_started(&self, pos: u64) {
+        self.shared.emit(|| {
+            let c = self.children.at(pos);
+            ChildEvent::Started {
+                child: c.key(pos),
+                name: c.name().clone(),
+                incarnation: c.incarnation,
+            }
+        });
+    }
+
+    /// Tells that the supervisor stopped the child at `pos`, which ended with `exit`, and keeps
+    /// that as how it last ended.
+    pub(super) fn emit_stopped(&mut self, pos: u64, exit: ChildExit) {
+        self.children.ended(pos, &exit);
+        self.shared.emit(|| {
+            let c = self.children.at(pos);
+            ChildEvent::Stopped {
+                child: c.key(pos),
+                incarnation: c.incarnation,
+                exit,
+            }
+        });
     }
 
     /// Retires children that will not come back: every one if the supervisor ends for good,
     /// else only those added after its start (a restart starts from its specification).
     fn retire_children(&mut self, only_added: bool) {
         for (_, c) in self.children.iter() {
-            if !only_added || !c.fixed {
+            if !only_added || !c.fixed() {
                 c.retire();
             }
         }
@@ -382,10 +484,10 @@ impl Sup {
         match self.sofo() {
             // Dynamic children come and go often.
             true => {
-                tracing::debug!(target: "event_core::supervisor", supervisor = self.name(), child = %child.key(pos), "child started")
+                tracing::debug!(target: "event_core::supervisor", supervisor = self.name(), child = %child.label(pos), "child started")
             }
             false => {
-                tracing::info!(target: "event_core::supervisor", supervisor = self.name(), child = %child.key(pos), "child started")
+                tracing::info!(target: "event_core::supervisor", supervisor = self.name(), child = %child.label(pos), "child started")
             }
         }
         if let Some(ready) = launch.ready {
@@ -437,7 +539,8 @@ impl Stopping {
                     // had ended already.
                     running.task.abort();
                 }
-                Some(tokio::time::Instant::now() + t)
+                // A timeout past the clock's range is no deadline: it is waited for.
+                tokio::time::Instant::now().checked_add(t)
             }
             Shutdown::Infinity => {
                 if let Some(stop) = stop {

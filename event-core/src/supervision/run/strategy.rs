@@ -4,6 +4,7 @@
 use super::{State, Stopping, Sup};
 use crate::observe::report;
 use crate::supervision::child::{ChildExit, Restart};
+use crate::supervision::events::{ChildEvent, SupervisorExit};
 use crate::supervision::supervisor::{AutoShutdown, Strategy};
 
 impl Sup {
@@ -18,11 +19,12 @@ impl Sup {
             for pos in positions {
                 if let Some(r) = self.children.take_running(pos) {
                     let shutdown = self.children.at(pos).shutdown;
-                    stopping.push(Stopping::new(r, shutdown, false));
+                    stopping.push((pos, Stopping::new(r, shutdown, false)));
                 }
             }
-            for mut s in stopping {
-                s.wait().await;
+            for (pos, mut s) in stopping {
+                let exit = s.wait().await;
+                self.emit_stopped(pos, exit);
             }
             return;
         }
@@ -30,7 +32,8 @@ impl Sup {
             if let Some(r) = self.children.take_running(pos) {
                 let c = self.children.at(pos);
                 let restarting = restarting && c.restart != Restart::Temporary;
-                Self::stop_child(r, c.shutdown, restarting).await;
+                let exit = Self::stop_child(r, c.shutdown, restarting).await;
+                self.emit_stopped(pos, exit);
             }
         }
     }
@@ -54,6 +57,15 @@ impl Sup {
             return; // stopped by this supervisor already
         }
         self.children.set_state(pos, State::NotRunning);
+        self.children.ended(pos, &exit);
+        self.shared.emit(|| {
+            let c = self.children.at(pos);
+            ChildEvent::Exited {
+                child: c.key(pos),
+                incarnation: c.incarnation,
+                exit: exit.clone(),
+            }
+        });
         self.child_exited(pos, exit).await;
     }
 
@@ -64,23 +76,24 @@ impl Sup {
             Restart::Transient => !exit.is_normal_or_shutdown(),
             Restart::Temporary => false,
         };
-        tracing::debug!(target: "event_core::supervisor", supervisor = self.name(), child = %c.key(pos), reason = %exit, restart, "child exited");
+        tracing::debug!(target: "event_core::supervisor", supervisor = self.name(), child = %c.label(pos), reason = %exit, restart, "child exited");
         if matches!(exit, ChildExit::Failed(_) | ChildExit::Killed) {
-            let key = c.key(pos);
-            tracing::error!(target: "event_core::crash", supervisor = self.name(), child = %key, reason = %exit, "child terminated");
+            let label = c.label(pos);
+            tracing::error!(target: "event_core::crash", supervisor = self.name(), child = %label, reason = %exit, "child terminated");
             report::console(
                 "SUPERVISOR REPORT: child terminated",
                 &[
                     ("supervisor", &self.name()),
-                    ("child", &key),
+                    ("child", &label),
                     ("reason", &exit),
                 ],
             );
         }
         if restart {
-            self.restart(pos).await;
+            self.restart(pos, exit).await;
             return;
         }
+        let key = c.key(pos);
         let significant = c.significant;
         if c.restart == Restart::Temporary || self.sofo() {
             self.remove(pos);
@@ -96,26 +109,38 @@ impl Sup {
             if shut {
                 tracing::info!(
                     supervisor = self.name(),
+                    child = %key,
                     "a significant child ended; the supervisor shuts down"
                 );
-                self.ending = Some(ChildExit::Shutdown);
+                self.ending = Some(SupervisorExit::Significant { child: key, exit });
             }
         }
     }
 
-    /// Restarts the child at `pos` as the strategy says, counting the restart.
-    pub(super) async fn restart(&mut self, pos: u64) {
+    /// Restarts the child at `pos`, which ended with `exit`, as the strategy says, counting
+    /// the restart.
+    pub(super) async fn restart(&mut self, pos: u64, exit: ChildExit) {
         if !self.window.allow() {
-            let key = self.children.at(pos).key(pos);
-            tracing::error!(target: "event_core::supervisor", supervisor = self.name(), child = %key, "reached its restart intensity; shutting down");
+            let c = self.children.at(pos);
+            let label = c.label(pos);
+            tracing::error!(target: "event_core::supervisor", supervisor = self.name(), child = %label, reason = %exit, "reached its restart intensity; shutting down");
             report::console(
                 "SUPERVISOR REPORT: reached its restart intensity; shutting down",
-                &[("supervisor", &self.name()), ("last child to fail", &key)],
+                &[
+                    ("supervisor", &self.name()),
+                    ("last child to fail", &label),
+                    ("reason", &exit),
+                ],
             );
-            self.ending = Some(ChildExit::Shutdown);
+            let child = c.key(pos);
+            self.shared.emit(|| ChildEvent::GaveUp {
+                child: child.clone(),
+                exit: exit.clone(),
+            });
+            self.ending = Some(SupervisorExit::Intensity { child, exit });
             return;
         }
-        tracing::info!(target: "event_core::supervisor", supervisor = self.name(), child = %self.children.at(pos).key(pos), strategy = ?self.strategy, "restarting child");
+        tracing::info!(target: "event_core::supervisor", supervisor = self.name(), child = %self.children.at(pos).label(pos), strategy = ?self.strategy, "restarting child");
         #[cfg(feature = "metrics")]
         crate::observe::metrics::supervisor_restart(self.name());
         let from = match self.strategy {
@@ -151,6 +176,13 @@ impl Sup {
             match self.start(child, pos).await {
                 Ok(Some(r)) => {
                     self.children.set_state(pos, State::Running(r));
+                    self.shared.emit(|| {
+                        let c = self.children.at(pos);
+                        ChildEvent::Restarted {
+                            child: c.key(pos),
+                            incarnation: c.incarnation,
+                        }
+                    });
                 }
                 // OTP removes a dynamic child whose restart returns ignore; the others keep
                 // their specification, not running.
@@ -159,10 +191,15 @@ impl Sup {
                     self.children.set_state(pos, State::NotRunning);
                 }
                 Err(reason) => {
-                    let key = self.children.at(pos).key(pos);
-                    tracing::error!(supervisor = self.name(), child = %key, reason = %reason, "child failed to restart; trying again");
+                    let c = self.children.at(pos);
+                    tracing::error!(supervisor = self.name(), child = %c.label(pos), reason = %reason, "child failed to restart; trying again");
+                    let child = c.key(pos);
+                    self.shared.emit(|| ChildEvent::RestartFailed {
+                        child,
+                        reason: reason.clone(),
+                    });
                     self.children.set_state(pos, State::Restarting);
-                    self.retries.push_back(pos);
+                    self.retries.push_back((pos, ChildExit::Failed(reason)));
                     return;
                 }
             }

@@ -6,7 +6,7 @@ use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
-use syn::{braced, token, Expr, Ident, LitStr, Path, Token, Type};
+use syn::{braced, bracketed, token, Expr, Ident, LitStr, Path, Token, Type};
 
 use super::value::{
     backoff_value, boolean, capacity, in_place_value, shutdown_value, string, word, Word,
@@ -60,6 +60,8 @@ pub enum Kind {
         name: Option<LitStr>,
         bounded: Option<usize>,
         debug_events: bool,
+        /// The standing handlers, in order.
+        handlers: Vec<Standing>,
     },
     Guard {
         handler: Type,
@@ -74,11 +76,27 @@ pub enum Kind {
     },
     Task {
         run: Option<Box<Expr>>,
+        /// The values `run` is given a fresh clone of at each start.
+        clone: Vec<Ident>,
     },
     Supervisor {
         path: Path,
         args: Vec<Ident>,
     },
+    /// Any type that knows how to start as a child (`IntoChild`).
+    Child {
+        ty: Type,
+        from: Option<Box<Expr>>,
+    },
+}
+
+/// A standing handler of a manager child: `Handler { args: .., key: .., .. }`.
+pub struct Standing {
+    pub handler: Type,
+    pub args: Option<Box<Expr>>,
+    pub key: Option<Box<Expr>>,
+    pub dedicated: Option<usize>,
+    pub in_place: Option<(u32, u64)>,
 }
 
 impl Kind {
@@ -88,19 +106,23 @@ impl Kind {
             Kind::Guard { .. } => "a guard",
             Kind::Task { .. } => "a task",
             Kind::Supervisor { .. } => "a supervisor",
+            Kind::Child { .. } => "a child",
         }
     }
 }
 
 /// The keys of each kind of child besides [`EVERY_CHILD_KEYS`], which [`body`] adds after them.
-const MANAGER_KEYS: &[&str] = &["name", "bounded", "debug_events"];
+const MANAGER_KEYS: &[&str] = &["name", "bounded", "debug_events", "handlers"];
 const GUARD_KEYS: &[&str] = &["manager", "args", "key", "dedicated", "in_place", "backoff"];
 const TEMPLATE_KEYS: &[&str] = &["manager", "dedicated", "in_place", "backoff"];
-const TASK_KEYS: &[&str] = &["run"];
+const TASK_KEYS: &[&str] = &["run", "clone"];
 const SUPERVISOR_KEYS: &[&str] = &[];
+const CHILD_FORM_KEYS: &[&str] = &["from"];
+/// The keys of a manager's standing handler.
+const STANDING_KEYS: &[&str] = &["args", "key", "dedicated", "in_place"];
 /// The keys every child takes, the template too.
 const EVERY_CHILD_KEYS: &[&str] = &["restart", "shutdown", "significant"];
-const CHILD_KINDS: &[&str] = &["manager", "guard", "task", "supervisor"];
+const CHILD_KINDS: &[&str] = &["manager", "guard", "task", "supervisor", "child"];
 
 /// One child: `kind name: Type { key: value, .. }`; `None` (reported) for an unknown kind.
 pub(super) fn child(input: ParseStream, errors: &mut Errors) -> syn::Result<Option<Child>> {
@@ -110,7 +132,7 @@ pub(super) fn child(input: ParseStream, errors: &mut Errors) -> syn::Result<Opti
         errors.at(
             &word,
             format!(
-                "unknown kind of child `{kind}`{}; a child is one of: `manager name: Event`, `guard name: Handler {{ manager: .. }}`, `task name {{ run: .. }}`, `supervisor name: Tree`",
+                "unknown kind of child `{kind}`{}; a child is one of: `manager name: Event`, `guard name: Handler {{ manager: .. }}`, `task name {{ run: .. }}`, `supervisor name: Tree`, `child name: Type {{ from: .. }}`",
                 did_you_mean(&kind, CHILD_KINDS.iter().copied())
             ),
         );
@@ -133,6 +155,7 @@ pub(super) fn child(input: ParseStream, errors: &mut Errors) -> syn::Result<Opti
                 name: None,
                 bounded: None,
                 debug_events: false,
+                handlers: Vec::new(),
             };
             child_keys(name, &mut kind, body, errors)
         }
@@ -153,10 +176,28 @@ pub(super) fn child(input: ParseStream, errors: &mut Errors) -> syn::Result<Opti
         "task" => {
             let span = name.clone();
             let body = body(input, &["run"], TASK_KEYS, "a task", errors)?;
-            let mut kind = Kind::Task { run: None };
+            let mut kind = Kind::Task {
+                run: None,
+                clone: Vec::new(),
+            };
             let mut child = child_keys(name, &mut kind, body, errors);
-            if let Kind::Task { run: None } = &child.kind {
+            if let Kind::Task { run: None, .. } = &child.kind {
                 errors.at(&span, "a task needs the function it runs: add `{ run: |stop: StopToken| async move { .. } }`");
+                child.bad = true;
+            }
+            child
+        }
+        "child" => {
+            input.parse::<Token![:]>().map_err(|e| {
+                syn::Error::new(e.span(), "expected `: Type`: a child names its type, which implements `IntoChild`: `child bridge: Bridge<Event> { from: Bridge::new(..) }`")
+            })?;
+            let ty: Type = input.parse()?;
+            let span = ty.to_token_stream();
+            let body = body(input, &["from"], CHILD_FORM_KEYS, "a child", errors)?;
+            let mut kind = Kind::Child { ty, from: None };
+            let mut child = child_keys(name, &mut kind, body, errors);
+            if let Kind::Child { from: None, .. } = &child.kind {
+                errors.at(&span, "a child needs the value it starts from: add `{ from: <a value of this type> }`");
                 child.bad = true;
             }
             child
@@ -270,8 +311,9 @@ fn child_keys(name: Ident, kind: &mut Kind, body: Entries, errors: &mut Errors) 
                 match (k.as_str(), &mut *kind) {
                     ("args", Kind::Guard { args, .. }) => *args = Some(e),
                     ("key", Kind::Guard { key, .. }) => *key = Some(e),
-                    ("run", Kind::Task { run }) => *run = Some(e),
-                    _ => unreachable!("expression keys are args, key and run"),
+                    ("run", Kind::Task { run, .. }) => *run = Some(e),
+                    ("from", Kind::Child { from, .. }) => *from = Some(e),
+                    _ => unreachable!("expression keys are args, key, run and from"),
                 }
                 continue;
             }
@@ -294,6 +336,10 @@ fn child_keys(name: Ident, kind: &mut Kind, body: Entries, errors: &mut Errors) 
             ("debug_events", Kind::Manager { debug_events, .. }) => {
                 *debug_events = boolean(&tokens, errors).unwrap_or(false);
             }
+            ("handlers", Kind::Manager { handlers, .. }) => {
+                *handlers = standing_list(&tokens, errors);
+            }
+            ("clone", Kind::Task { clone, .. }) => *clone = clone_list(&tokens, errors),
             ("manager", Kind::Guard { manager, .. }) => {
                 match syn::parse2::<Ident>(tokens.clone()) {
                     Ok(m) => *manager = Some(m),
@@ -315,11 +361,108 @@ fn child_keys(name: Ident, kind: &mut Kind, body: Entries, errors: &mut Errors) 
     }
     Child {
         name,
-        kind: std::mem::replace(kind, Kind::Task { run: None }),
+        kind: std::mem::replace(
+            kind,
+            Kind::Task {
+                run: None,
+                clone: Vec::new(),
+            },
+        ),
         restart,
         shutdown,
         significant,
         bad: body.broken || errors.count() > before,
+    }
+}
+
+/// `handlers: [Handler, Handler { args: .., key: .. }, ..]`: a manager's standing handlers,
+/// in order. A handler with an error in its keys is reported and left out.
+fn standing_list(tokens: &TokenStream, errors: &mut Errors) -> Vec<Standing> {
+    let example = "`handlers: [Console, File { args: \"app.log\".into() }]`";
+    let parsed = (|input: ParseStream| {
+        let content;
+        bracketed!(content in input);
+        let mut list = Vec::new();
+        while !content.is_empty() {
+            let handler: Type = content.parse()?;
+            let before = errors.count();
+            let mut standing = Standing {
+                handler,
+                args: None,
+                key: None,
+                dedicated: None,
+                in_place: None,
+            };
+            let mut broken = false;
+            if content.peek(token::Brace) {
+                let body;
+                braced!(body in content);
+                let read = entries(
+                    &body,
+                    &["args", "key"],
+                    STANDING_KEYS,
+                    "a standing handler",
+                    errors,
+                )?;
+                broken = read.broken;
+                for (key, raw) in read.keys {
+                    match (key.to_string().as_str(), raw) {
+                        ("args", Raw::Expr(e)) => standing.args = Some(e),
+                        ("key", Raw::Expr(e)) => standing.key = Some(e),
+                        ("dedicated", Raw::Tokens(t)) => {
+                            standing.dedicated =
+                                capacity(&t, "a dedicated handler's queue", "messages", errors);
+                        }
+                        ("in_place", Raw::Tokens(t)) => {
+                            standing.in_place = in_place_value(&t, errors)
+                        }
+                        _ => unreachable!("entries() keeps only known keys"),
+                    }
+                }
+            }
+            if !broken && errors.count() == before {
+                list.push(standing);
+            }
+            if !content.is_empty() {
+                content.parse::<Token![,]>()?;
+            }
+        }
+        Ok(list)
+    })
+    .parse2(tokens.clone());
+    parsed.unwrap_or_else(|e| {
+        errors.push(syn::Error::new(
+            e.span(),
+            format!("{e}; a manager's standing handlers are a list in order: {example}"),
+        ));
+        Vec::new()
+    })
+}
+
+/// `clone: [events, bus]`: the names a task's `run` is given fresh clones of.
+fn clone_list(tokens: &TokenStream, errors: &mut Errors) -> Vec<Ident> {
+    let parsed = (|input: ParseStream| {
+        let content;
+        bracketed!(content in input);
+        Punctuated::<Ident, Token![,]>::parse_terminated(&content)
+    })
+    .parse2(tokens.clone());
+    match parsed {
+        Ok(names) if names.is_empty() => {
+            errors.at(
+                tokens,
+                "`clone` lists the values `run` is given a clone of: `clone: [events, bus]`",
+            );
+            Vec::new()
+        }
+        Ok(names) => names.into_iter().collect(),
+        Err(e) => {
+            errors.push(syn::Error::new(
+                e.span(),
+                "expected the names of values declared before this task, or the tree's parameters: `clone: [events, bus]`",
+            ));
+            Vec::new()
+        }
     }
 }
 
@@ -344,7 +487,7 @@ pub(super) fn entries(
         broken: false,
     };
     while !input.is_empty() {
-        let (key, raw) = match entry(input, expr_keys) {
+        let (key, raw) = match entry(input, expr_keys, valid, errors) {
             Ok(entry) => entry,
             Err(e) => {
                 errors.push(e);
@@ -385,7 +528,12 @@ pub(super) fn entries(
 }
 
 /// One `key: value` and the `,` after it, if any.
-fn entry(input: ParseStream, expr_keys: &[&str]) -> syn::Result<(Ident, Raw)> {
+fn entry(
+    input: ParseStream,
+    expr_keys: &[&str],
+    valid: &[&str],
+    errors: &mut Errors,
+) -> syn::Result<(Ident, Raw)> {
     let key: Ident = input.call(Ident::parse_any)?;
     input.parse::<Token![:]>().map_err(|e| {
         syn::Error::new(
@@ -396,12 +544,46 @@ fn entry(input: ParseStream, expr_keys: &[&str]) -> syn::Result<(Ident, Raw)> {
     let raw = if expr_keys.contains(&key.to_string().as_str()) {
         Raw::Expr(Box::new(input.parse()?))
     } else {
-        Raw::Tokens(skip_to_comma(input)?)
+        Raw::Tokens(value_tokens(input, valid)?)
     };
     if !input.is_empty() {
-        input.parse::<Token![,]>()?;
+        if next_is_key(input, valid) {
+            // `strategy: one_for_one children: [..]`: the next key is read as it is.
+            let next: Ident = input.fork().call(Ident::parse_any)?;
+            errors.at(
+                &next,
+                format!("expected `,` before `{next}`: a comma is missing after `{key}`'s value"),
+            );
+        } else {
+            input.parse::<Token![,]>()?;
+        }
     }
     Ok((key, raw))
+}
+
+/// Whether one of the `valid` keys and its `:` come next (not a path's `::`).
+fn next_is_key(input: ParseStream, valid: &[&str]) -> bool {
+    input.peek(Ident::peek_any)
+        && input.peek2(Token![:])
+        && !input.peek2(Token![::])
+        && input
+            .fork()
+            .call(Ident::parse_any)
+            .is_ok_and(|key| valid.contains(&key.to_string().as_str()))
+}
+
+/// A value's tokens: up to the next `,` at this level, or up to a `key:` after at least one
+/// token (a `,` forgotten before the next key).
+fn value_tokens(input: ParseStream, valid: &[&str]) -> syn::Result<TokenStream> {
+    let mut tokens = TokenStream::new();
+    while !input.is_empty()
+        && !input.peek(Token![,])
+        && (tokens.is_empty() || !next_is_key(input, valid))
+    {
+        let tt: TokenTree = input.parse()?;
+        tokens.extend([tt]);
+    }
+    Ok(tokens)
 }
 
 /// The tokens up to the next `,` at this level (or the end).

@@ -21,7 +21,7 @@ use syn::{
 
 use crate::ctxt::Errors;
 use child::{child, entries, skip_to_comma, template, Raw};
-pub use child::{Child, Kind, Restart, Shutdown};
+pub use child::{Child, Kind, Restart, Shutdown, Standing};
 use value::{intensity, period, string, word, Word};
 
 /// The whole declaration.
@@ -45,10 +45,14 @@ pub struct Tree {
     pub templates: Vec<(Ident, Option<Child>)>,
 }
 
-/// A manager the tree is given when it starts: `(events: Event)`.
+/// What the tree is given when it starts: a manager, `(events: Event)`, or a value, by
+/// reference, `(bus: &Bus)`.
 pub struct Param {
     pub name: Ident,
-    pub event: Type,
+    /// A manager's event type, or a value's (reference) type.
+    pub ty: Type,
+    /// A value (its type is a reference), not a manager.
+    pub value: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -122,8 +126,9 @@ fn tree(input: ParseStream, errors: &mut Errors) -> syn::Result<Tree> {
         while !content.is_empty() {
             let name: Ident = content.parse()?;
             content.parse::<Token![:]>()?;
-            let event: Type = content.parse()?;
-            params.push(Param { name, event });
+            let ty: Type = content.parse()?;
+            let value = matches!(ty, Type::Reference(_));
+            params.push(Param { name, ty, value });
             if !content.is_empty() {
                 content.parse::<Token![,]>()?;
             }

@@ -75,7 +75,32 @@ supervisor! {
     }
 }
 
-/// Runs both trees.
+supervisor! {
+    /// Given a manager and values: standing handlers, a task cloning what it moves, a child of
+    /// the `child` form.
+    pub struct Given(events: Log, start: &usize, name: &'static str) {
+        children: [
+            manager own: Log { handlers: [Sink { args: *start }, Sink { args: 2, key: name }] },
+            guard sink: Sink { manager: events, args: *start },
+            task echo {
+                clone: [own, start],
+                run: |stop: StopToken| async move {
+                    own.notify(Log::Line(start.to_string())).await?;
+                    stop.stopped().await;
+                    Ok::<(), BoxError>(())
+                },
+            },
+            child spec: event_core::ChildSpec {
+                from: event_core::ChildSpec::task("spec", |stop: StopToken| async move {
+                    stop.stopped().await;
+                    Ok(())
+                }),
+            },
+        ],
+    }
+}
+
+/// Runs the trees.
 ///
 /// # Panics
 /// If a tree does not start.
@@ -92,8 +117,16 @@ pub fn main() {
             .unwrap();
         assert_eq!(tree.events().call(tree.sink(), Lines).await.unwrap(), 1);
         let more = tree.sinks().start_child(10).await.unwrap();
-        assert_eq!(tree.events().call(&more, Lines).await.unwrap(), 10);
+        assert_eq!(tree.events().call(more.handler(), Lines).await.unwrap(), 10);
         tree.stop().await.unwrap();
+        let events = event_core::EventManager::<Log>::start().unwrap();
+        let given = Given::start(&events, &3, "named").await.unwrap();
+        given
+            .own()
+            .sync_notify(Log::Line("two".into()))
+            .await
+            .unwrap();
+        given.stop().await.unwrap();
         let private = Private::start().await.unwrap();
         private.stop().await.unwrap();
     });

@@ -105,6 +105,48 @@ supervisor! {
 }
 
 supervisor! {
+    /// Given a manager and values; a manager with standing handlers, a task cloning what it
+    /// captures, a task failing with its own error type, children of the `child` form.
+    pub struct Given(events: Log, path: &String, tag: &'static str) {
+        children: [
+            manager own: Log {
+                handlers: [
+                    Console,
+                    File { args: path.clone(), key: 1u32, dedicated: 8 },
+                    File { args: tag.to_owned(), key: 2u32, in_place: { intensity: 2, period: 1 } },
+                ],
+            },
+            guard file: File { manager: events, args: format!("{path}.{tag}") },
+            task echo {
+                clone: [events, own, path],
+                run: |stop: StopToken| async move {
+                    events.notify(Log::Line(path)).await?;
+                    own.notify(Log::Line(tag.to_owned())).await?;
+                    stop.stopped().await;
+                    Ok(())
+                },
+            },
+            task own_error {
+                run: |stop: StopToken| async move {
+                    let _: u32 = "1".parse()?;
+                    stop.stopped().await;
+                    Ok(())
+                },
+            },
+            child spec: event_core::ChildSpec {
+                from: event_core::ChildSpec::task("spec", |stop: StopToken| async move {
+                    stop.stopped().await;
+                    Ok(())
+                }),
+                restart: transient,
+                shutdown: 1s,
+            },
+            supervisor guards: Guards(own),
+        ],
+    }
+}
+
+supervisor! {
     struct OneForAll {
         strategy: one_for_all,
         children: [manager events: Log],
@@ -119,12 +161,18 @@ async fn main() {
     let _: &event_core::HandlerRef<File> = tree.file();
     let _: event_core::ChildRef = tree.pub_task();
     let _: event_core::ChildRef = tree.quiet();
-    let file: event_core::HandlerRef<File> =
+    let file: event_core::GuardChild<File> =
         tree.guards().start_child_keyed("x", "x.log".to_owned()).await.unwrap();
+    let file = file.handler();
     let _ = tree.guards().start_child("y.log".to_owned()).await.unwrap_err();
     let installed = tree.events().which_handlers().await.unwrap();
     assert!(installed.contains(file.id()));
     tree.stop().await.unwrap();
+    let events = EventManager::<Log>::start().unwrap();
+    let given = Given::start(&events, &"given.log".to_owned(), "tag").await.unwrap();
+    let _: &EventManager<Log> = given.own();
+    let _: &event_core::ChildRef = given.spec();
+    given.stop().await.unwrap();
     let other = OneForAll::start().await.unwrap();
     other.stop().await.unwrap();
 }
