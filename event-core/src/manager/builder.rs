@@ -57,7 +57,7 @@ impl<E: Send + Sync + 'static> Builder<E> {
 
     /// Bounds the mailbox to `capacity` queued events: [`notify`](EventManager::notify) then
     /// waits for room and [`try_notify`](EventManager::try_notify) returns
-    /// [`NotifyError::Full`]. Requests (calls, installs, ...) are not counted: each caller
+    /// [`NotifyError::Full`](crate::NotifyError::Full). Requests (calls, installs, ...) are not counted: each caller
     /// waits for its reply anyway.
     ///
     /// `capacity` is from 1 to [`Builder::MAX_BOUND`]: starting the manager refuses 0 with

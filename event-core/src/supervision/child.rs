@@ -257,7 +257,7 @@ pub(super) trait Starter: Send + Sync {
 
 /// A child of a supervisor: how to start it, and the OTP child specification around it.
 ///
-/// Build one with [`ChildSpec::task`], [`ChildSpec::new`], [`Builder::supervised`] for an event
+/// Build one with [`ChildSpec::task`], [`ChildSpec::new`], [`Builder::supervised`](crate::Builder::supervised) for an event
 /// manager, [`Guard::child`](crate::Guard::child), or
 /// [`SupervisorBuilder::supervised`](crate::SupervisorBuilder::supervised) for a nested supervisor; then
 /// set its restart type, shutdown and significance.
