@@ -117,9 +117,14 @@ pub(crate) fn drop_caught<T>(value: T) {
 fn log_drop_panic(type_name: &'static str, panic: Box<dyn std::any::Any + Send>) {
     let cause = Cause::from_panic(panic);
     tracing::error!(
+        target: "event_core::crash",
         value = type_name,
         reason = %cause,
         "dropping a value panicked; the value is dropped"
+    );
+    crate::observe::report::console(
+        "CRASH REPORT: dropping a value panicked; the value is dropped",
+        &[("value", &type_name), ("reason", &cause)],
     );
 }
 

@@ -80,6 +80,19 @@ impl RestartWindow {
         self.intensity.period
     }
 
+    /// How many restarts more it allows now, within the period.
+    pub(crate) fn left(&self) -> u32 {
+        let now = Instant::now();
+        let period = self.intensity.period;
+        let counted = self
+            .stamps
+            .iter()
+            .filter(|t| now.duration_since(**t) <= period)
+            .count();
+        let counted = u32::try_from(counted).unwrap_or(u32::MAX);
+        self.intensity.restarts.saturating_sub(counted)
+    }
+
     /// Records a restart now; false if it is one too many (OTP's `add_restart`).
     pub(crate) fn allow(&mut self) -> bool {
         let now = Instant::now();
@@ -116,6 +129,18 @@ mod tests {
         assert!(w.allow());
         tokio::time::advance(Duration::from_secs(4)).await;
         assert!(!w.allow());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn says_how_many_restarts_are_left_in_the_period() {
+        let mut w = RestartWindow::new(Intensity::new(2, Duration::from_secs(5)));
+        assert_eq!(w.left(), 2);
+        assert!(w.allow());
+        assert_eq!(w.left(), 1);
+        assert!(w.allow());
+        assert_eq!(w.left(), 0);
+        tokio::time::advance(Duration::from_secs(6)).await;
+        assert_eq!(w.left(), 2);
     }
 
     #[tokio::test(start_paused = true)]

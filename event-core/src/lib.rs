@@ -8,6 +8,7 @@
 #![doc = include_str!("guide/6-sharp-edges.md")]
 #![doc = include_str!("guide/7-otp-to-event-core.md")]
 #![doc = include_str!("guide/8-runtime-notes.md")]
+#![doc = include_str!("guide/9-observing.md")]
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -19,6 +20,7 @@ mod handler;
 mod intensity;
 mod macro_support;
 mod manager;
+mod observe;
 mod supervision;
 
 pub use error::{
@@ -28,14 +30,16 @@ pub use exit::{Args, Cause, Crash, During, ExitReason, Terminate};
 pub use handler::{BoxError, BoxFuture, Call, Handler, HandlerId, HandlerRef, Info, Key, Step};
 pub use intensity::Intensity;
 pub use manager::{
-    Builder, Context, Deferred, EventManager, InfoGone, InfoSender, Install, Link, Notice,
-    NotifyPermit, Overload, OverloadStats, PendingReply, SupLink, TimerRef, WatchRef, Watchable,
+    Builder, Context, Deferred, EventManager, HandlerStatistics, InfoGone, InfoSender, Install,
+    Link, Notice, NotifyPermit, Overload, OverloadStats, PendingReply, Statistics, SupLink,
+    TimerRef, Trace, TraceEntry, TraceOutcome, TracedCallback, WatchRef, Watchable,
 };
 pub use supervision::{
     AutoShutdown, Backoff, ChildCount, ChildEvent, ChildEvents, ChildExit, ChildInfo, ChildKind,
-    ChildRef, ChildSpec, ChildSpecView, ChildState, Fatal, Guard, GuardChild, GuardError,
-    InstallError, IntoChild, ManagerChild, Restart, Shutdown, Start, StopToken, Strategy,
-    Supervisor, SupervisorBuilder, SupervisorError, SupervisorExit,
+    ChildRef, ChildSnapshot, ChildSpec, ChildSpecView, ChildState, Fatal, Guard, GuardChild,
+    GuardError, Inside, InstallError, IntoChild, ManagerChild, ManagerSnapshot, Restart, Shutdown,
+    Start, StopToken, Strategy, Supervisor, SupervisorBuilder, SupervisorError, SupervisorExit,
+    SupervisorSnapshot,
 };
 
 pub use macro_support::Outcome;

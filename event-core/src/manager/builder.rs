@@ -4,10 +4,13 @@
 use std::fmt;
 use std::sync::Arc;
 
+use tracing::Instrument;
+
 use super::event_loop::EventLoop;
 use super::handle::EventManager;
 use super::mailbox::Mailbox;
 use crate::error::StartError;
+use crate::observe::{span, task};
 
 /// Configures and starts an [`EventManager`].
 ///
@@ -82,7 +85,10 @@ impl<E: Send + Sync + 'static> Builder<E> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| StartError::NoRuntime)?;
         let (mailbox, debug_event) = self.into_parts()?;
         let manager = EventManager::from_mailbox(mailbox.clone());
-        runtime.spawn(EventLoop::new(mailbox, debug_event).run());
+        let span = span::manager(mailbox.name());
+        let name = mailbox.name().to_owned();
+        let run = EventLoop::new(mailbox, debug_event).run().instrument(span);
+        task::spawn_on(&runtime, || format!("manager {name}"), run);
         Ok(manager)
     }
 

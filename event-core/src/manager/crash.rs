@@ -15,6 +15,7 @@ use crate::callback;
 use crate::exit::{Cause, Crash, During};
 use crate::handler::HandlerId;
 use crate::intensity::{Intensity, RestartWindow};
+use crate::observe::report;
 
 /// Makes a fresh copy of a handler's init args for each in-place restart.
 type FreshArgs = Box<dyn Fn() -> Box<dyn Any + Send> + Send>;
@@ -113,12 +114,23 @@ pub(super) fn log_crash<E: Send + 'static>(
     let status = callback::catching(mailbox.uid(), || Status(cell).to_string())
         .unwrap_or_else(|cause| format!("(format_status {cause})"));
     tracing::error!(
+        target: "event_core::crash",
         manager = mailbox.name(),
         handler = %crash.handler,
         reason = %crash,
         status = %status,
         outcome = outcome.as_str(),
         "event handler crashed"
+    );
+    report::console(
+        "CRASH REPORT: event handler crashed",
+        &[
+            ("manager", &mailbox.name()),
+            ("handler", &crash.handler),
+            ("reason", crash),
+            ("status", &status),
+            ("outcome", &outcome.as_str()),
+        ],
     );
 }
 
@@ -179,7 +191,15 @@ pub(super) async fn restart_in_place<E: Send + 'static>(
         // Making the args is user code too (a `Clone`): its panic fails this try.
         let args = callback::catching(mailbox.uid(), || (restart.fresh_args)());
         match init(mailbox, id, cell, args, defer).await {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                tracing::info!(
+                    target: "event_core::manager",
+                    manager = mailbox.name(),
+                    handler = %id,
+                    "event handler restarted in place"
+                );
+                return Ok(());
+            }
             Err(c) => {
                 let again = allow(policy);
                 log_crash(mailbox, &c, cell, Outcome::of(again, true));

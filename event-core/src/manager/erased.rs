@@ -49,6 +49,11 @@ impl<E: 'static, H> HandlerCell<E, H> {
     pub(super) fn new(cx: Context<E, H>) -> Self {
         HandlerCell { handler: None, cx }
     }
+
+    /// The handler, while it runs.
+    pub(super) fn handler_mut(&mut self) -> Option<&mut H> {
+        self.handler.as_mut()
+    }
 }
 
 impl<E: 'static, H> Drop for HandlerCell<E, H> {

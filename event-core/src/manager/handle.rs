@@ -67,6 +67,11 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         Builder::new()
     }
 
+    /// The mailbox this handle pushes to.
+    pub(super) fn mailbox(&self) -> &Arc<Mailbox<E>> {
+        &self.mailbox
+    }
+
     pub(super) fn from_mailbox(mailbox: Arc<Mailbox<E>>) -> Self {
         mailbox.handle_acquired();
         EventManager { mailbox }
@@ -207,7 +212,7 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         rx.await.map_err(|_| ManagerError::ManagerGone)
     }
 
-    async fn request<R, Er: RequestError>(
+    pub(super) async fn request<R, Er: RequestError>(
         &self,
         msg: impl FnOnce(oneshot::Sender<R>) -> Msg<E>,
     ) -> Result<R, Er> {
@@ -767,6 +772,12 @@ impl<E: 'static> fmt::Debug for EventManager<E> {
 #[must_use = "the reply arrives through this future; dropping it drops the reply"]
 pub struct PendingReply<T> {
     rx: oneshot::Receiver<Result<T, CallError>>,
+}
+
+impl<T> PendingReply<T> {
+    pub(super) fn new(rx: oneshot::Receiver<Result<T, CallError>>) -> Self {
+        PendingReply { rx }
+    }
 }
 
 impl<T> std::future::Future for PendingReply<T> {

@@ -9,6 +9,8 @@ use super::dedicated::Report;
 use super::erased::ErasedCall;
 use super::install::NewHandler;
 use super::link::Link;
+use super::stats::StatsReply;
+use super::trace::Tracer;
 use crate::callback::Owned;
 use crate::error::{AddError, DeleteError, SwapError};
 use crate::exit::Args;
@@ -62,6 +64,12 @@ pub(super) enum Op<E: 'static> {
         reply: Reply<SwapError>,
     },
     Which(oneshot::Sender<Vec<HandlerId>>),
+    /// The manager's statistics.
+    Statistics(StatsReply),
+    /// Collecting each handler's statistics on or off.
+    CollectStatistics(bool, oneshot::Sender<()>),
+    /// Tracing on, to this tracer.
+    Trace(Tracer, oneshot::Sender<()>),
     Stop(oneshot::Sender<()>),
     /// A supervisor ends this incarnation (see `supervised`): what was queued before is
     /// handled, the rest stays in the mailbox for the next one.

@@ -14,6 +14,8 @@
 //! - `crash`: a crash's report and the restart in place, one implementation for inline and
 //!   dedicated handlers.
 //! - `supervised`: the supervised mode of a manager, the seam the supervision side uses.
+//! - `sys`, `stats`, `trace`: looking inside a running manager (OTP's `sys`): a handler's
+//!   status and state, the manager's statistics, its trace.
 //!
 //! Invariants:
 //! - Only the manager's task touches the handler list; handles, contexts, links and timers only
@@ -46,8 +48,11 @@ mod link;
 mod mailbox;
 mod message;
 mod registry;
+mod stats;
 mod supervised;
+mod sys;
 mod timers;
+mod trace;
 mod watch;
 
 pub use builder::Builder;
@@ -56,6 +61,8 @@ pub use dedicated::{Overload, OverloadStats};
 pub use handle::{EventManager, NotifyPermit, PendingReply};
 pub use install::Install;
 pub use link::{Link, Notice, SupLink};
+pub use stats::{HandlerStatistics, Statistics};
+pub use trace::{Trace, TraceEntry, TraceOutcome, TracedCallback};
 pub use watch::Watchable;
 
 pub(crate) use event_loop::Ended;

@@ -30,6 +30,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use super::builder::Builder;
 use super::crash::InPlace;
@@ -41,6 +42,7 @@ use super::message::{Msg, Op};
 use crate::error::{AddError, StartError};
 use crate::handler::Handler;
 use crate::intensity::Intensity;
+use crate::observe::span;
 
 /// How long a supervisor keeps its manager going, as far as the mailbox is concerned: whether
 /// the manager's own `stop` closes it to senders, and whether an incarnation is the last.
@@ -242,8 +244,9 @@ impl<E: Send + Sync + 'static> SupervisedManager<E> {
             _keep_alive: self.keep_alive.clone(),
         });
         let standing: Vec<NewHandler<E>> = self.standing.0.iter().map(|m| m(&mailbox)).collect();
+        let span = span::manager(mailbox.name());
         let mut event_loop = EventLoop::new(mailbox, self.debug_event);
-        async move {
+        let run = async move {
             let _last = last;
             if let Err(e) = event_loop.install_standing(standing).await {
                 ready(Err(e));
@@ -251,7 +254,13 @@ impl<E: Send + Sync + 'static> SupervisedManager<E> {
             }
             ready(Ok(()));
             event_loop.run().await
-        }
+        };
+        run.instrument(span)
+    }
+
+    /// A handle to the manager, for a look inside it.
+    pub(crate) fn handle(&self) -> EventManager<E> {
+        self.keep_alive.clone()
     }
 
     /// What halts the running incarnation, for the supervisor's stop of it.

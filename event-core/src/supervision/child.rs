@@ -231,6 +231,8 @@ impl Future for Run {
 }
 
 /// How a kind of child starts, and what is done when its supervisor gives up on it for good.
+use super::snapshot::Probe;
+
 pub(super) trait Starter: Send + Sync {
     /// Starts the child, whose restart type is `restart`. A temporary child's supervisor keeps
     /// no starter while it runs: what it starts must end for good by itself (a manager's
@@ -245,6 +247,12 @@ pub(super) trait Starter: Send + Sync {
     /// restarted): requests fail at once instead of waiting for a start that may never come.
     /// The next start undoes it.
     fn park(&self) {}
+
+    /// How to look inside the child, for a snapshot of the tree: a nested supervisor or a
+    /// manager.
+    fn probe(&self) -> Option<Probe> {
+        None
+    }
 }
 
 /// A child of a supervisor: how to start it, and the OTP child specification around it.

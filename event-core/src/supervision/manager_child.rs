@@ -2,6 +2,7 @@
 //! standing handlers every incarnation starts with. Built on the manager's supervised mode
 //! ([`SupervisedManager`]), the one seam between the two sides.
 
+use super::snapshot::Probe;
 use std::fmt;
 use std::sync::Arc;
 
@@ -142,5 +143,9 @@ impl<E: Send + Sync + 'static> Starter for ManagerStarter<E> {
 
     fn park(&self) {
         self.0.park();
+    }
+
+    fn probe(&self) -> Option<Probe> {
+        Some(Probe::manager(self.0.handle()))
     }
 }

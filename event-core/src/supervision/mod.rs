@@ -11,6 +11,7 @@
 //! - `manager_child`: event managers as children.
 //! - `into_child`: types that know how to start as a child ([`IntoChild`]).
 //! - `guard`: lager's watcher, a child that re-installs a supervised handler.
+//! - `snapshot`: the tree, whole, for a look at it (observer's live tree).
 //!
 //! Invariants:
 //! - A supervisor's task is the only one that touches its children; handles send commands.
@@ -28,6 +29,7 @@ mod guard;
 mod into_child;
 mod manager_child;
 mod run;
+mod snapshot;
 mod supervisor;
 
 pub use child::{ChildExit, ChildKind, ChildSpec, Restart, Shutdown, Start, StopToken};
@@ -35,6 +37,7 @@ pub use events::{ChildEvent, ChildEvents, SupervisorExit};
 pub use guard::{Backoff, Fatal, Guard, GuardChild, GuardError, InstallError};
 pub use into_child::IntoChild;
 pub use manager_child::ManagerChild;
+pub use snapshot::{ChildSnapshot, Inside, ManagerSnapshot, SupervisorSnapshot};
 pub use supervisor::{
     AutoShutdown, ChildCount, ChildInfo, ChildRef, ChildSpecView, ChildState, Strategy, Supervisor,
     SupervisorBuilder, SupervisorError,

@@ -558,7 +558,11 @@ impl SupervisorBuilder {
             return Err(SupervisorError::SupervisorGone);
         };
         let ready = launch.ready;
-        tokio::spawn(CatchUnwind(launch.run));
+        let name = shared.name.clone();
+        crate::observe::task::spawn(
+            move || format!("supervisor {name}"),
+            CatchUnwind(launch.run),
+        );
         let supervisor = Supervisor { shared };
         match ready {
             Some(ready) => match ready.await {

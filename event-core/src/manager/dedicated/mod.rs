@@ -11,6 +11,9 @@
 //! policy); `task` is the handler's end, `queue` the bounded queue between them, `overload` the
 //! policies for a queue that is full.
 
+use tracing::Instrument;
+
+use crate::observe::{self, report, span};
 use std::any::Any;
 use std::sync::Arc;
 
@@ -133,13 +136,15 @@ impl<E: Send + Sync + 'static> Dedicated<E> {
             debug_event,
             restart,
         };
+        let span = span::dedicated(mailbox.name(), &id);
+        let name = || format!("handler {id} of {}", mailbox.name());
         let run = task.run(cell, queue.clone());
         let reporter = ToManager {
             mailbox: mailbox.clone(),
             uid,
         };
         let handler = id.clone();
-        tokio::spawn(async move {
+        let supervised = async move {
             // Every callback and every user value runs or drops under a guard of its own;
             // should anything else on the task panic, the manager still learns that the
             // handler is gone, and removes it as crashed.
@@ -150,6 +155,7 @@ impl<E: Send + Sync + 'static> Dedicated<E> {
                     during: During::Task,
                 };
                 tracing::error!(
+                    target: "event_core::crash",
                     manager = reporter.mailbox.name(),
                     handler = %crash.handler,
                     reason = %crash,
@@ -157,9 +163,20 @@ impl<E: Send + Sync + 'static> Dedicated<E> {
                     outcome = "removed",
                     "event handler crashed"
                 );
+                report::console(
+                    "CRASH REPORT: event handler crashed",
+                    &[
+                        ("manager", &reporter.mailbox.name()),
+                        ("handler", &crash.handler),
+                        ("reason", &crash),
+                        ("status", &"(not shown)"),
+                        ("outcome", &"removed"),
+                    ],
+                );
                 reporter.report(Report::Crashed(crash));
             }
-        });
+        };
+        observe::task::spawn(name, supervised.instrument(span));
         Dedicated(Box::new(Sender {
             queue,
             capacity,
@@ -246,6 +263,8 @@ impl<E: 'static> Sender<E> {
     /// `removing`, and reports them: every overload report carries the same fields.
     fn report(&self, seq: u64, unhandled: u64, removing: bool) {
         let dropped = self.stats.add_dropped(unhandled);
+        #[cfg(feature = "metrics")]
+        crate::observe::metrics::dedicated_dropped(self.mailbox.name(), &self.id, unhandled);
         let (removed, what) = match removing {
             true => (
                 self.stats.add_removed(),

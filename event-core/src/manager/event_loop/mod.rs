@@ -27,11 +27,14 @@ use super::dedicated::{Job, Report};
 use super::install::NewHandler;
 use super::mailbox::Mailbox;
 use super::message::{Msg, Op};
+use super::stats::Stats;
 use super::supervised::Taken;
+use super::trace::{self, TraceEntry, Tracer};
 use crate::callback;
 use crate::error::AddError;
 use crate::exit::{ExitReason, Terminate};
 use crate::handler::BoxFuture;
+use crate::observe::span;
 
 pub(super) struct EventLoop<E: 'static> {
     mailbox: Arc<Mailbox<E>>,
@@ -41,6 +44,12 @@ pub(super) struct EventLoop<E: 'static> {
     debug_event: Option<fn(&E) -> String>,
     /// Operations asked for from callbacks, applied after the current message.
     deferred: Vec<Op<E>>,
+    stats: Stats,
+    /// Where the manager writes what it does, while traced.
+    tracer: Option<Tracer>,
+    /// Whether the manager is traced or a subscriber wants callback spans: checked once per
+    /// batch of messages (and set when tracing is switched on).
+    observed: bool,
 }
 
 /// How a manager's task ended.
@@ -65,12 +74,16 @@ enum Closing {
 
 impl<E: Send + Sync + 'static> EventLoop<E> {
     pub(super) fn new(mailbox: Arc<Mailbox<E>>, debug_event: Option<fn(&E) -> String>) -> Self {
+        let stats = Stats::new(mailbox.name());
         EventLoop {
             mailbox,
             slots: Slots::new(),
             seq: 0,
             debug_event,
             deferred: Vec::new(),
+            stats,
+            tracer: None,
+            observed: false,
         }
     }
 
@@ -99,6 +112,8 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         // Made once a handler sets a timer or a watch.
         let mut waits = None;
         while self.mailbox.recv_batch(taken.queue(), &mut waits).await {
+            self.stats.took(taken.queue().len());
+            self.observed = self.tracer.is_some() || span::callbacks();
             while let Some(msg) = taken.queue().pop_front() {
                 // Between messages, no handler's place is held.
                 self.slots.tidy();
@@ -132,8 +147,18 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 self.mailbox.release(1);
                 self.seq += 1;
                 let mut i = self.slots.len();
-                let detour = match sweep(self.slots.as_mut_slice(), &self.mailbox, &*event, &mut i)
-                {
+                let seq = self.seq;
+                if self.observed {
+                    trace::record(&mut self.tracer, || TraceEntry::Event { seq });
+                }
+                let detour = match sweep(
+                    self.slots.as_mut_slice(),
+                    &self.mailbox,
+                    &*event,
+                    seq,
+                    self.observed.then_some(&mut self.tracer),
+                    &mut i,
+                ) {
                     Sweep::Done => None,
                     Sweep::Detour(detour) => Some(detour),
                     Sweep::Async(step) => Some(Detour::Ran(callback::guard(mgr, step).await)),
@@ -149,6 +174,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                     Box::pin(self.apply_deferred()).await;
                 }
             }
+            self.stats.batch_done(self.seq);
         }
         // Every handle is gone and the mailbox is drained.
         Box::pin(self.shutdown(ExitReason::Shutdown)).await;
@@ -208,6 +234,8 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                         }
                         Report::Action(action) => Some(Box::pin(self.apply_action(i, action))),
                         Report::Restarted(crash) => {
+                            self.stats.crashed(uid, &crash.handler);
+                            self.stats.restarted(uid, &crash.handler);
                             if let Some(link) = self.slots.get(i).link() {
                                 link.restarted(crash);
                             }

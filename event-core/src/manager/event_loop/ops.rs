@@ -17,6 +17,19 @@ use crate::manager::dedicated::{Dedicated, Overloaded};
 use crate::manager::install::NewHandler;
 use crate::manager::link::{self, Link, LinkTx};
 use crate::manager::message::{Op, Reply};
+use crate::manager::trace::{self, TraceEntry};
+use crate::observe::report;
+
+/// The lifecycle event of a swap that succeeded.
+fn swapped(manager: &str, from: &HandlerId, to: &HandlerId) {
+    tracing::debug!(
+        target: "event_core::manager",
+        manager,
+        handler = %from,
+        to = %to,
+        "event handler swapped"
+    );
+}
 
 impl<E: Send + Sync + 'static> EventLoop<E> {
     pub(super) async fn op(&mut self, op: Op<E>) {
@@ -37,6 +50,21 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             } => self.swap(old, args, new, reply).await,
             Op::Which(reply) => {
                 let _ = reply.send(self.slots.ids());
+            }
+            Op::Statistics(reply) => {
+                let live = self.slots.live().map(|s| (s.id(), s.uid())).collect();
+                let queued = self.mailbox.lock().queue.len();
+                let _ = reply.send(self.stats.read(live, self.seq, queued));
+            }
+            Op::Trace(tracer, reply) => {
+                self.tracer = Some(tracer);
+                self.observed = true;
+                let _ = reply.send(());
+            }
+            Op::CollectStatistics(on, reply) => {
+                let live = self.slots.live().map(|s| s.uid());
+                self.stats.collect(on, live, self.seq);
+                let _ = reply.send(());
             }
             // A stop or a halt is never deferred; taken here only for completeness of the
             // match.
@@ -130,6 +158,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             }
             return Err(SwapError::InitFailed(crash));
         }
+        swapped(self.mailbox.name(), &old, &new.id);
         Ok(old_link)
     }
 
@@ -208,6 +237,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                         }
                     }
                     Ok(()) => {
+                        swapped(self.mailbox.name(), &old.id(), &new.id);
                         let tx = old
                             .take_link()
                             .map(|old_link| self.pass_link(old_link, &new.id));
@@ -255,6 +285,18 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     /// The slot of a new handler that has been initialised; a dedicated handler's task is
     /// started here, and restarts it in place if it should.
     fn make_slot(&mut self, new: NewHandler<E>, link: Option<LinkTx>) -> Slot<E> {
+        self.stats.installed(new.uid, self.seq);
+        trace::record(&mut self.tracer, || TraceEntry::Installed {
+            handler: new.id.clone(),
+        });
+        tracing::debug!(
+            target: "event_core::manager",
+            manager = self.mailbox.name(),
+            handler = %new.id,
+            dedicated = new.dedicated.is_some(),
+            supervised = link.is_some(),
+            "event handler installed"
+        );
         match new.dedicated {
             None => Slot::inline(new.id, new.uid, new.cell, link, new.restart),
             Some(capacity) => {
@@ -300,6 +342,17 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
         reason: Terminate,
     ) -> Result<Box<dyn Any + Send>, Crash> {
         let mgr = self.mgr();
+        tracing::debug!(
+            target: "event_core::manager",
+            manager = self.mailbox.name(),
+            handler = %slot.id(),
+            reason = %reason,
+            "event handler removed"
+        );
+        trace::record(&mut self.tracer, || TraceEntry::Removed {
+            handler: slot.id(),
+            reason: reason.to_string(),
+        });
         let result = match slot.target() {
             Target::Inline(cell) => {
                 let c = &mut **cell;
@@ -314,10 +367,19 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
                 during: During::Terminate,
             };
             tracing::error!(
+                target: "event_core::crash",
                 manager = self.mailbox.name(),
                 handler = %crash.handler,
                 reason = %crash,
                 "event handler crashed in terminate"
+            );
+            report::console(
+                "CRASH REPORT: event handler crashed in terminate",
+                &[
+                    ("manager", &self.mailbox.name()),
+                    ("handler", &crash.handler),
+                    ("reason", &crash),
+                ],
             );
             crash
         })
@@ -328,6 +390,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
     /// (a dedicated handler's task has reported it already).
     pub(super) async fn remove_crashed(&mut self, i: usize, mut crash: Crash, log: bool) {
         let mut slot = self.slots.take(i);
+        self.stats.crashed(slot.uid(), &crash.handler);
         let had_policy = slot.in_place().is_some();
         let restarting = slot.allow_restart();
         if log {
@@ -360,6 +423,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
             match restarted {
                 Ok(()) => {
                     // Back in its place, before the manager takes its next message.
+                    self.stats.restarted(slot.uid(), &slot.id());
                     self.slots.insert(i, slot);
                     return;
                 }
@@ -373,6 +437,7 @@ impl<E: Send + Sync + 'static> EventLoop<E> {
 
     /// Terminates every handler, newest first, and tells each supervising side `reason`.
     pub(super) async fn shutdown(&mut self, reason: ExitReason) {
+        self.stats.batch_done(self.seq);
         while let Some(mut slot) = self.slots.pop() {
             let handover = self.terminate(&mut slot, Terminate::Stop).await;
             callback::drop_caught(handover);

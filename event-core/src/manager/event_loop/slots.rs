@@ -105,6 +105,11 @@ impl<E: 'static> Slots<E> {
     }
 
     /// The identities, newest first.
+    /// The installed handlers, newest first.
+    pub(super) fn live(&self) -> impl Iterator<Item = &Slot<E>> {
+        self.list.iter().rev().filter(|s| !s.is_vacant())
+    }
+
     pub(super) fn ids(&self) -> Vec<HandlerId> {
         let live = self.list.iter().rev().filter(|s| !s.is_vacant());
         live.map(Slot::id).collect()

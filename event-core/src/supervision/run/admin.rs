@@ -51,6 +51,9 @@ impl Sup {
             Cmd::Which(reply) => {
                 let _ = reply.send(Ok(self.children.infos()));
             }
+            Cmd::Probe(reply) => {
+                let _ = reply.send(Ok((self.window.left(), self.children.probes())));
+            }
             Cmd::Spec(key, reply) => {
                 let r = match self.children.find(&key) {
                     Some(pos) => Ok(self.children.at(pos).spec_view(pos)),

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 use super::super::child::{ChildExit, ChildKind, ChildSpec, Restart, Shutdown, Starter, Stop};
+use super::super::snapshot::Probed;
 use super::super::supervisor::{ChildCount, ChildInfo, ChildRef, ChildSpecView, ChildState};
 
 /// A running child, as its supervisor holds it: its task, whose output is how it ended.
@@ -175,6 +176,9 @@ pub(super) struct Children {
     supervisors: usize,
     /// Significant children that have not ended (running or restarting).
     significant: usize,
+    /// How each child that ended last ended, for a snapshot; kept out of the child's record,
+    /// which stays small.
+    last_exits: HashMap<u64, ChildExit>,
 }
 
 impl Children {
@@ -186,7 +190,13 @@ impl Children {
             active: 0,
             supervisors: 0,
             significant: 0,
+            last_exits: HashMap::new(),
         }
+    }
+
+    /// The child at `pos` ended so (on its own, or stopped).
+    pub(super) fn ended(&mut self, pos: u64, exit: &ChildExit) {
+        self.last_exits.insert(pos, exit.clone());
     }
 
     /// Takes the position for a child about to be started: a dynamic child's number, used even
@@ -221,6 +231,7 @@ impl Children {
     pub(super) fn remove(&mut self, pos: u64) -> Child {
         self.set_state(pos, State::NotRunning);
         let child = self.by_pos.remove(&pos).expect("a child at the position");
+        self.last_exits.remove(&pos);
         if !child.dynamic() {
             self.ids.remove(&child.id);
         }
@@ -287,6 +298,22 @@ impl Children {
         self.by_pos.iter().map(|(p, c)| (*p, c))
     }
 
+    /// The children as `which_children` lists them, each running one with its probe.
+    pub(super) fn probes(&self) -> Vec<Probed> {
+        let probe = |c: &Child| match c.state {
+            State::Running(_) => c.starter.as_ref().and_then(|s| s.probe()),
+            _ => None,
+        };
+        self.iter()
+            .rev()
+            .map(|(p, c)| Probed {
+                info: c.info(p),
+                last_exit: self.last_exits.get(&p).cloned(),
+                probe: probe(c),
+            })
+            .collect()
+    }
+
     /// The children as `which_children` lists them: newest first.
     pub(super) fn infos(&self) -> Vec<ChildInfo> {
         self.iter().rev().map(|(p, c)| c.info(p)).collect()
@@ -316,5 +343,6 @@ impl Children {
         self.active = 0;
         self.supervisors = 0;
         self.significant = 0;
+        self.last_exits.clear();
     }
 }

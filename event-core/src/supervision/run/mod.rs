@@ -13,20 +13,23 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{broadcast, mpsc, oneshot, Notify};
+use tracing::Instrument;
 
 use self::children::{Child, Children, Origin, Running, State};
 use super::child::{
     CatchUnwind, ChildExit, ChildSpec, Launch, Restart, Run, Shutdown, Start, Starter, Stop,
 };
 use super::events::{ChildEvent, SupervisorExit};
+use super::snapshot::{Probe, Probed};
 use super::supervisor::{
-    AutoShutdown, ChildCount, ChildInfo, ChildRef, ChildSpecView, Strategy, SupervisorBuilder,
-    SupervisorError, Template,
+    AutoShutdown, ChildCount, ChildInfo, ChildRef, ChildSpecView, Strategy, Supervisor,
+    SupervisorBuilder, SupervisorError, Template,
 };
 use crate::callback::{self, next_uid};
 use crate::exit::Cause;
 use crate::handler::{BoxError, BoxFuture};
 use crate::intensity::RestartWindow;
+use crate::observe::{self, span};
 
 mod admin;
 mod children;
@@ -41,6 +44,10 @@ pub(super) enum Cmd {
     Restart(ChildRef, Reply<()>),
     Delete(ChildRef, Reply<()>),
     Which(Reply<Vec<ChildInfo>>),
+    /// The children, newest first, each with how it last ended and a probe if it runs and
+    /// can be looked inside.
+    /// With the restarts its intensity allows now.
+    Probe(Reply<(u32, Vec<Probed>)>),
     Spec(ChildRef, Reply<ChildSpecView>),
     Count(Reply<ChildCount>),
     Stop(Reply<()>),
@@ -187,6 +194,12 @@ impl Starter for SupStarter {
     fn park(&self) {
         self.shared.park();
     }
+
+    fn probe(&self) -> Option<Probe> {
+        Some(Probe::Supervisor(Supervisor {
+            shared: self.shared.clone(),
+        }))
+    }
 }
 
 /// An incarnation of a supervisor, ready to be spawned.
@@ -220,7 +233,10 @@ pub(super) fn launch(
     // must not pass it on to the next.
     let (halt_tx, halt_rx) = oneshot::channel();
     Some(Launch {
-        run: Run::Child(Box::pin(sup.run(specs, ready_tx, halt_rx))),
+        run: Run::Child(Box::pin(
+            sup.run(specs, ready_tx, halt_rx)
+                .instrument(span::supervisor(&shared.name)),
+        )),
         ready: Some(ready_rx),
         stop: Stop::Call(Box::new(move |_| {
             let _ = halt_tx.send(());
@@ -408,8 +424,10 @@ impl Sup {
         });
     }
 
-    /// Tells that the supervisor stopped the child at `pos`, which ended with `exit`.
-    pub(super) fn emit_stopped(&self, pos: u64, exit: ChildExit) {
+    /// Tells that the supervisor stopped the child at `pos`, which ended with `exit`, and keeps
+    /// that as how it last ended.
+    pub(super) fn emit_stopped(&mut self, pos: u64, exit: ChildExit) {
+        self.children.ended(pos, &exit);
         self.shared.emit(|| {
             let c = self.children.at(pos);
             ChildEvent::Stopped {
@@ -448,7 +466,8 @@ impl Sup {
         let child_uid = NEXT_CHILD.fetch_add(1, Ordering::Relaxed);
         let events = self.events_tx.clone();
         let run = launch.run;
-        let task = tokio::spawn(async move {
+        let name = || format!("child {} of {}", child.key(pos), self.name());
+        let task = observe::task::spawn(name, async move {
             let exit = CatchUnwind(run).await;
             let _ = events.send(Exited {
                 pos,
@@ -462,6 +481,15 @@ impl Sup {
             task,
             stop: Some(launch.stop),
         };
+        match self.sofo() {
+            // Dynamic children come and go often.
+            true => {
+                tracing::debug!(target: "event_core::supervisor", supervisor = self.name(), child = %child.label(pos), "child started")
+            }
+            false => {
+                tracing::info!(target: "event_core::supervisor", supervisor = self.name(), child = %child.label(pos), "child started")
+            }
+        }
         if let Some(ready) = launch.ready {
             let failed = match ready.await {
                 Ok(Ok(())) => return Ok(Some(running)),

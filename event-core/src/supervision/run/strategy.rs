@@ -2,6 +2,7 @@
 //! and when the restart intensity is spent.
 
 use super::{State, Stopping, Sup};
+use crate::observe::report;
 use crate::supervision::child::{ChildExit, Restart};
 use crate::supervision::events::{ChildEvent, SupervisorExit};
 use crate::supervision::supervisor::{AutoShutdown, Strategy};
@@ -56,6 +57,7 @@ impl Sup {
             return; // stopped by this supervisor already
         }
         self.children.set_state(pos, State::NotRunning);
+        self.children.ended(pos, &exit);
         self.shared.emit(|| {
             let c = self.children.at(pos);
             ChildEvent::Exited {
@@ -74,8 +76,18 @@ impl Sup {
             Restart::Transient => !exit.is_normal_or_shutdown(),
             Restart::Temporary => false,
         };
+        tracing::debug!(target: "event_core::supervisor", supervisor = self.name(), child = %c.label(pos), reason = %exit, restart, "child exited");
         if matches!(exit, ChildExit::Failed(_) | ChildExit::Killed) {
-            tracing::error!(supervisor = self.name(), child = %c.label(pos), reason = %exit, "child terminated");
+            let label = c.label(pos);
+            tracing::error!(target: "event_core::crash", supervisor = self.name(), child = %label, reason = %exit, "child terminated");
+            report::console(
+                "SUPERVISOR REPORT: child terminated",
+                &[
+                    ("supervisor", &self.name()),
+                    ("child", &label),
+                    ("reason", &exit),
+                ],
+            );
         }
         if restart {
             self.restart(pos, exit).await;
@@ -110,7 +122,16 @@ impl Sup {
     pub(super) async fn restart(&mut self, pos: u64, exit: ChildExit) {
         if !self.window.allow() {
             let c = self.children.at(pos);
-            tracing::error!(supervisor = self.name(), child = %c.label(pos), reason = %exit, "reached its restart intensity; shutting down");
+            let label = c.label(pos);
+            tracing::error!(target: "event_core::supervisor", supervisor = self.name(), child = %label, reason = %exit, "reached its restart intensity; shutting down");
+            report::console(
+                "SUPERVISOR REPORT: reached its restart intensity; shutting down",
+                &[
+                    ("supervisor", &self.name()),
+                    ("last child to fail", &label),
+                    ("reason", &exit),
+                ],
+            );
             let child = c.key(pos);
             self.shared.emit(|| ChildEvent::GaveUp {
                 child: child.clone(),
@@ -119,6 +140,9 @@ impl Sup {
             self.ending = Some(SupervisorExit::Intensity { child, exit });
             return;
         }
+        tracing::info!(target: "event_core::supervisor", supervisor = self.name(), child = %self.children.at(pos).label(pos), strategy = ?self.strategy, "restarting child");
+        #[cfg(feature = "metrics")]
+        crate::observe::metrics::supervisor_restart(self.name());
         let from = match self.strategy {
             Strategy::OneForOne | Strategy::SimpleOneForOne => {
                 self.start_group(&[pos]).await;
