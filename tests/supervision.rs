@@ -1026,3 +1026,74 @@ async fn a_manager_whose_start_child_fails_is_gone() {
     assert_gone(&events).await;
     within(sup.stop()).await.unwrap();
 }
+
+/// Asserts that `sup` refuses every request as gone, at once, and that a wait for its end
+/// returns.
+async fn assert_supervisor_gone(sup: &Supervisor) {
+    assert!(
+        matches!(
+            within(sup.which_children()).await,
+            Err(SupervisorError::SupervisorGone)
+        ),
+        "which_children"
+    );
+    assert!(
+        matches!(
+            within(sup.start_child(failing("late"))).await,
+            Err(SupervisorError::SupervisorGone)
+        ),
+        "start_child"
+    );
+    within(sup.stopped()).await;
+    assert!(sup.is_stopped());
+}
+
+#[tokio::test]
+async fn a_nested_supervisor_given_to_no_supervisor_is_gone_and_so_is_its_manager() {
+    let (events, manager) = events_child();
+    let (inner, spec) = Supervisor::builder()
+        .child(manager)
+        .supervised("inner")
+        .unwrap();
+    drop(spec);
+    assert_supervisor_gone(&inner).await;
+    assert_gone(&events).await;
+}
+
+#[tokio::test]
+async fn a_nested_supervisor_after_a_child_that_fails_to_start_is_gone_with_its_tree() {
+    let (inner, spec) = Supervisor::builder().supervised("inner").unwrap();
+    let err = within(
+        Supervisor::builder()
+            .child(failing("failing"))
+            .child(spec)
+            .start(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, SupervisorError::FailedToStartChild { .. }),
+        "{err:?}"
+    );
+    assert_supervisor_gone(&inner).await;
+}
+
+#[tokio::test]
+async fn a_temporary_nested_supervisor_runs_until_it_is_stopped_then_is_gone() {
+    let (events, manager) = events_child();
+    let (inner, spec) = Supervisor::builder()
+        .child(manager)
+        .supervised("inner")
+        .unwrap();
+    let sup = within(Supervisor::builder().start()).await.unwrap();
+    within(sup.start_child(spec.restart(Restart::Temporary)))
+        .await
+        .unwrap();
+    // Its parent keeps nothing to start it again; it runs all the same.
+    assert_eq!(within(inner.which_children()).await.unwrap().len(), 1);
+    events.sync_notify(Ev::Num(1)).await.unwrap();
+    within(inner.stop()).await.unwrap();
+    assert_supervisor_gone(&inner).await;
+    assert_gone(&events).await;
+    within(sup.stop()).await.unwrap();
+}
