@@ -814,3 +814,286 @@ async fn a_guard_stops_with_a_fatal_reinstall_error_without_retrying() {
         "the fatal error was not retried"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// A supervised manager nobody will run again answers `ManagerGone`, at once
+// ---------------------------------------------------------------------------------------------
+
+/// A child whose start fails.
+fn failing(id: &'static str) -> ChildSpec {
+    ChildSpec::new(id, || async {
+        Err::<event_core::Start, _>("cannot start".into())
+    })
+}
+
+/// Asserts that `events` refuses every request as gone, without waiting for anything, and
+/// that a wait for its end returns. `within` only detects a hang here: each answer is due at
+/// once.
+async fn assert_gone(events: &EventManager<Ev>) {
+    assert!(
+        matches!(
+            within(events.notify(Ev::Num(1))).await,
+            Err(NotifyError::ManagerGone(_))
+        ),
+        "notify"
+    );
+    assert!(
+        matches!(
+            events.try_notify(Ev::Num(1)),
+            Err(NotifyError::ManagerGone(_))
+        ),
+        "try_notify"
+    );
+    assert_eq!(
+        within(events.sync_notify(Ev::Num(2))).await,
+        Err(event_core::ManagerError::ManagerGone),
+        "sync_notify"
+    );
+    assert_eq!(
+        within(events.call(&counter_ref(), Incarnation)).await,
+        Err(event_core::CallError::ManagerGone),
+        "call"
+    );
+    let (args, _seen) = CounterArgs::new();
+    assert!(
+        matches!(
+            within(events.add_handler::<Counter>(args)).await,
+            Err(event_core::AddError::ManagerGone)
+        ),
+        "add_handler"
+    );
+    assert_eq!(
+        within(events.stop()).await,
+        Err(event_core::ManagerError::ManagerGone),
+        "stop"
+    );
+    within(events.stopped()).await;
+    assert!(events.is_stopped());
+}
+
+#[tokio::test]
+async fn a_manager_started_before_a_child_that_fails_to_start_is_gone_with_its_tree() {
+    let (events, manager) = events_child();
+    let err = within(
+        Supervisor::builder()
+            .child(manager)
+            .child(failing("failing"))
+            .start(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, SupervisorError::FailedToStartChild { .. }),
+        "{err:?}"
+    );
+    assert_gone(&events).await;
+}
+
+#[tokio::test]
+async fn a_manager_after_a_child_that_fails_to_start_is_gone_with_its_tree() {
+    let (events, manager) = events_child();
+    let err = within(
+        Supervisor::builder()
+            .child(failing("failing"))
+            .child(manager)
+            .start(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, SupervisorError::FailedToStartChild { .. }),
+        "{err:?}"
+    );
+    assert_gone(&events).await;
+}
+
+#[tokio::test]
+async fn a_manager_in_a_nested_supervisor_of_a_tree_that_fails_to_start_is_gone() {
+    let (events, manager) = events_child();
+    let (_inner, inner) = Supervisor::builder()
+        .child(manager)
+        .supervised("inner")
+        .unwrap();
+    let err = within(
+        Supervisor::builder()
+            .child(failing("failing"))
+            .child(inner)
+            .start(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, SupervisorError::FailedToStartChild { .. }),
+        "{err:?}"
+    );
+    assert_gone(&events).await;
+}
+
+#[tokio::test]
+async fn a_permanent_manager_is_gone_once_its_supervisor_is_stopped() {
+    let (events, manager) = events_child();
+    let sup = within(Supervisor::builder().child(manager).start())
+        .await
+        .unwrap();
+    events.sync_notify(Ev::Num(0)).await.unwrap();
+    within(sup.stop()).await.unwrap();
+    assert_gone(&events).await;
+}
+
+#[tokio::test]
+async fn a_permanent_manager_is_gone_once_its_supervisor_gives_up() {
+    let (events, manager) = events_child();
+    let (trigger, mut t) = trigger("trigger");
+    let sup = within(
+        Supervisor::builder()
+            .intensity(Intensity::new(0, Duration::from_secs(60)))
+            .child(manager)
+            .child(trigger)
+            .start(),
+    )
+    .await
+    .unwrap();
+    within(t.started.recv()).await.unwrap();
+    t.fail.send(()).unwrap();
+    within(sup.stopped()).await;
+    assert_gone(&events).await;
+}
+
+#[tokio::test]
+async fn a_temporary_manager_that_ended_is_gone() {
+    let (events, manager) = events_child();
+    let sup = within(Supervisor::builder().start()).await.unwrap();
+    within(sup.start_child(manager.restart(Restart::Temporary)))
+        .await
+        .unwrap();
+    within(events.stop()).await.unwrap();
+    assert_gone(&events).await;
+    within(sup.stop()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_temporary_manager_terminated_by_its_supervisor_is_gone() {
+    let (events, manager) = events_child();
+    let sup = within(Supervisor::builder().start()).await.unwrap();
+    let r = within(sup.start_child(manager.restart(Restart::Temporary)))
+        .await
+        .unwrap();
+    within(sup.terminate_child(r)).await.unwrap();
+    assert_gone(&events).await;
+    within(sup.stop()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_deleted_manager_child_is_gone() {
+    let (events, manager) = events_child();
+    let sup = within(Supervisor::builder().child(manager).start())
+        .await
+        .unwrap();
+    events.sync_notify(Ev::Num(0)).await.unwrap();
+    within(sup.terminate_child("events")).await.unwrap();
+    within(sup.delete_child("events")).await.unwrap();
+    assert_gone(&events).await;
+    within(sup.stop()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_manager_child_given_to_no_supervisor_is_gone() {
+    let (events, manager) = events_child();
+    drop(manager);
+    assert_gone(&events).await;
+}
+
+#[tokio::test]
+async fn a_manager_child_in_a_supervisor_builder_never_started_is_gone() {
+    let (events, manager) = events_child();
+    drop(Supervisor::builder().child(manager));
+    assert_gone(&events).await;
+}
+
+#[tokio::test]
+async fn a_manager_whose_start_child_fails_is_gone() {
+    let (events, manager) = EventManager::<Ev>::builder()
+        .supervised("events")
+        .handler(Install::<Picky>::new(), true)
+        .build()
+        .unwrap();
+    let sup = within(Supervisor::builder().start()).await.unwrap();
+    let err = within(sup.start_child(manager)).await.unwrap_err();
+    assert!(
+        matches!(err, SupervisorError::StartFailed { .. }),
+        "{err:?}"
+    );
+    assert_gone(&events).await;
+    within(sup.stop()).await.unwrap();
+}
+
+/// Asserts that `sup` refuses every request as gone, at once, and that a wait for its end
+/// returns.
+async fn assert_supervisor_gone(sup: &Supervisor) {
+    assert!(
+        matches!(
+            within(sup.which_children()).await,
+            Err(SupervisorError::SupervisorGone)
+        ),
+        "which_children"
+    );
+    assert!(
+        matches!(
+            within(sup.start_child(failing("late"))).await,
+            Err(SupervisorError::SupervisorGone)
+        ),
+        "start_child"
+    );
+    within(sup.stopped()).await;
+    assert!(sup.is_stopped());
+}
+
+#[tokio::test]
+async fn a_nested_supervisor_given_to_no_supervisor_is_gone_and_so_is_its_manager() {
+    let (events, manager) = events_child();
+    let (inner, spec) = Supervisor::builder()
+        .child(manager)
+        .supervised("inner")
+        .unwrap();
+    drop(spec);
+    assert_supervisor_gone(&inner).await;
+    assert_gone(&events).await;
+}
+
+#[tokio::test]
+async fn a_nested_supervisor_after_a_child_that_fails_to_start_is_gone_with_its_tree() {
+    let (inner, spec) = Supervisor::builder().supervised("inner").unwrap();
+    let err = within(
+        Supervisor::builder()
+            .child(failing("failing"))
+            .child(spec)
+            .start(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, SupervisorError::FailedToStartChild { .. }),
+        "{err:?}"
+    );
+    assert_supervisor_gone(&inner).await;
+}
+
+#[tokio::test]
+async fn a_temporary_nested_supervisor_runs_until_it_is_stopped_then_is_gone() {
+    let (events, manager) = events_child();
+    let (inner, spec) = Supervisor::builder()
+        .child(manager)
+        .supervised("inner")
+        .unwrap();
+    let sup = within(Supervisor::builder().start()).await.unwrap();
+    within(sup.start_child(spec.restart(Restart::Temporary)))
+        .await
+        .unwrap();
+    // Its parent keeps nothing to start it again; it runs all the same.
+    assert_eq!(within(inner.which_children()).await.unwrap().len(), 1);
+    events.sync_notify(Ev::Num(1)).await.unwrap();
+    within(inner.stop()).await.unwrap();
+    assert_supervisor_gone(&inner).await;
+    assert_gone(&events).await;
+    within(sup.stop()).await.unwrap();
+}

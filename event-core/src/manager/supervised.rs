@@ -26,7 +26,7 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
@@ -201,6 +201,9 @@ pub(crate) struct SupervisedManager<E: 'static> {
     mailbox: Arc<Mailbox<E>>,
     debug_event: Option<fn(&E) -> String>,
     standing: Standing<E>,
+    /// Whether its last incarnation was made: that incarnation retires the mailbox when it
+    /// ends, and this need not.
+    last_made: AtomicBool,
 }
 
 impl<E: Send + Sync + 'static> SupervisedManager<E> {
@@ -218,6 +221,7 @@ impl<E: Send + Sync + 'static> SupervisedManager<E> {
             mailbox,
             debug_event,
             standing,
+            last_made: AtomicBool::new(false),
         };
         Ok((handle, manager))
     }
@@ -239,6 +243,9 @@ impl<E: Send + Sync + 'static> SupervisedManager<E> {
         mailbox.reopen();
         // Held by the incarnation, from its start: it keeps the manager from ending when its
         // users drop their handles, as the supervisor does otherwise.
+        if lifespan == Lifespan::Once {
+            self.last_made.store(true, Ordering::Relaxed);
+        }
         let last = (lifespan == Lifespan::Once).then(|| Last {
             mailbox: self.mailbox.clone(),
             _keep_alive: self.keep_alive.clone(),
@@ -276,6 +283,18 @@ impl<E: Send + Sync + 'static> SupervisedManager<E> {
     /// Given up for good: senders are refused, waiters woken.
     pub(crate) fn retire(&self) {
         self.mailbox.retire();
+    }
+}
+
+/// Nothing can start the manager any more once the supervisor's side drops what it holds of it
+/// (its child specification dropped unused, a tree that failed to start before reaching it,
+/// a record deleted): the mailbox is retired, so its handles' senders are refused and their
+/// waits end rather than hang. A last incarnation already made retires it as it ends instead.
+impl<E: 'static> Drop for SupervisedManager<E> {
+    fn drop(&mut self) {
+        if !self.last_made.load(Ordering::Relaxed) {
+            self.mailbox.retire();
+        }
     }
 }
 

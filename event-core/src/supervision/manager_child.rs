@@ -26,6 +26,11 @@ use crate::manager::{
 /// the mailbox, and what is sent after it waits for the next incarnation. A transient or
 /// temporary child is not restarted after a stop, so its stop refuses what comes after, as a
 /// standalone manager's does.
+///
+/// Once nothing can start the manager again, the handle refuses everything with
+/// `ManagerGone` and [`stopped`](EventManager::stopped) returns: after its supervisor ends
+/// for good or fails to start, after its child is deleted, after a temporary child's end, and
+/// when its [`ChildSpec`] is dropped without ever being given to a supervisor that runs it.
 #[must_use = "a manager child does nothing until built and given to a supervisor"]
 pub struct ManagerChild<E: 'static> {
     id: Arc<str>,

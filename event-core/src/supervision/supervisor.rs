@@ -583,17 +583,18 @@ impl SupervisorBuilder {
     }
 
     /// Makes this supervisor a child of another, with id `id`. The handle reaches whichever
-    /// incarnation runs; the builder is kept to start each one.
+    /// incarnation runs; the builder is kept to start each one. Once nothing can start it
+    /// again (its parent ended for good or failed to start, its child was deleted, a temporary
+    /// one ended, or the [`ChildSpec`] was dropped without being started), the handle's
+    /// requests fail with [`SupervisorGone`](SupervisorError::SupervisorGone) and
+    /// [`stopped`](Supervisor::stopped) returns.
     pub fn supervised(
         self,
         id: impl Into<Arc<str>>,
     ) -> Result<(Supervisor, ChildSpec), SupervisorError> {
         self.validate()?;
         let shared = Shared::new(self.name.clone(), self.child_events_capacity);
-        let starter = SupStarter {
-            shared: shared.clone(),
-            config: Arc::new(self),
-        };
+        let starter = SupStarter::new(shared.clone(), Arc::new(self));
         Ok((
             Supervisor { shared },
             ChildSpec::from_starter(id, Arc::new(starter), ChildKind::Supervisor),

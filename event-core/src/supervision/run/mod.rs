@@ -133,8 +133,14 @@ impl Shared {
         self.rx.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 
+    /// Keeps the commands for the next incarnation, unless the supervisor was retired
+    /// meanwhile: then they are dropped, and their callers learn that it is gone.
     fn put_rx(&self, rx: mpsc::UnboundedReceiver<Cmd>) {
         *self.rx.lock().unwrap_or_else(|e| e.into_inner()) = Some(rx);
+        // A retire that this check misses takes them after it has set `done`.
+        if self.done.load(Ordering::Acquire) {
+            drop(self.take_rx());
+        }
     }
 
     pub(super) fn is_parked(&self) -> bool {
@@ -163,6 +169,8 @@ impl Shared {
             events.take();
             self.done.store(true, Ordering::Release);
         }
+        // Commands an incarnation put back as it was retired.
+        drop(self.take_rx());
         self.ended.notify_waiters();
     }
 }
@@ -170,12 +178,41 @@ impl Shared {
 pub(super) struct SupStarter {
     pub(super) shared: Arc<Shared>,
     pub(super) config: Arc<SupervisorBuilder>,
+    /// Whether its last incarnation (a temporary child's) was launched: that one retires the
+    /// supervisor as it ends, and this need not.
+    pub(super) last_launched: AtomicBool,
+}
+
+impl SupStarter {
+    pub(super) fn new(shared: Arc<Shared>, config: Arc<SupervisorBuilder>) -> Self {
+        SupStarter {
+            shared,
+            config,
+            last_launched: AtomicBool::new(false),
+        }
+    }
+}
+
+/// Nothing can start the supervisor any more once its parent's side drops what it holds of it
+/// (its child specification dropped unused, a tree that failed to start before reaching it, a
+/// record deleted): it is retired, so its handles' requests fail and their waits end rather
+/// than hang. Its children's specifications go with it, and retire theirs.
+impl Drop for SupStarter {
+    fn drop(&mut self) {
+        if !self.last_launched.load(Ordering::Relaxed) {
+            self.shared.retire();
+        }
+    }
 }
 
 impl Starter for SupStarter {
     fn start(&self, restart: Restart) -> BoxFuture<'static, Result<Start, BoxError>> {
         // A temporary supervisor's one incarnation ends it for good, as a top supervisor's.
-        let launch = launch(&self.shared, &self.config, restart == Restart::Temporary);
+        let last = restart == Restart::Temporary;
+        if last {
+            self.last_launched.store(true, Ordering::Relaxed);
+        }
+        let launch = launch(&self.shared, &self.config, last);
         Box::pin(async move {
             match launch {
                 Some(l) => Ok(Start(Some(l))),
