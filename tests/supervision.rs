@@ -5,7 +5,7 @@
 //! Every wait that could hang is bounded by `within` (10 s), so a bug fails instead of hanging.
 
 use std::future::IntoFuture;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -499,9 +499,15 @@ async fn a_stopped_permanent_manager_refuses_no_sender_and_its_next_incarnation_
     .await
     .unwrap();
     let done = Arc::new(AtomicBool::new(false));
+    // How many events the senders have sent so far, and a signal each time it grows: every
+    // stop waits for the senders to have sent more since the last one, so that their events
+    // straddle the stops however the runtime schedules them.
+    let progress = Arc::new(AtomicU64::new(0));
+    let progressed = Arc::new(tokio::sync::Notify::new());
     let senders: Vec<_> = (0..SENDERS as u64)
         .map(|s| {
             let (events, done) = (events.clone(), done.clone());
+            let (progress, progressed) = (progress.clone(), progressed.clone());
             tokio::spawn(async move {
                 let (mut sent, mut refused) = (0u64, Vec::new());
                 while !done.load(Ordering::SeqCst) {
@@ -511,6 +517,8 @@ async fn a_stopped_permanent_manager_refuses_no_sender_and_its_next_incarnation_
                             Err(e) => refused.push(e.to_string()),
                         }
                     }
+                    progress.fetch_add(16, Ordering::SeqCst);
+                    progressed.notify_one();
                     // A call in between: answered by whichever incarnation runs.
                     if let Err(e) = events.call(&counter_ref(), Incarnation).await {
                         refused.push(e.to_string());
@@ -522,6 +530,10 @@ async fn a_stopped_permanent_manager_refuses_no_sender_and_its_next_incarnation_
         })
         .collect();
     for stop in 1..=STOPS {
+        let before = progress.load(Ordering::SeqCst);
+        while progress.load(Ordering::SeqCst) == before {
+            within(progressed.notified()).await;
+        }
         within(events.stop()).await.expect("stop");
         // Queued behind the stop: answered once the supervisor has restarted the manager.
         let incarnation = within(events.call(&counter_ref(), Incarnation))
