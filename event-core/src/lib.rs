@@ -28,8 +28,9 @@ pub use exit::{Args, Cause, Crash, During, ExitReason, Terminate};
 pub use handler::{BoxError, BoxFuture, Call, Handler, HandlerId, HandlerRef, Info, Key, Step};
 pub use intensity::Intensity;
 pub use manager::{
-    Builder, Context, Deferred, EventManager, InfoGone, InfoSender, Install, Link, Notice,
-    NotifyPermit, Overload, OverloadStats, PendingReply, SupLink, TimerRef, WatchRef, Watchable,
+    Builder, Calling, Context, Deferred, EventManager, InfoGone, InfoSender, Install, Installing,
+    InstallingSup, Link, Notice, NotifyPermit, Overload, OverloadStats, PendingReply, Request,
+    SupLink, TimerRef, WatchRef, Watchable,
 };
 pub use supervision::{
     AutoShutdown, Backoff, ChildCount, ChildEvent, ChildEvents, ChildExit, ChildInfo, ChildKind,
