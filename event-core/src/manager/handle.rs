@@ -224,7 +224,7 @@ impl<E: Send + Sync + 'static> EventManager<E> {
 
     /// Sends a request to one handler and returns its reply (OTP's `call`).
     ///
-    /// The request type picks the handler's [`Call`] implementation, so the reply is typed.
+    /// The request type picks the handler's [`Call`](crate::Call) implementation, so the reply is typed.
     /// A handler that is not installed gives [`CallError::NotInstalled`]; one that crashes
     /// answering gives [`CallError::Crashed`] with the crash, and is removed.
     ///
