@@ -30,9 +30,10 @@ pub use exit::{Args, Cause, Crash, During, ExitReason, Terminate};
 pub use handler::{BoxError, BoxFuture, Call, Handler, HandlerId, HandlerRef, Info, Key, Step};
 pub use intensity::Intensity;
 pub use manager::{
-    Builder, Context, Deferred, EventManager, HandlerStatistics, InfoGone, InfoSender, Install,
-    Link, Notice, NotifyPermit, Overload, OverloadStats, PendingReply, Statistics, SupLink,
-    TimerRef, Trace, TraceEntry, TraceOutcome, TracedCallback, WatchRef, Watchable,
+    Builder, Calling, Context, Deferred, EventManager, HandlerStatistics, InfoGone, InfoSender,
+    Install, Installing, InstallingSup, Link, Notice, NotifyPermit, Overload, OverloadStats,
+    PendingReply, Request, Statistics, SupLink, TimerRef, Trace, TraceEntry, TraceOutcome,
+    TracedCallback, WatchRef, Watchable,
 };
 pub use supervision::{
     AutoShutdown, Backoff, ChildCount, ChildEvent, ChildEvents, ChildExit, ChildInfo, ChildKind,

@@ -14,7 +14,7 @@ use super::context::{Context, Requests, WatchRef};
 use crate::callback::{self, Owned};
 use crate::error::CallError;
 use crate::exit::Terminate;
-use crate::handler::{Call, Handler, HandlerId, Info, Key, Step};
+use crate::handler::{Call, Handler, HandlerId, HandlerRef, Info, Key, Step};
 
 /// The operations a manager (or a dedicated task) needs from a handler of any type.
 pub(super) trait ErasedHandler<E: 'static>: Send {
@@ -172,6 +172,48 @@ pub(super) trait ErasedCall<E: 'static>: Send {
     fn answer(&mut self);
     fn fail(&mut self, error: CallError);
 }
+
+/// A request that handler `H` answers: every `R` for which `H` implements [`Call<E, R>`].
+///
+/// [`EventManager::call`](crate::EventManager::call) and
+/// [`send_request`](crate::EventManager::send_request) take their request through this trait
+/// rather than through `H: Call<E, R>` directly, so a request the handler does not answer is
+/// reported once, on the request's type once it is known. Nothing implements it but the
+/// blanket implementation; its reply is the handler's [`Call::Reply`].
+pub trait Request<E: 'static, H>: Send + 'static {
+    /// The reply: `<H as Call<E, Self>>::Reply`.
+    type Reply: Send + 'static;
+
+    /// The request on its way to `handler`, its types erased.
+    #[doc(hidden)]
+    fn __message(
+        self,
+        handler: &HandlerRef<H>,
+        reply: oneshot::Sender<Result<Self::Reply, CallError>>,
+    ) -> CallMessage<E>;
+}
+
+impl<E, H, R> Request<E, H> for R
+where
+    E: Send + Sync + 'static,
+    H: Call<E, R>,
+    R: Send + 'static,
+{
+    type Reply = H::Reply;
+
+    fn __message(
+        self,
+        handler: &HandlerRef<H>,
+        reply: oneshot::Sender<Result<H::Reply, CallError>>,
+    ) -> CallMessage<E> {
+        let cell = CallCell::<E, H, R>::new(handler.id().clone(), self, reply);
+        CallMessage(Box::new(cell))
+    }
+}
+
+/// A request on its way to the mailbox (what [`Request`] makes).
+#[doc(hidden)]
+pub struct CallMessage<E: 'static>(pub(super) Box<dyn ErasedCall<E>>);
 
 pub(super) struct CallCell<E, H: Call<E, R>, R: Send + 'static>
 where

@@ -2,15 +2,18 @@
 
 use std::any::Any;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 
 use tokio::sync::{oneshot, SemaphorePermit, TryAcquireError};
 
 use super::builder::Builder;
 use super::crash::InPlace;
-use super::erased::CallCell;
+use super::erased::{CallMessage, Request};
 use super::install::Install;
-use super::link::SupLink;
+use super::link::{Link, SupLink};
 use super::mailbox::Mailbox;
 use super::message::{Msg, Op, Reply};
 use crate::callback::{self, Owned};
@@ -19,7 +22,7 @@ use crate::error::{
     SwapError,
 };
 use crate::exit::Args;
-use crate::handler::{Call, Handler, HandlerId, HandlerRef};
+use crate::handler::{Handler, HandlerId, HandlerRef};
 use crate::intensity::Intensity;
 
 /// A handle to a running event manager: OTP's `gen_event` process.
@@ -226,7 +229,7 @@ impl<E: Send + Sync + 'static> EventManager<E> {
 
     /// Sends a request to one handler and returns its reply (OTP's `call`).
     ///
-    /// The request type picks the handler's [`Call`] implementation, so the reply is typed.
+    /// The request type picks the handler's [`Call`](crate::Call) implementation, so the reply is typed.
     /// A handler that is not installed gives [`CallError::NotInstalled`]; one that crashes
     /// answering gives [`CallError::Crashed`] with the crash, and is removed.
     ///
@@ -239,16 +242,16 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// Dropped before its first poll, it has sent nothing. Dropped after, the request is in the
     /// mailbox and the handler runs it; only the reply is lost.
     #[doc(alias = "ask")]
-    pub async fn call<H, R>(
-        &self,
-        handler: &HandlerRef<H>,
-        request: R,
-    ) -> Result<H::Reply, CallError>
+    pub fn call<H, R>(&self, handler: &HandlerRef<H>, request: R) -> Calling<'_, E, R::Reply>
     where
-        H: Call<E, R>,
-        R: Send + 'static,
+        R: Request<E, H>,
     {
-        self.send_request(handler, request)?.await
+        let (tx, rx) = oneshot::channel();
+        Calling {
+            mailbox: &self.mailbox,
+            msg: Some(request.__message(handler, tx)),
+            reply: PendingReply { rx },
+        }
     }
 
     /// Sends a request to one handler now, and returns its reply to come (OTP's
@@ -289,20 +292,16 @@ impl<E: Send + Sync + 'static> EventManager<E> {
         &self,
         handler: &HandlerRef<H>,
         request: R,
-    ) -> Result<PendingReply<H::Reply>, CallError>
+    ) -> Result<PendingReply<R::Reply>, CallError>
     where
-        H: Call<E, R>,
-        R: Send + 'static,
+        R: Request<E, H>,
     {
         if callback::inside(self.mailbox.uid()) {
             return Err(CallError::WouldDeadlock);
         }
         let (tx, rx) = oneshot::channel();
-        let id = handler.id().clone();
         self.mailbox
-            .push(Msg::Call(Box::new(CallCell::<E, H, R>::new(
-                id, request, tx,
-            ))))
+            .push(Msg::Call(request.__message(handler, tx).0))
             .map_err(|_| CallError::ManagerGone)?;
         Ok(PendingReply { rx })
     }
@@ -315,11 +314,8 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// installed all the same (or its `init` fails) and only the result is lost.
     #[doc(alias = "spawn")]
     #[doc(alias = "subscribe")]
-    pub async fn add_handler<H: Handler<E>>(
-        &self,
-        args: H::Args,
-    ) -> Result<HandlerRef<H>, AddError> {
-        self.add_handler_with(Install::new(), args).await
+    pub fn add_handler<H: Handler<E>>(&self, args: H::Args) -> Installing<'_, E, H> {
+        self.add_handler_with(Install::new(), args)
     }
 
     /// Installs a handler as `install` says: with a key, or dedicated to a task of its own.
@@ -327,13 +323,12 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// # Cancel safety
     /// As for [`add_handler`](EventManager::add_handler): once first polled, the install
     /// happens whether or not the future is awaited to the end.
-    pub async fn add_handler_with<H: Handler<E>>(
+    pub fn add_handler_with<H: Handler<E>>(
         &self,
         install: impl Into<Install<H>>,
         args: H::Args,
-    ) -> Result<HandlerRef<H>, AddError> {
-        let (href, ()) = self.add(install.into(), args, None, Reply::Plain).await?;
-        Ok(href)
+    ) -> Installing<'_, E, H> {
+        Installing(self.add(install.into(), args, None, Reply::Plain))
     }
 
     /// Installs a supervised handler of type `H` (OTP's `add_sup_handler`): the returned
@@ -346,24 +341,20 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     /// [`SupervisorGone`](crate::Terminate::SupervisorGone).
     #[doc(alias = "spawn_link")]
     #[doc(alias = "subscribe")]
-    pub async fn add_sup_handler<H: Handler<E>>(
-        &self,
-        args: H::Args,
-    ) -> Result<SupLink<H>, AddError> {
-        self.add_sup_handler_with(Install::new(), args).await
+    pub fn add_sup_handler<H: Handler<E>>(&self, args: H::Args) -> InstallingSup<'_, E, H> {
+        self.add_sup_handler_with(Install::new(), args)
     }
 
     /// Installs a supervised handler as `install` says.
     ///
     /// # Cancel safety
     /// As for [`add_sup_handler`](EventManager::add_sup_handler).
-    pub async fn add_sup_handler_with<H: Handler<E>>(
+    pub fn add_sup_handler_with<H: Handler<E>>(
         &self,
         install: impl Into<Install<H>>,
         args: H::Args,
-    ) -> Result<SupLink<H>, AddError> {
-        let (href, link) = self.add(install.into(), args, None, Reply::Linked).await?;
-        Ok(SupLink::new(link, href))
+    ) -> InstallingSup<'_, E, H> {
+        InstallingSup(self.add(install.into(), args, None, Reply::Linked))
     }
 
     /// Installs a handler that the manager restarts **in place** after a crash: before it
@@ -407,21 +398,18 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     ///
     /// # Cancel safety
     /// As for [`add_handler`](EventManager::add_handler).
-    pub async fn add_handler_in_place<H>(
+    pub fn add_handler_in_place<H>(
         &self,
         install: impl Into<Install<H>>,
         args: H::Args,
         intensity: Intensity,
-    ) -> Result<HandlerRef<H>, AddError>
+    ) -> Installing<'_, E, H>
     where
         H: Handler<E>,
         H::Args: Clone,
     {
         let restart = Some(InPlace::new(intensity, args.clone()));
-        let (href, ()) = self
-            .add(install.into(), args, restart, Reply::Plain)
-            .await?;
-        Ok(href)
+        Installing(self.add(install.into(), args, restart, Reply::Plain))
     }
 
     /// Like [`add_handler_in_place`](EventManager::add_handler_in_place), supervised: the
@@ -430,49 +418,46 @@ impl<E: Send + Sync + 'static> EventManager<E> {
     ///
     /// # Cancel safety
     /// As for [`add_sup_handler`](EventManager::add_sup_handler).
-    pub async fn add_sup_handler_in_place<H>(
+    pub fn add_sup_handler_in_place<H>(
         &self,
         install: impl Into<Install<H>>,
         args: H::Args,
         intensity: Intensity,
-    ) -> Result<SupLink<H>, AddError>
+    ) -> InstallingSup<'_, E, H>
     where
         H: Handler<E>,
         H::Args: Clone,
     {
         let restart = Some(InPlace::new(intensity, args.clone()));
-        let (href, link) = self
-            .add(install.into(), args, restart, Reply::Linked)
-            .await?;
-        Ok(SupLink::new(link, href))
+        InstallingSup(self.add(install.into(), args, restart, Reply::Linked))
     }
 
     /// Every install funnels here; `reply` makes the reply's form, which says what the
     /// install returns besides the handler's reference: nothing, or the supervising link.
-    async fn add<H: Handler<E>, R>(
+    fn add<H: Handler<E>, R>(
         &self,
         install: Install<H>,
         args: H::Args,
         restart: Option<Box<InPlace>>,
         reply: fn(oneshot::Sender<Result<R, AddError>>) -> Reply<AddError>,
-    ) -> Result<(HandlerRef<H>, R), AddError> {
-        if callback::inside(self.mailbox.uid()) {
-            return Err(AddError::WouldDeadlock);
-        }
-        if restart.as_ref().is_some_and(|r| r.counts_nothing()) {
-            return Err(AddError::ZeroPeriod(install.handler_ref().id().clone()));
-        }
+    ) -> Adding<'_, E, H, R> {
         let href = install.handler_ref().clone();
         let (tx, rx) = oneshot::channel();
-        let new = install.new_handler(self.mailbox.clone(), args, restart);
-        self.mailbox
-            .push(Msg::Op(Box::new(Op::Add {
+        let start = if restart.as_ref().is_some_and(|r| r.counts_nothing()) {
+            Start::Fail(AddError::ZeroPeriod(href.id().clone()))
+        } else {
+            let new = install.new_handler(self.mailbox.clone(), args, restart);
+            Start::Send(Msg::Op(Box::new(Op::Add {
                 new,
                 reply: reply(tx),
             })))
-            .map_err(|_| AddError::ManagerGone)?;
-        let r = rx.await.map_err(|_| AddError::ManagerGone)??;
-        Ok((href, r))
+        };
+        Adding {
+            mailbox: &self.mailbox,
+            start,
+            href: Some(href),
+            rx,
+        }
     }
 
     /// Removes a handler (OTP's `delete_handler`): its `terminate` is told
@@ -796,5 +781,127 @@ impl<T> std::future::Future for PendingReply<T> {
 impl<T> fmt::Debug for PendingReply<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("PendingReply")
+    }
+}
+
+/// The reply to come of [`EventManager::call`]: the request is sent when this is first polled.
+#[must_use = "a call sends nothing until it is awaited"]
+pub struct Calling<'a, E: 'static, T> {
+    mailbox: &'a Mailbox<E>,
+    msg: Option<CallMessage<E>>,
+    reply: PendingReply<T>,
+}
+
+// Nothing in a `Calling` is ever pinned: the request waits by value, the reply's receiver is
+// `Unpin`.
+impl<E: 'static, T> Unpin for Calling<'_, E, T> {}
+
+impl<E: Send + Sync + 'static, T> Future for Calling<'_, E, T> {
+    type Output = Result<T, CallError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let Some(msg) = this.msg.take() {
+            if callback::inside(this.mailbox.uid()) {
+                return Poll::Ready(Err(CallError::WouldDeadlock));
+            }
+            if this.mailbox.push(Msg::Call(msg.0)).is_err() {
+                return Poll::Ready(Err(CallError::ManagerGone));
+            }
+        }
+        Pin::new(&mut this.reply).poll(cx)
+    }
+}
+
+impl<E: 'static, T> fmt::Debug for Calling<'_, E, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Calling")
+    }
+}
+
+/// An install on its way, whatever its reply's form `R`; sent when first polled.
+struct Adding<'a, E: 'static, H, R> {
+    mailbox: &'a Mailbox<E>,
+    start: Start<E>,
+    href: Option<HandlerRef<H>>,
+    rx: oneshot::Receiver<Result<R, AddError>>,
+}
+
+/// What the first poll of an install does.
+enum Start<E: 'static> {
+    Send(Msg<E>),
+    Fail(AddError),
+    Sent,
+}
+
+impl<E: Send + Sync + 'static, H, R> Adding<'_, E, H, R> {
+    fn poll_add(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(HandlerRef<H>, R), AddError>> {
+        match std::mem::replace(&mut self.start, Start::Sent) {
+            Start::Sent => {}
+            _ if callback::inside(self.mailbox.uid()) => {
+                return Poll::Ready(Err(AddError::WouldDeadlock));
+            }
+            Start::Fail(error) => return Poll::Ready(Err(error)),
+            Start::Send(msg) => {
+                if self.mailbox.push(msg).is_err() {
+                    return Poll::Ready(Err(AddError::ManagerGone));
+                }
+            }
+        }
+        let r = match Pin::new(&mut self.rx).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Ok(r)) => r,
+            Poll::Ready(Err(_)) => Err(AddError::ManagerGone),
+        };
+        let href = self.href.take().expect("install polled after it completed");
+        Poll::Ready(r.map(|r| (href, r)))
+    }
+}
+
+/// The install of a handler ([`EventManager::add_handler`] and its kin): resolves to the
+/// handler's reference. The install is sent when this is first polled.
+#[must_use = "an install sends nothing until it is awaited"]
+pub struct Installing<'a, E: 'static, H>(Adding<'a, E, H, ()>);
+
+/// The install of a supervised handler ([`EventManager::add_sup_handler`] and its kin):
+/// resolves to its supervising link. The install is sent when this is first polled.
+#[must_use = "an install sends nothing until it is awaited"]
+pub struct InstallingSup<'a, E: 'static, H>(Adding<'a, E, H, Link>);
+
+// Nothing in an install is ever pinned: the handler waits by value, the receiver is `Unpin`.
+impl<E: 'static, H> Unpin for Installing<'_, E, H> {}
+impl<E: 'static, H> Unpin for InstallingSup<'_, E, H> {}
+
+impl<E: Send + Sync + 'static, H> Future for Installing<'_, E, H> {
+    type Output = Result<HandlerRef<H>, AddError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        self.get_mut()
+            .0
+            .poll_add(cx)
+            .map(|r| r.map(|(href, ())| href))
+    }
+}
+
+impl<E: Send + Sync + 'static, H> Future for InstallingSup<'_, E, H> {
+    type Output = Result<SupLink<H>, AddError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        self.get_mut()
+            .0
+            .poll_add(cx)
+            .map(|r| r.map(|(href, link)| SupLink::new(link, href)))
+    }
+}
+
+impl<E: 'static, H> fmt::Debug for Installing<'_, E, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Installing")
+    }
+}
+
+impl<E: 'static, H> fmt::Debug for InstallingSup<'_, E, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InstallingSup")
     }
 }
