@@ -20,7 +20,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use event_core::{EventManager, Guard, Install, Strategy, Supervisor};
+use event_core::{EventManager, Install};
 use tokio::sync::oneshot;
 
 use crate::alloc::live;
@@ -262,36 +262,11 @@ async fn timers(n: u64) -> (f64, f64, f64) {
     )
 }
 
+/// The figures of `children::dynamic_guards`, in the scale harness's units: start per child
+/// (ns), bytes per child, and the shutdown until the manager holds no handler (ms in all).
 async fn dynamic_children(n: u64) -> (f64, f64, f64) {
-    let manager = EventManager::<Bench>::builder().start().unwrap();
-    let for_template = manager.clone();
-    let sup = Supervisor::builder()
-        .strategy(Strategy::SimpleOneForOne)
-        .template(move |key: u64| {
-            Guard::new(&for_template, Install::<Counter>::new().key(key), ()).child("guard")
-        })
-        .start()
-        .await
-        .unwrap();
-    manager.which_handlers().await.unwrap();
-    let before = live();
-    let t0 = Instant::now();
-    for key in 0..n {
-        let child = sup.start_dynamic(key).await.unwrap();
-        assert!(child.is_some(), "the guard started");
-    }
-    let start = t0.elapsed().as_nanos() as f64 / n as f64;
-    let bytes = (live() - before) as f64 / n as f64;
-    assert_eq!(manager.which_handlers().await.unwrap().len(), n as usize);
-    let t1 = Instant::now();
-    sup.stop().await.unwrap();
-    // Each guard's handler is removed when the manager handles its link's end.
-    while !manager.which_handlers().await.unwrap().is_empty() {
-        tokio::task::yield_now().await;
-    }
-    let shutdown = t1.elapsed().as_secs_f64() * 1e3;
-    manager.stop().await.unwrap();
-    (start, bytes, shutdown)
+    let f = crate::children::dynamic_guards(n).await;
+    (f.start_ns, f.bytes, f.emptied_ms)
 }
 
 async fn call_among(handlers: u64, iters: u64) -> f64 {
